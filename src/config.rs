@@ -1,0 +1,436 @@
+//! Settings, read and validated once per isolate. Errors name the variable, never its value.
+
+use std::fmt;
+
+use crate::media_type::{MediaRange, MediaType};
+use crate::sigv4::{Credentials, Secret};
+
+/// S3 refuses POST uploads above 5 GiB.
+pub const S3_POST_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// SigV4 credentials and policies last at most seven days.
+pub const MAX_EXPIRES_SECONDS: u64 = 604_800;
+const MAX_PREFIX_BYTES: usize = 512;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bucket: String,
+    pub region: String,
+    /// Where the browser posts the form, computed once from bucket, region and endpoint.
+    pub upload_url: String,
+    pub prefix: String,
+    pub max_bytes: u64,
+    pub expires_seconds: u64,
+    /// Empty: any media type.
+    pub allowed_types: Vec<MediaRange>,
+    pub allowed_origins: AllowedOrigins,
+    pub demo_page: bool,
+    pub credentials: Credentials,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    Any,
+    /// Lowercased `scheme://host[:port]`; empty means same-origin only.
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::List(origins) => origins.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+        }
+    }
+}
+
+/// One thing wrong with one variable. `reason` describes the rule, never the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl ConfigError {
+    pub fn variables(&self) -> Vec<&'static str> {
+        self.problems.iter().map(|p| p.variable).collect()
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{} {}", problem.variable, problem.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Collects every problem instead of stopping at the first, so one deploy fixes them all.
+struct Reader<F> {
+    lookup: F,
+    problems: Vec<Problem>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    /// The trimmed value, or `None` when unset or blank.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn problem(&mut self, variable: &'static str, reason: impl Into<String>) {
+        self.problems.push(Problem {
+            variable,
+            reason: reason.into(),
+        });
+    }
+
+    fn required(&mut self, name: &'static str) -> String {
+        self.get(name).unwrap_or_else(|| {
+            self.problem(name, "is required");
+            String::new()
+        })
+    }
+
+    fn number(&mut self, name: &'static str, default: u64, min: u64, max: u64) -> u64 {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        match raw.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                self.problem(name, format!("must be a whole number from {min} to {max}"));
+                default
+            }
+        }
+    }
+
+    fn flag(&mut self, name: &'static str, default: bool) -> bool {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => default,
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(_) => {
+                self.problem(name, "must be true or false");
+                default
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Reads every setting through `lookup` (the Worker's env, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            lookup,
+            problems: Vec::new(),
+        };
+
+        let bucket = r.required("S3_BUCKET");
+        if !bucket.is_empty() && !is_valid_bucket(&bucket) {
+            r.problem(
+                "S3_BUCKET",
+                "must be 3 to 63 lowercase letters, digits, dots or hyphens",
+            );
+        }
+        let region = r.get("S3_REGION").unwrap_or_else(|| "us-east-1".into());
+        if !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            r.problem("S3_REGION", "must be lowercase letters, digits and hyphens");
+        }
+        let endpoint = r.get("S3_ENDPOINT");
+        let endpoint = endpoint.and_then(|e| match parse_endpoint(&e) {
+            Some(endpoint) => Some(endpoint),
+            None => {
+                r.problem(
+                    "S3_ENDPOINT",
+                    "must be an http:// or https:// origin with no path, query or fragment",
+                );
+                None
+            }
+        });
+        let force_path_style = r.flag("S3_FORCE_PATH_STYLE", false);
+
+        let prefix = (r.lookup)("UPLOAD_PREFIX").unwrap_or_else(|| "uploads/".into());
+        if !is_valid_prefix(&prefix) {
+            r.problem(
+                "UPLOAD_PREFIX",
+                format!(
+                    "must be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', '..' segment or control character"
+                ),
+            );
+        }
+        let max_bytes = r.number("UPLOAD_MAX_BYTES", 10_485_760, 1, S3_POST_MAX_BYTES);
+        let expires_seconds = r.number("UPLOAD_EXPIRES_SECONDS", 600, 1, MAX_EXPIRES_SECONDS);
+
+        let allowed_types = match r.get("UPLOAD_ALLOWED_TYPES") {
+            None => Vec::new(),
+            Some(list) => match list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(MediaRange::parse).collect::<Option<Vec<_>>>() {
+                Some(ranges) => ranges,
+                None => {
+                    r.problem(
+                        "UPLOAD_ALLOWED_TYPES",
+                        "must be comma-separated media types such as image/png or image/*",
+                    );
+                    Vec::new()
+                }
+            },
+        };
+        let allowed_origins = match r.get("ALLOWED_ORIGINS") {
+            None => AllowedOrigins::List(Vec::new()),
+            Some(list) if list == "*" => AllowedOrigins::Any,
+            Some(list) => {
+                let origins: Option<Vec<String>> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(parse_endpoint)
+                    .collect();
+                origins.map(AllowedOrigins::List).unwrap_or_else(|| {
+                    r.problem(
+                        "ALLOWED_ORIGINS",
+                        "must be * or comma-separated origins such as https://app.example.com",
+                    );
+                    AllowedOrigins::List(Vec::new())
+                })
+            }
+        };
+        let demo_page = r.flag("DEMO_PAGE", false);
+
+        let access_key_id = r.required("AWS_ACCESS_KEY_ID");
+        if access_key_id.chars().any(|c| c.is_whitespace() || c == '/') {
+            r.problem("AWS_ACCESS_KEY_ID", "must not contain spaces or '/'");
+        }
+        let secret_access_key = Secret::new(r.required("AWS_SECRET_ACCESS_KEY"));
+        let session_token = r.get("AWS_SESSION_TOKEN").map(Secret::new);
+
+        if !r.problems.is_empty() {
+            return Err(ConfigError {
+                problems: r.problems,
+            });
+        }
+        let upload_url = upload_url(&bucket, &region, endpoint.as_deref(), force_path_style);
+        Ok(Self {
+            bucket,
+            region,
+            upload_url,
+            prefix,
+            max_bytes,
+            expires_seconds,
+            allowed_types,
+            allowed_origins,
+            demo_page,
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            },
+        })
+    }
+
+    /// True when `media_type` may be uploaded under `UPLOAD_ALLOWED_TYPES`.
+    pub fn allows_type(&self, media_type: &MediaType) -> bool {
+        self.allowed_types.is_empty() || self.allowed_types.iter().any(|r| r.matches(media_type))
+    }
+}
+
+/// Where the form is posted. Virtual-hosted style on AWS; path style when asked, when the
+/// bucket has dots (its virtual host would not match the `*.s3` TLS certificate), or when the
+/// endpoint is an IP address or `localhost` (no subdomains there).
+pub fn upload_url(bucket: &str, region: &str, endpoint: Option<&str>, force_path_style: bool) -> String {
+    let path_style = force_path_style || bucket.contains('.');
+    match endpoint {
+        None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com/"),
+        Some(endpoint) => {
+            let (scheme, host) = endpoint.split_once("://").expect("validated origin");
+            let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
+            let no_subdomains = hostname == "localhost"
+                || hostname.starts_with('[')
+                || hostname.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+            if path_style || no_subdomains {
+                format!("{endpoint}/{bucket}")
+            } else {
+                format!("{scheme}://{bucket}.{host}/")
+            }
+        }
+    }
+}
+
+/// AWS bucket naming rules (general purpose buckets).
+fn is_valid_bucket(bucket: &str) -> bool {
+    let bytes = bucket.as_bytes();
+    (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !bucket.contains("..")
+}
+
+fn is_valid_prefix(prefix: &str) -> bool {
+    prefix.len() <= MAX_PREFIX_BYTES
+        && !prefix.starts_with('/')
+        && !prefix.contains('\\')
+        && !prefix.chars().any(char::is_control)
+        && !prefix.split('/').any(|segment| segment == ".." || segment == ".")
+}
+
+/// `scheme://host[:port]`, lowercased, without a trailing slash; `None` if it is not one.
+fn parse_endpoint(raw: &str) -> Option<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let (scheme, authority) = trimmed.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let valid = matches!(scheme.as_str(), "http" | "https")
+        && !authority.is_empty()
+        && authority.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+        });
+    valid.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut env: HashMap<String, String> = [
+            ("S3_BUCKET", "photos"),
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in pairs {
+            env.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_required_settings_are_given() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.prefix, "uploads/");
+        assert_eq!(c.max_bytes, 10_485_760);
+        assert_eq!(c.expires_seconds, 600);
+        assert!(c.allowed_types.is_empty());
+        assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
+        assert!(!c.demo_page);
+        assert!(c.credentials.session_token.is_none());
+        assert_eq!(c.upload_url, "https://photos.s3.us-east-1.amazonaws.com/");
+    }
+
+    #[test]
+    fn missing_settings_are_all_named_at_once() {
+        let err = Config::from_lookup(|_| None).unwrap_err();
+        assert_eq!(
+            err.variables(),
+            ["S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        );
+    }
+
+    #[test]
+    fn invalid_values_are_named_but_never_echoed() {
+        let table = [
+            ("S3_BUCKET", "Bad_Bucket!"),
+            ("S3_REGION", "US EAST"),
+            ("S3_ENDPOINT", "ftp://example.com"),
+            ("S3_ENDPOINT", "http://example.com/path?x"),
+            ("S3_FORCE_PATH_STYLE", "maybe"),
+            ("UPLOAD_PREFIX", "/abs/"),
+            ("UPLOAD_PREFIX", "a/../b/"),
+            ("UPLOAD_MAX_BYTES", "0"),
+            ("UPLOAD_MAX_BYTES", "5368709121"),
+            ("UPLOAD_MAX_BYTES", "ten"),
+            ("UPLOAD_EXPIRES_SECONDS", "604801"),
+            ("UPLOAD_EXPIRES_SECONDS", "-5"),
+            ("UPLOAD_ALLOWED_TYPES", "image/*,not a type"),
+            ("ALLOWED_ORIGINS", "https://ok.example, javascript:alert(1)"),
+            ("DEMO_PAGE", "sometimes"),
+            ("AWS_ACCESS_KEY_ID", "has space"),
+        ];
+        for (name, value) in table {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert_eq!(err.variables(), [name], "{name}={value}");
+            let message = err.to_string();
+            assert!(message.starts_with(name), "{message}");
+            // Short values (such as "0") occur in the rule's own numbers by chance.
+            if value.len() > 3 {
+                assert!(!message.contains(value), "{message} echoes {value}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_secret_never_reaches_debug_or_errors() {
+        let c = config(&[]).unwrap();
+        assert!(!format!("{c:?}").contains(SECRET));
+        let err = config(&[("S3_BUCKET", "")]).unwrap_err();
+        assert!(!format!("{err} {err:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn upload_urls_follow_addressing_rules() {
+        let table = [
+            ("photos", None, false, "https://photos.s3.us-east-1.amazonaws.com/"),
+            ("photos", None, true, "https://s3.us-east-1.amazonaws.com/photos"),
+            ("my.photos", None, false, "https://s3.us-east-1.amazonaws.com/my.photos"),
+            ("photos", Some("http://127.0.0.1:9000"), false, "http://127.0.0.1:9000/photos"),
+            ("photos", Some("http://localhost:9000"), false, "http://localhost:9000/photos"),
+            ("photos", Some("https://minio.example.com"), true, "https://minio.example.com/photos"),
+            ("photos", Some("https://minio.example.com"), false, "https://photos.minio.example.com/"),
+            ("my.photos", Some("https://minio.example.com"), false, "https://minio.example.com/my.photos"),
+        ];
+        for (bucket, endpoint, force, expected) in table {
+            assert_eq!(upload_url(bucket, "us-east-1", endpoint, force), expected);
+        }
+    }
+
+    #[test]
+    fn endpoint_and_origins_are_normalised() {
+        let c = config(&[
+            ("S3_ENDPOINT", "HTTP://127.0.0.1:9000/"),
+            ("ALLOWED_ORIGINS", "https://App.example.com/, http://localhost:8787"),
+        ])
+        .unwrap();
+        assert_eq!(c.upload_url, "http://127.0.0.1:9000/photos");
+        assert!(c.allowed_origins.allows("https://app.example.com"));
+        assert!(c.allowed_origins.allows("http://localhost:8787"));
+        assert!(!c.allowed_origins.allows("https://evil.example.com"));
+        assert!(config(&[("ALLOWED_ORIGINS", "*")]).unwrap().allowed_origins.allows("https://x.y"));
+    }
+
+    #[test]
+    fn session_token_and_flags_are_read() {
+        let c = config(&[
+            ("AWS_SESSION_TOKEN", "token"),
+            ("S3_FORCE_PATH_STYLE", "TRUE"),
+            ("DEMO_PAGE", "true"),
+            ("UPLOAD_PREFIX", ""),
+        ])
+        .unwrap();
+        assert_eq!(c.credentials.session_token.unwrap().expose(), "token");
+        assert_eq!(c.upload_url, "https://s3.us-east-1.amazonaws.com/photos");
+        assert!(c.demo_page);
+        assert_eq!(c.prefix, "", "an explicitly empty prefix is allowed");
+    }
+}

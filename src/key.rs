@@ -1,0 +1,295 @@
+//! Turning the file name a browser sends into a safe, collision-free object key.
+//!
+//! Key shape: `{prefix}{uuid-v4}/{name}`. The random part is its own path segment so the
+//! last segment stays the person's file name (what S3 consoles and downloads show), and the
+//! client chooses only that last segment, never the prefix.
+//!
+//! Rules for `name` (see [`sanitize_file_name`]):
+//! - Only the last path segment counts: `../../etc/passwd` → `passwd`, `C:\dir\x.ini` → `x.ini`.
+//! - Kept: Unicode letters and digits, `-`, `_`, `(`, `)` and single dots. Dropped: control,
+//!   bidi-override, zero-width and combining characters. Anything else (spaces, punctuation,
+//!   emoji) becomes `-`; runs of `-` or `.` collapse to one, and the stem never starts or ends
+//!   with either.
+//! - The extension is the text after the last dot when it is 1 to 10 ASCII letters or digits
+//!   and something stands before it; it is lowercased. `name.tar.gz`, `.tar.bz2`, `.tar.xz`
+//!   (any `.tar.X`) keep both parts. A leading dot is not an extension: `.env` → `env`.
+//! - A stem left empty (say, only emoji) becomes `file`; the whole name is cut to at most
+//!   [`MAX_NAME_BYTES`] bytes of UTF-8 at a character boundary, keeping the extension.
+//! - A name with nothing in it but dots, spaces and invisible characters is refused.
+
+use std::fmt;
+
+/// Longest sanitised name, in bytes of UTF-8 (S3 allows 1024 for the whole key).
+pub const MAX_NAME_BYTES: usize = 128;
+const MAX_EXTENSION_CHARS: usize = 10;
+const FALLBACK_STEM: &str = "file";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileNameError {
+    /// Nothing usable: empty, only dots or spaces, or ends with a path separator.
+    Empty,
+}
+
+impl fmt::Display for FileNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("file_name has no usable characters"),
+        }
+    }
+}
+
+impl std::error::Error for FileNameError {}
+
+/// `{prefix}{uuid}/{sanitised name}`. `random` is 16 bytes from a CSPRNG; 122 of its bits
+/// end up in the key (a v4 UUID), so overwriting another upload by chance is out of reach.
+pub fn object_key(prefix: &str, file_name: &str, random: [u8; 16]) -> Result<String, FileNameError> {
+    let name = sanitize_file_name(file_name)?;
+    let id = uuid::Builder::from_random_bytes(random).into_uuid();
+    Ok(format!("{prefix}{}/{name}", id.hyphenated()))
+}
+
+/// A browser file name made safe for the last segment of an object key (rules in the module
+/// documentation). Never returns an empty name, a separator, a `..` or an invisible character.
+pub fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
+    let last_segment = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    if last_segment
+        .chars()
+        .all(|c| c == '.' || c.is_whitespace() || is_invisible(c))
+    {
+        return Err(FileNameError::Empty);
+    }
+
+    let cleaned = clean_characters(last_segment);
+    let (stem, extension) = split_extension(cleaned.trim_end_matches(['-', '.']));
+    let extension = extension.map(|ext| ext.to_ascii_lowercase());
+    let stem = trim_separators(stem);
+
+    let budget = MAX_NAME_BYTES - extension.as_ref().map_or(0, |ext| ext.len() + 1);
+    let stem = trim_separators(truncate_at_char_boundary(stem, budget));
+    let stem = if stem.is_empty() { FALLBACK_STEM } else { stem };
+
+    Ok(match extension {
+        Some(ext) => format!("{stem}.{ext}"),
+        None => stem.to_owned(),
+    })
+}
+
+/// Maps every character to a kept one, `-`, or nothing; collapses runs of `-` and `.`.
+fn clean_characters(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for c in segment.chars() {
+        // Marks first: some combining marks count as alphabetic in Unicode.
+        let mapped = if is_invisible(c) || is_combining_mark(c) {
+            continue;
+        } else if c.is_alphanumeric() || matches!(c, '_' | '(' | ')' | '.' | '-') {
+            c
+        } else {
+            '-'
+        };
+        let collapses = matches!(mapped, '-' | '.') && out.ends_with(mapped);
+        if !collapses {
+            out.push(mapped);
+        }
+    }
+    out
+}
+
+/// Splits off the extension (rules in the module documentation).
+fn split_extension(name: &str) -> (&str, Option<&str>) {
+    let Some(dot) = name.rfind('.') else {
+        return (name, None);
+    };
+    let (stem, extension) = (&name[..dot], &name[dot + 1..]);
+    // Something must stand before the dot (`.env` is a name, not an extension), even if it
+    // was only replaced characters (`🎉.png` → `file.png`).
+    if !is_extension(extension) || stem.is_empty() {
+        return (name, None);
+    }
+    // `archive.tar.gz`: keep `tar.gz` together so tools still recognise it.
+    if let Some(inner_dot) = stem.rfind('.') {
+        if stem[inner_dot + 1..].eq_ignore_ascii_case("tar") && inner_dot > 0 {
+            return (&name[..inner_dot], Some(&name[inner_dot + 1..]));
+        }
+    }
+    (stem, Some(extension))
+}
+
+fn is_extension(candidate: &str) -> bool {
+    (1..=MAX_EXTENSION_CHARS).contains(&candidate.len())
+        && candidate.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn trim_separators(stem: &str) -> &str {
+    stem.trim_matches(['-', '.'])
+}
+
+fn truncate_at_char_boundary(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Characters that render as nothing or reorder text: control characters, bidi embeddings,
+/// overrides and isolates, zero-width characters, and other invisible format characters.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}'                  // soft hyphen
+            | '\u{061C}'                // Arabic letter mark
+            | '\u{180E}'                // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}'   // bidi embeddings and overrides
+            | '\u{2060}'..='\u{206F}'   // word joiner, bidi isolates, other format characters
+            | '\u{FEFF}'                // zero-width no-break space (BOM)
+            | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotation
+            | '\u{E0000}'..='\u{E007F}' // tag characters
+        )
+}
+
+/// Combining marks (accents written as separate code points, as macOS names often are).
+fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE00}'..='\u{FE0F}' // variation selectors
+        | '\u{FE20}'..='\u{FE2F}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sanitiser_table() {
+        let table: &[(&str, &str)] = &[
+            ("holiday photo.JPG", "holiday-photo.jpg"),
+            ("report.pdf", "report.pdf"),
+            ("archive.tar.gz", "archive.tar.gz"),
+            ("backup.TAR.XZ", "backup.tar.xz"),
+            ("v1.2.3-notes.txt", "v1.2.3-notes.txt"),
+            (".env", "env"),
+            ("noext", "noext"),
+            ("../../etc/passwd", "passwd"),
+            ("C:\\Windows\\x.ini", "x.ini"),
+            ("a..b....c.txt", "a.b.c.txt"),
+            ("  spaced   out  .md", "spaced-out.md"),
+            ("evil\u{202E}gnp.exe", "evilgnp.exe"),
+            ("nul\u{0}byte\u{7}.bin", "nulbyte.bin"),
+            ("zero\u{200B}width.txt", "zerowidth.txt"),
+            ("e\u{0301}te\u{0301}.jpg", "ete.jpg"),
+            ("été.jpg", "été.jpg"),
+            ("写真 2024.png", "写真-2024.png"),
+            ("🎉🎉.png", "file.png"),
+            ("🎉", "file"),
+            ("tar.gz", "tar.gz"),
+            (".tar.gz", "tar.gz"),
+            ("file.with.a.verylongextension", "file.with.a.verylongextension"),
+            ("weird#name?&=x.csv", "weird-name-x.csv"),
+            ("(draft) plan_v2.docx", "(draft)-plan_v2.docx"),
+            ("-leading-and-trailing-.txt", "leading-and-trailing.txt"),
+        ];
+        for (raw, expected) in table {
+            assert_eq!(
+                sanitize_file_name(raw).as_deref(),
+                Ok(*expected),
+                "sanitising {raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_with_nothing_usable_are_refused() {
+        for raw in ["", ".", "..", "...", "   ", "dir/", "a/..", "\u{202E}\u{200B}", "\0"] {
+            assert_eq!(sanitize_file_name(raw), Err(FileNameError::Empty), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_keeping_the_extension() {
+        let name = sanitize_file_name(&format!("{}.jpeg", "a".repeat(10_000))).unwrap();
+        assert_eq!(name.len(), MAX_NAME_BYTES);
+        assert!(name.ends_with("a.jpeg"));
+        let wide = sanitize_file_name(&format!("{}.txt", "写".repeat(1_000))).unwrap();
+        assert!(wide.len() <= MAX_NAME_BYTES && wide.ends_with("写.txt"), "{wide}");
+    }
+
+    #[test]
+    fn object_key_is_prefix_uuid_and_name() {
+        let key = object_key("uploads/", "holiday photo.JPG", [0xAB; 16]).unwrap();
+        assert_eq!(key, "uploads/abababab-abab-4bab-abab-abababababab/holiday-photo.jpg");
+        let other = object_key("uploads/", "holiday photo.JPG", [0xAC; 16]).unwrap();
+        assert_ne!(key, other, "different randomness, different key");
+    }
+
+    #[test]
+    fn object_key_refuses_unusable_names() {
+        assert_eq!(object_key("p/", "..", [0; 16]), Err(FileNameError::Empty));
+    }
+
+    fn assert_safe(name: &str) {
+        assert!(!name.is_empty());
+        assert!(name.len() <= MAX_NAME_BYTES, "{} bytes", name.len());
+        assert!(!name.contains(['/', '\\']), "{name:?}");
+        assert!(!name.contains(".."), "{name:?}");
+        assert!(!name.starts_with(['.', '-']), "{name:?}");
+        assert!(
+            !name.chars().any(|c| is_invisible(c) || is_combining_mark(c)),
+            "{name:?}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn any_unicode_name_is_refused_or_safe(raw in any::<String>()) {
+            if let Ok(name) = sanitize_file_name(&raw) {
+                assert_safe(&name);
+            }
+        }
+
+        #[test]
+        fn names_built_from_hostile_pieces_are_refused_or_safe(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("..".to_string()), Just("/".to_string()), Just("\\".to_string()),
+                    Just("\u{202E}".to_string()), Just("\0".to_string()), Just(".".to_string()),
+                    Just(" ".to_string()), Just("\u{0301}".to_string()), Just("🎉".to_string()),
+                    Just(".tar".to_string()), Just(".gz".to_string()), "[a-zA-Z0-9]{1,12}",
+                ],
+                0..40,
+            )
+        ) {
+            let raw: String = pieces.concat();
+            if let Ok(name) = sanitize_file_name(&raw) {
+                assert_safe(&name);
+            }
+        }
+
+        #[test]
+        fn sanitising_is_idempotent(raw in any::<String>()) {
+            if let Ok(name) = sanitize_file_name(&raw) {
+                prop_assert_eq!(sanitize_file_name(&name), Ok(name.clone()));
+            }
+        }
+
+        #[test]
+        fn keys_stay_inside_the_prefix(raw in any::<String>(), random in any::<[u8; 16]>()) {
+            if let Ok(key) = object_key("uploads/", &raw, random) {
+                let rest = key.strip_prefix("uploads/").expect("prefix kept");
+                let (id, name) = rest.split_once('/').expect("uuid then name");
+                prop_assert_eq!(id.len(), 36);
+                prop_assert!(!name.contains('/'));
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Media types (`Content-Type` values) a client may ask for, and the allow-list they meet.
+
+/// A syntactically valid media type. `essence` is the lowercased `type/subtype`; `value` is
+/// the whole string as it will be stored on the object (parameters included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaType {
+    value: String,
+    essence: String,
+}
+
+/// Longest `Content-Type` we sign; real ones are far shorter.
+const MAX_LEN: usize = 255;
+
+impl MediaType {
+    /// `type/subtype` with optional `; name=value` parameters, per RFC 9110 tokens.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return None;
+        }
+        let mut parts = raw.split(';');
+        let (kind, subtype) = parts.next()?.trim().split_once('/')?;
+        if !is_token(kind) || !is_token(subtype) {
+            return None;
+        }
+        for parameter in parts {
+            let (name, value) = parameter.trim().split_once('=')?;
+            let quoted = value.len() >= 2 && value.starts_with('"') && value.ends_with('"');
+            if !is_token(name.trim()) || !(is_token(value) || quoted) {
+                return None;
+            }
+        }
+        Some(Self {
+            value: raw.to_owned(),
+            essence: format!("{}/{}", kind.to_ascii_lowercase(), subtype.to_ascii_lowercase()),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    pub fn essence(&self) -> &str {
+        &self.essence
+    }
+
+    /// The media type usually meant by a file extension (lowercase, without the dot).
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        let essence = match extension.rsplit('.').next()?.to_ascii_lowercase().as_str() {
+            "jpg" | "jpeg" => "image/jpeg",
+            "png" => "image/png",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            "avif" => "image/avif",
+            "heic" => "image/heic",
+            "svg" => "image/svg+xml",
+            "bmp" => "image/bmp",
+            "tif" | "tiff" => "image/tiff",
+            "ico" => "image/vnd.microsoft.icon",
+            "pdf" => "application/pdf",
+            "txt" => "text/plain",
+            "csv" => "text/csv",
+            "md" => "text/markdown",
+            "html" | "htm" => "text/html",
+            "json" => "application/json",
+            "xml" => "application/xml",
+            "zip" => "application/zip",
+            "gz" => "application/gzip",
+            "tar" => "application/x-tar",
+            "7z" => "application/x-7z-compressed",
+            "doc" => "application/msword",
+            "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "xls" => "application/vnd.ms-excel",
+            "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "ppt" => "application/vnd.ms-powerpoint",
+            "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "odt" => "application/vnd.oasis.opendocument.text",
+            "mp3" => "audio/mpeg",
+            "wav" => "audio/wav",
+            "ogg" => "audio/ogg",
+            "m4a" => "audio/mp4",
+            "mp4" => "video/mp4",
+            "mov" => "video/quicktime",
+            "webm" => "video/webm",
+            _ => return None,
+        };
+        Self::parse(essence)
+    }
+}
+
+/// One entry of `UPLOAD_ALLOWED_TYPES`: `type/subtype` or `type/*`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRange {
+    kind: String,
+    /// `None` for `type/*`.
+    subtype: Option<String>,
+}
+
+impl MediaRange {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (kind, subtype) = raw.trim().split_once('/')?;
+        if !is_token(kind) || kind == "*" {
+            return None;
+        }
+        let subtype = match subtype {
+            "*" => None,
+            s if is_token(s) => Some(s.to_ascii_lowercase()),
+            _ => return None,
+        };
+        Some(Self {
+            kind: kind.to_ascii_lowercase(),
+            subtype,
+        })
+    }
+
+    pub fn matches(&self, media_type: &MediaType) -> bool {
+        let (kind, subtype) = media_type
+            .essence
+            .split_once('/')
+            .expect("essence always has a slash");
+        kind == self.kind && self.subtype.as_deref().is_none_or(|s| s == subtype)
+    }
+}
+
+/// RFC 9110 `token`: one or more of the visible ASCII characters that are not delimiters.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_media_types_parse() {
+        for raw in [
+            "image/jpeg",
+            "IMAGE/PNG",
+            "text/plain; charset=utf-8",
+            "text/plain;charset=\"utf-8\"",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "image/svg+xml",
+        ] {
+            assert!(MediaType::parse(raw).is_some(), "{raw}");
+        }
+        assert_eq!(MediaType::parse("IMAGE/PNG").unwrap().essence(), "image/png");
+        assert_eq!(MediaType::parse("IMAGE/PNG").unwrap().as_str(), "IMAGE/PNG");
+    }
+
+    #[test]
+    fn malformed_media_types_are_refused() {
+        let long = format!("image/{}", "x".repeat(300));
+        for raw in [
+            "", "image", "/png", "image/", "image/png/x", "image /png", "imäge/png",
+            "image/png\r\nX-Injected: 1", "image/png; charset", "image/png; =x", "a/b; c=d e",
+            long.as_str(),
+        ] {
+            assert!(MediaType::parse(raw).is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_match_exactly_or_by_wildcard() {
+        let png = MediaType::parse("image/png").unwrap();
+        let pdf = MediaType::parse("application/pdf; x=y").unwrap();
+        let images = MediaRange::parse("image/*").unwrap();
+        let only_pdf = MediaRange::parse("Application/PDF").unwrap();
+        assert!(images.matches(&png));
+        assert!(!images.matches(&pdf));
+        assert!(only_pdf.matches(&pdf));
+        assert!(!only_pdf.matches(&png));
+        assert!(MediaRange::parse("*/*").is_none(), "leave the list empty to allow any type");
+        assert!(MediaRange::parse("image").is_none());
+    }
+
+    #[test]
+    fn extensions_map_to_their_usual_type() {
+        assert_eq!(MediaType::from_extension("jpg").unwrap().essence(), "image/jpeg");
+        assert_eq!(MediaType::from_extension("tar.gz").unwrap().essence(), "application/gzip");
+        assert_eq!(MediaType::from_extension("PDF").unwrap().essence(), "application/pdf");
+        assert!(MediaType::from_extension("unknownext").is_none());
+    }
+}
