@@ -42,11 +42,19 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(404, "not_found", "no such endpoint; see GET /healthz and POST /uploads")
+        Self::new(
+            404,
+            "not_found",
+            "no such endpoint; see GET /healthz and POST /uploads",
+        )
     }
 
     pub fn method_not_allowed(allow: &str) -> Self {
-        Self::new(405, "method_not_allowed", format!("this endpoint accepts {allow}"))
+        Self::new(
+            405,
+            "method_not_allowed",
+            format!("this endpoint accepts {allow}"),
+        )
     }
 
     pub fn unsupported_media_type() -> Self {
@@ -66,7 +74,11 @@ impl ApiError {
     }
 
     pub fn origin_not_allowed() -> Self {
-        Self::new(403, "origin_not_allowed", "this origin may not request upload forms")
+        Self::new(
+            403,
+            "origin_not_allowed",
+            "this origin may not request upload forms",
+        )
     }
 
     /// Names the variables only: their values may be secrets.
@@ -151,7 +163,9 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
             .iter()
             .map(|entry| match entry {
                 Value::Object(object) => parse_entry(object),
-                _ => Err(ApiError::invalid_json("each entry of files must be a JSON object")),
+                _ => Err(ApiError::invalid_json(
+                    "each entry of files must be a JSON object",
+                )),
             })
             .collect(),
     ))
@@ -160,8 +174,20 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
 fn parse_entry(object: &Map<String, Value>) -> Result<UploadRequest, ApiError> {
     let file_name = match object.get("file_name") {
         Some(Value::String(name)) => name.clone(),
-        Some(_) => return Err(ApiError::new(400, "invalid_file_name", "file_name must be a string")),
-        None => return Err(ApiError::new(400, "invalid_file_name", "file_name is required")),
+        Some(_) => {
+            return Err(ApiError::new(
+                400,
+                "invalid_file_name",
+                "file_name must be a string",
+            ))
+        }
+        None => {
+            return Err(ApiError::new(
+                400,
+                "invalid_file_name",
+                "file_name is required",
+            ))
+        }
     };
     let content_type = match object.get("content_type") {
         None | Some(Value::Null) => None,
@@ -251,7 +277,10 @@ pub fn handle_uploads(
                 let mut error = ApiError::new(
                     400,
                     "invalid_batch",
-                    format!("no forms were issued: bad entries at index {}", indexes.join(", ")),
+                    format!(
+                        "no forms were issued: bad entries at index {}",
+                        indexes.join(", ")
+                    ),
                 );
                 error.details = errors;
                 return Err(error);
@@ -319,15 +348,29 @@ mod tests {
         assert_eq!(v["expires_at"], "2026-11-24T12:10:00Z");
         assert_eq!(v["fields"]["key"], v["key"]);
         assert_eq!(v["fields"]["Content-Type"], "image/jpeg");
-        assert!(v["fields"].as_object().unwrap().values().all(Value::is_string));
+        assert!(v["fields"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(Value::is_string));
     }
 
     #[test]
     fn fields_keep_the_order_a_browser_should_append_them_in() {
-        let raw = call_raw(&mut presigner(&[]), r#"{"file_name": "a.png", "content_type": "image/png"}"#)
-            .unwrap();
-        let order = ["\"key\"", "\"Content-Type\"", "\"x-amz-algorithm\"", "\"x-amz-credential\"",
-            "\"x-amz-date\"", "\"policy\"", "\"x-amz-signature\""];
+        let raw = call_raw(
+            &mut presigner(&[]),
+            r#"{"file_name": "a.png", "content_type": "image/png"}"#,
+        )
+        .unwrap();
+        let order = [
+            "\"key\"",
+            "\"Content-Type\"",
+            "\"x-amz-algorithm\"",
+            "\"x-amz-credential\"",
+            "\"x-amz-date\"",
+            "\"policy\"",
+            "\"x-amz-signature\"",
+        ];
         let positions: Vec<usize> = order.iter().map(|name| raw.find(name).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{raw}");
     }
@@ -346,10 +389,26 @@ mod tests {
             (r#"{"file_name": "a", "size": 1.5}"#, 400, "invalid_size"),
             (r#"{"file_name": "a", "size": "12"}"#, 400, "invalid_size"),
             (r#"{"file_name": "a", "size": 0}"#, 400, "invalid_size"),
-            (r#"{"file_name": "a", "size": 5368709121}"#, 400, "invalid_size"),
-            (r#"{"file_name": "a", "size": 10485761}"#, 413, "file_too_large"),
-            (r#"{"file_name": "a", "content_type": 7}"#, 415, "content_type_not_allowed"),
-            (r#"{"file_name": "a", "content_type": "nope"}"#, 415, "content_type_not_allowed"),
+            (
+                r#"{"file_name": "a", "size": 5368709121}"#,
+                400,
+                "invalid_size",
+            ),
+            (
+                r#"{"file_name": "a", "size": 10485761}"#,
+                413,
+                "file_too_large",
+            ),
+            (
+                r#"{"file_name": "a", "content_type": 7}"#,
+                415,
+                "content_type_not_allowed",
+            ),
+            (
+                r#"{"file_name": "a", "content_type": "nope"}"#,
+                415,
+                "content_type_not_allowed",
+            ),
             (r#"{"files": []}"#, 400, "invalid_batch"),
             (r#"{"files": {}}"#, 400, "invalid_batch"),
         ];
@@ -365,7 +424,10 @@ mod tests {
     #[test]
     fn oversized_bodies_are_refused_before_parsing() {
         let body = format!(r#"{{"file_name": "{}"}}"#, "a".repeat(MAX_BODY_BYTES));
-        assert_eq!(call(&mut presigner(&[]), &body).unwrap_err().code, "body_too_large");
+        assert_eq!(
+            call(&mut presigner(&[]), &body).unwrap_err().code,
+            "body_too_large"
+        );
     }
 
     #[test]
@@ -395,14 +457,22 @@ mod tests {
         assert_eq!(e.details[2].code, "file_too_large");
         let json: Value = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(json["error"]["details"][0]["index"], 1);
-        let too_many = format!(r#"{{"files": [{}]}}"#, vec![r#"{"file_name":"a"}"#; 21].join(","));
-        assert_eq!(call(&mut presigner(&[]), &too_many).unwrap_err().code, "invalid_batch");
+        let too_many = format!(
+            r#"{{"files": [{}]}}"#,
+            vec![r#"{"file_name":"a"}"#; 21].join(",")
+        );
+        assert_eq!(
+            call(&mut presigner(&[]), &too_many).unwrap_err().code,
+            "invalid_batch"
+        );
     }
 
     #[test]
     fn json_content_type_detection() {
         assert!(is_json_content_type(Some("application/json")));
-        assert!(is_json_content_type(Some("Application/JSON; charset=utf-8")));
+        assert!(is_json_content_type(Some(
+            "Application/JSON; charset=utf-8"
+        )));
         assert!(!is_json_content_type(Some("text/plain")));
         assert!(!is_json_content_type(Some("application/jsonx")));
         assert!(!is_json_content_type(None));
@@ -418,8 +488,14 @@ mod tests {
         assert_eq!(status, 503);
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["ok"], false);
-        assert_eq!(v["misconfigured"], json!(["S3_BUCKET", "AWS_ACCESS_KEY_ID"]));
+        assert_eq!(
+            v["misconfigured"],
+            json!(["S3_BUCKET", "AWS_ACCESS_KEY_ID"])
+        );
         assert!(!body.contains("topsecretvalue"));
-        assert_eq!(health(Ok(()), "0.1.0"), (200, r#"{"ok":true,"version":"0.1.0"}"#.into()));
+        assert_eq!(
+            health(Ok(()), "0.1.0"),
+            (200, r#"{"ok":true,"version":"0.1.0"}"#.into())
+        );
     }
 }

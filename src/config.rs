@@ -178,7 +178,13 @@ impl Config {
 
         let allowed_types = match r.get("UPLOAD_ALLOWED_TYPES") {
             None => Vec::new(),
-            Some(list) => match list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(MediaRange::parse).collect::<Option<Vec<_>>>() {
+            Some(list) => match list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(MediaRange::parse)
+                .collect::<Option<Vec<_>>>()
+            {
                 Some(ranges) => ranges,
                 None => {
                     r.problem(
@@ -250,7 +256,12 @@ impl Config {
 /// Where the form is posted. Virtual-hosted style on AWS; path style when asked, when the
 /// bucket has dots (its virtual host would not match the `*.s3` TLS certificate), or when the
 /// endpoint is an IP address or `localhost` (no subdomains there).
-pub fn upload_url(bucket: &str, region: &str, endpoint: Option<&str>, force_path_style: bool) -> String {
+pub fn upload_url(
+    bucket: &str,
+    region: &str,
+    endpoint: Option<&str>,
+    force_path_style: bool,
+) -> String {
     let path_style = force_path_style || bucket.contains('.');
     match endpoint {
         None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
@@ -287,7 +298,9 @@ fn is_valid_prefix(prefix: &str) -> bool {
         && !prefix.starts_with('/')
         && !prefix.contains('\\')
         && !prefix.chars().any(char::is_control)
-        && !prefix.split('/').any(|segment| segment == ".." || segment == ".")
+        && !prefix
+            .split('/')
+            .any(|segment| segment == ".." || segment == ".")
 }
 
 /// `scheme://host[:port]`, lowercased, without a trailing slash; `None` if it is not one.
@@ -297,9 +310,9 @@ fn parse_endpoint(raw: &str) -> Option<String> {
     let scheme = scheme.to_ascii_lowercase();
     let valid = matches!(scheme.as_str(), "http" | "https")
         && !authority.is_empty()
-        && authority.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-        });
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
     valid.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
@@ -391,14 +404,54 @@ mod tests {
     #[test]
     fn upload_urls_follow_addressing_rules() {
         let table = [
-            ("photos", None, false, "https://photos.s3.us-east-1.amazonaws.com/"),
-            ("photos", None, true, "https://s3.us-east-1.amazonaws.com/photos"),
-            ("my.photos", None, false, "https://s3.us-east-1.amazonaws.com/my.photos"),
-            ("photos", Some("http://127.0.0.1:9000"), false, "http://127.0.0.1:9000/photos"),
-            ("photos", Some("http://localhost:9000"), false, "http://localhost:9000/photos"),
-            ("photos", Some("https://minio.example.com"), true, "https://minio.example.com/photos"),
-            ("photos", Some("https://minio.example.com"), false, "https://photos.minio.example.com/"),
-            ("my.photos", Some("https://minio.example.com"), false, "https://minio.example.com/my.photos"),
+            (
+                "photos",
+                None,
+                false,
+                "https://photos.s3.us-east-1.amazonaws.com/",
+            ),
+            (
+                "photos",
+                None,
+                true,
+                "https://s3.us-east-1.amazonaws.com/photos",
+            ),
+            (
+                "my.photos",
+                None,
+                false,
+                "https://s3.us-east-1.amazonaws.com/my.photos",
+            ),
+            (
+                "photos",
+                Some("http://127.0.0.1:9000"),
+                false,
+                "http://127.0.0.1:9000/photos",
+            ),
+            (
+                "photos",
+                Some("http://localhost:9000"),
+                false,
+                "http://localhost:9000/photos",
+            ),
+            (
+                "photos",
+                Some("https://minio.example.com"),
+                true,
+                "https://minio.example.com/photos",
+            ),
+            (
+                "photos",
+                Some("https://minio.example.com"),
+                false,
+                "https://photos.minio.example.com/",
+            ),
+            (
+                "my.photos",
+                Some("https://minio.example.com"),
+                false,
+                "https://minio.example.com/my.photos",
+            ),
         ];
         for (bucket, endpoint, force, expected) in table {
             assert_eq!(upload_url(bucket, "us-east-1", endpoint, force), expected);
@@ -409,14 +462,20 @@ mod tests {
     fn endpoint_and_origins_are_normalised() {
         let c = config(&[
             ("S3_ENDPOINT", "HTTP://127.0.0.1:9000/"),
-            ("ALLOWED_ORIGINS", "https://App.example.com/, http://localhost:8787"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://App.example.com/, http://localhost:8787",
+            ),
         ])
         .unwrap();
         assert_eq!(c.upload_url, "http://127.0.0.1:9000/photos");
         assert!(c.allowed_origins.allows("https://app.example.com"));
         assert!(c.allowed_origins.allows("http://localhost:8787"));
         assert!(!c.allowed_origins.allows("https://evil.example.com"));
-        assert!(config(&[("ALLOWED_ORIGINS", "*")]).unwrap().allowed_origins.allows("https://x.y"));
+        assert!(config(&[("ALLOWED_ORIGINS", "*")])
+            .unwrap()
+            .allowed_origins
+            .allows("https://x.y"));
     }
 
     #[test]

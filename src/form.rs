@@ -24,7 +24,10 @@ pub enum OptionalField {
     /// `AES256` or `aws:kms`.
     ServerSideEncryption(String),
     /// `x-amz-meta-{name}`: user metadata stored with the object.
-    Metadata { name: String, value: String },
+    Metadata {
+        name: String,
+        value: String,
+    },
 }
 
 impl OptionalField {
@@ -34,7 +37,9 @@ impl OptionalField {
             Self::ContentType(v) => ("Content-Type".into(), v.clone()),
             Self::ContentDisposition(v) => ("Content-Disposition".into(), v.clone()),
             Self::CacheControl(v) => ("Cache-Control".into(), v.clone()),
-            Self::SuccessActionStatus(status) => ("success_action_status".into(), status.to_string()),
+            Self::SuccessActionStatus(status) => {
+                ("success_action_status".into(), status.to_string())
+            }
             Self::Acl(v) => ("acl".into(), v.clone()),
             Self::ServerSideEncryption(v) => ("x-amz-server-side-encryption".into(), v.clone()),
             Self::Metadata { name, value } => (format!("x-amz-meta-{name}"), value.clone()),
@@ -82,7 +87,10 @@ pub fn sign_post_form(
     now: OffsetDateTime,
     expires_in: Duration,
 ) -> PostForm {
-    debug_assert_eq!(signing_key.day(), now.to_offset(time::UtcOffset::UTC).date());
+    debug_assert_eq!(
+        signing_key.day(),
+        now.to_offset(time::UtcOffset::UTC).date()
+    );
     let mut fields: Vec<(String, String)> = vec![("key".into(), target.key.into())];
     fields.extend(target.optional_fields.iter().map(OptionalField::to_field));
 
@@ -193,14 +201,26 @@ mod tests {
     #[test]
     fn every_optional_field_is_returned_and_pinned() {
         let table = [
-            (OptionalField::ContentType("image/png".into()), "Content-Type", "image/png"),
+            (
+                OptionalField::ContentType("image/png".into()),
+                "Content-Type",
+                "image/png",
+            ),
             (
                 OptionalField::ContentDisposition("attachment; filename=\"cat.png\"".into()),
                 "Content-Disposition",
                 "attachment; filename=\"cat.png\"",
             ),
-            (OptionalField::CacheControl("max-age=3600".into()), "Cache-Control", "max-age=3600"),
-            (OptionalField::SuccessActionStatus(201), "success_action_status", "201"),
+            (
+                OptionalField::CacheControl("max-age=3600".into()),
+                "Cache-Control",
+                "max-age=3600",
+            ),
+            (
+                OptionalField::SuccessActionStatus(201),
+                "success_action_status",
+                "201",
+            ),
             (OptionalField::Acl("private".into()), "acl", "private"),
             (
                 OptionalField::ServerSideEncryption("AES256".into()),
@@ -208,7 +228,10 @@ mod tests {
                 "AES256",
             ),
             (
-                OptionalField::Metadata { name: "uploader".into(), value: "u-42".into() },
+                OptionalField::Metadata {
+                    name: "uploader".into(),
+                    value: "u-42".into(),
+                },
                 "x-amz-meta-uploader",
                 "u-42",
             ),
@@ -217,7 +240,9 @@ mod tests {
             let form = build(std::slice::from_ref(&optional), None);
             assert_eq!(form.field(name), Some(value), "{name}");
             assert!(
-                form.policy.conditions.contains(&Condition::exact(name, value)),
+                form.policy
+                    .conditions
+                    .contains(&Condition::exact(name, value)),
                 "{name} pinned"
             );
             assert_policy_covers_every_field(&form);
@@ -233,8 +258,14 @@ mod tests {
             OptionalField::SuccessActionStatus(204),
             OptionalField::Acl("private".into()),
             OptionalField::ServerSideEncryption("AES256".into()),
-            OptionalField::Metadata { name: "a".into(), value: "1".into() },
-            OptionalField::Metadata { name: "b".into(), value: "2".into() },
+            OptionalField::Metadata {
+                name: "a".into(),
+                value: "1".into(),
+            },
+            OptionalField::Metadata {
+                name: "b".into(),
+                value: "2".into(),
+            },
         ];
         let form = build(&all, Some("FQoGZXIvYXdzEXAMPLETOKEN"));
         assert_eq!(form.fields.len(), 1 + all.len() + 4 + 2);
@@ -247,7 +278,14 @@ mod tests {
         let names: Vec<&str> = form.fields.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "policy", "x-amz-signature"]
+            [
+                "key",
+                "x-amz-algorithm",
+                "x-amz-credential",
+                "x-amz-date",
+                "policy",
+                "x-amz-signature"
+            ]
         );
         assert_eq!(form.field("x-amz-algorithm"), Some("AWS4-HMAC-SHA256"));
         assert_eq!(
@@ -268,7 +306,10 @@ mod tests {
     #[test]
     fn session_token_is_sent_and_pinned() {
         let form = build(&[], Some("FQoGZXIvYXdzEXAMPLETOKEN"));
-        assert_eq!(form.field("x-amz-security-token"), Some("FQoGZXIvYXdzEXAMPLETOKEN"));
+        assert_eq!(
+            form.field("x-amz-security-token"),
+            Some("FQoGZXIvYXdzEXAMPLETOKEN")
+        );
         assert!(decoded_policy(&form)["conditions"]
             .as_array()
             .unwrap()

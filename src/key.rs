@@ -42,7 +42,11 @@ impl std::error::Error for FileNameError {}
 
 /// `{prefix}{uuid}/{sanitised name}`. `random` is 16 bytes from a CSPRNG; 122 of its bits
 /// end up in the key (a v4 UUID), so overwriting another upload by chance is out of reach.
-pub fn object_key(prefix: &str, file_name: &str, random: [u8; 16]) -> Result<String, FileNameError> {
+pub fn object_key(
+    prefix: &str,
+    file_name: &str,
+    random: [u8; 16],
+) -> Result<String, FileNameError> {
     let name = sanitize_file_name(file_name)?;
     let id = uuid::Builder::from_random_bytes(random).into_uuid();
     Ok(format!("{prefix}{}/{name}", id.hyphenated()))
@@ -192,7 +196,10 @@ mod tests {
             ("🎉", "file"),
             ("tar.gz", "tar.gz"),
             (".tar.gz", "tar.gz"),
-            ("file.with.a.verylongextension", "file.with.a.verylongextension"),
+            (
+                "file.with.a.verylongextension",
+                "file.with.a.verylongextension",
+            ),
             ("weird#name?&=x.csv", "weird-name-x.csv"),
             ("(draft) plan_v2.docx", "(draft)-plan_v2.docx"),
             ("-leading-and-trailing-.txt", "leading-and-trailing.txt"),
@@ -208,8 +215,22 @@ mod tests {
 
     #[test]
     fn names_with_nothing_usable_are_refused() {
-        for raw in ["", ".", "..", "...", "   ", "dir/", "a/..", "\u{202E}\u{200B}", "\0"] {
-            assert_eq!(sanitize_file_name(raw), Err(FileNameError::Empty), "{raw:?}");
+        for raw in [
+            "",
+            ".",
+            "..",
+            "...",
+            "   ",
+            "dir/",
+            "a/..",
+            "\u{202E}\u{200B}",
+            "\0",
+        ] {
+            assert_eq!(
+                sanitize_file_name(raw),
+                Err(FileNameError::Empty),
+                "{raw:?}"
+            );
         }
     }
 
@@ -219,13 +240,19 @@ mod tests {
         assert_eq!(name.len(), MAX_NAME_BYTES);
         assert!(name.ends_with("a.jpeg"));
         let wide = sanitize_file_name(&format!("{}.txt", "写".repeat(1_000))).unwrap();
-        assert!(wide.len() <= MAX_NAME_BYTES && wide.ends_with("写.txt"), "{wide}");
+        assert!(
+            wide.len() <= MAX_NAME_BYTES && wide.ends_with("写.txt"),
+            "{wide}"
+        );
     }
 
     #[test]
     fn object_key_is_prefix_uuid_and_name() {
         let key = object_key("uploads/", "holiday photo.JPG", [0xAB; 16]).unwrap();
-        assert_eq!(key, "uploads/abababab-abab-4bab-abab-abababababab/holiday-photo.jpg");
+        assert_eq!(
+            key,
+            "uploads/abababab-abab-4bab-abab-abababababab/holiday-photo.jpg"
+        );
         let other = object_key("uploads/", "holiday photo.JPG", [0xAC; 16]).unwrap();
         assert_ne!(key, other, "different randomness, different key");
     }
@@ -242,7 +269,9 @@ mod tests {
         assert!(!name.contains(".."), "{name:?}");
         assert!(!name.starts_with(['.', '-']), "{name:?}");
         assert!(
-            !name.chars().any(|c| is_invisible(c) || is_combining_mark(c)),
+            !name
+                .chars()
+                .any(|c| is_invisible(c) || is_combining_mark(c)),
             "{name:?}"
         );
     }

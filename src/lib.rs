@@ -1,5 +1,6 @@
 //! edge-presign: a Cloudflare Worker that signs S3 POST forms so browsers upload straight to
-//! a bucket. Everything but the `worker` shell below is plain Rust, tested natively.
+//! a bucket. The modules below are plain Rust, tested natively; the `shell` at the bottom is
+//! the only code that touches the Workers runtime (and only exists on wasm32).
 
 pub mod api;
 pub mod config;
@@ -9,3 +10,272 @@ pub mod media_type;
 pub mod policy;
 pub mod presign;
 pub mod sigv4;
+
+#[cfg(target_arch = "wasm32")]
+mod shell {
+    use std::cell::RefCell;
+
+    use futures_util::StreamExt;
+    use time::OffsetDateTime;
+    use worker::{
+        console_log, event, Context, Cors, Env, Method, Request, Response, ResponseBuilder, Result,
+        RouteContext, Router,
+    };
+
+    use crate::api::{self, ApiError, MAX_BODY_BYTES};
+    use crate::config::{Config, ConfigError};
+    use crate::presign::Presigner;
+
+    const VERSION: &str = env!("CARGO_PKG_VERSION");
+    const DEMO_PAGE: &str = include_str!("../web/index.html");
+    const CLIENT_JS: &str = include_str!("../web/client.js");
+    const PREFLIGHT_MAX_AGE_SECONDS: u32 = 86_400;
+
+    type State = std::result::Result<Presigner, ConfigError>;
+
+    thread_local! {
+        /// Settings parsed once per isolate (as the seed's Lambda keeps its boto3 client), with
+        /// the day's signing key inside. Env only changes with a deploy, which starts new isolates.
+        static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` on the isolate's state, reading the settings on first use. No `await` happens
+    /// inside, so the borrow never spans two requests.
+    fn with_state<T>(env: &Env, f: impl FnOnce(&mut State) -> T) -> T {
+        STATE.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let state = slot.get_or_insert_with(|| {
+                Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+                    .map(Presigner::new)
+            });
+            f(state)
+        })
+    }
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        Router::new()
+            .on_async("/uploads", uploads)
+            .on("/healthz", healthz)
+            .on("/", demo_page)
+            .on("/client.js", client_js)
+            .or_else_any_method("/*path", |req, ctx| {
+                Ok(finish(&req, &ctx.env, Err(ApiError::not_found())))
+            })
+            .run(req, env)
+            .await
+    }
+
+    async fn uploads(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+        let env = &ctx.env;
+        let answer = match req.method() {
+            Method::Options => Ok(preflight(&req, env)),
+            Method::Post => match read_upload_body(&mut req, env).await {
+                Ok(body) => Ok(sign_uploads(&body, env)),
+                Err(e) => Err(e),
+            },
+            _ => Err(ApiError::method_not_allowed("POST, OPTIONS")),
+        };
+        Ok(match answer {
+            Ok(response) => response,
+            Err(e) => finish(&req, env, Err(e)),
+        })
+    }
+
+    /// Checks origin, settings, media type and size before reading at most `MAX_BODY_BYTES`.
+    async fn read_upload_body(
+        req: &mut Request,
+        env: &Env,
+    ) -> std::result::Result<Vec<u8>, ApiError> {
+        with_state(env, |state| match state {
+            Err(e) => Err(ApiError::misconfigured(e)),
+            Ok(p) => match origin_grant(req, p.config()) {
+                Grant::Refused => Err(ApiError::origin_not_allowed()),
+                _ => Ok(()),
+            },
+        })?;
+        let content_type = req.headers().get("Content-Type").ok().flatten();
+        if !api::is_json_content_type(content_type.as_deref()) {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let declared = req.headers().get("Content-Length").ok().flatten();
+        if declared
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n > MAX_BODY_BYTES)
+        {
+            return Err(ApiError::body_too_large());
+        }
+        let mut stream = req.stream().map_err(|_| ApiError::body_too_large())?;
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::new(400, "invalid_json", "request body could not be read")
+            })?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(ApiError::body_too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn sign_uploads(body: &[u8], env: &Env) -> Response {
+        let now = now();
+        let result = with_state(env, |state| match state {
+            Err(e) => Err(ApiError::misconfigured(e)),
+            Ok(presigner) => {
+                api::handle_uploads(presigner, body, now, || uuid::Uuid::new_v4().into_bytes())
+            }
+        });
+        result_response(result)
+    }
+
+    fn result_response(result: std::result::Result<String, ApiError>) -> Response {
+        match result {
+            Ok(body) => json_response(200, body),
+            Err(e) => {
+                // Status and code only: messages may quote user input, and nothing here may
+                // ever carry a secret or a signed policy into the logs.
+                console_log!("error {} {}", e.status, e.code);
+                json_response(e.status, e.to_json())
+            }
+        }
+    }
+
+    fn preflight(req: &Request, env: &Env) -> Response {
+        let grant = with_state(env, |state| match state {
+            Ok(p) => Ok(origin_grant(req, p.config())),
+            Err(e) => Err(ApiError::misconfigured(e)),
+        });
+        match grant {
+            Ok(Grant::CrossOrigin(origin)) => {
+                let cors = Cors::new()
+                    .with_origins([origin])
+                    .with_methods([Method::Post, Method::Options])
+                    .with_allowed_headers(["Content-Type"])
+                    .with_max_age(PREFLIGHT_MAX_AGE_SECONDS);
+                let response = ResponseBuilder::new()
+                    .with_status(204)
+                    .with_cors(&cors)
+                    .and_then(|b| b.with_header("Vary", "Origin"))
+                    .map(|b| b.empty());
+                response.unwrap_or_else(|_| json_response(500, "{}".into()))
+            }
+            // Same origin or no Origin: nothing to grant. A refused origin gets no grant.
+            Ok(Grant::NotNeeded) => ResponseBuilder::new().with_status(204).empty(),
+            Ok(Grant::Refused) => result_response(Err(ApiError::origin_not_allowed())),
+            Err(e) => result_response(Err(e)),
+        }
+    }
+
+    fn healthz(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+        if !matches!(req.method(), Method::Get | Method::Head) {
+            return Ok(finish(
+                &req,
+                &ctx.env,
+                Err(ApiError::method_not_allowed("GET, HEAD")),
+            ));
+        }
+        let (status, body) = with_state(&ctx.env, |state| {
+            api::health(state.as_ref().map(|_| ()), VERSION)
+        });
+        Ok(with_cors(&req, &ctx.env, json_response(status, body)))
+    }
+
+    fn demo_page(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+        let enabled = with_state(&ctx.env, |s| s.as_ref().is_ok_and(|p| p.config().demo_page));
+        if !enabled {
+            return Ok(finish(&req, &ctx.env, Err(ApiError::not_found())));
+        }
+        static_asset(req, &ctx.env, DEMO_PAGE, "text/html; charset=utf-8")
+    }
+
+    fn client_js(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+        static_asset(req, &ctx.env, CLIENT_JS, "text/javascript; charset=utf-8")
+    }
+
+    fn static_asset(
+        req: Request,
+        env: &Env,
+        body: &'static str,
+        content_type: &str,
+    ) -> Result<Response> {
+        if !matches!(req.method(), Method::Get | Method::Head) {
+            return Ok(finish(
+                &req,
+                env,
+                Err(ApiError::method_not_allowed("GET, HEAD")),
+            ));
+        }
+        let response = ResponseBuilder::new()
+            .with_header("Content-Type", content_type)?
+            .with_header("Cache-Control", "no-cache")?
+            .fixed(body.as_bytes().to_vec());
+        Ok(with_cors(&req, env, response))
+    }
+
+    /// Turns a handler's answer into a JSON response carrying CORS headers when due.
+    fn finish(req: &Request, env: &Env, result: std::result::Result<String, ApiError>) -> Response {
+        let mut response = result_response(result);
+        if response.status_code() == 405 {
+            let allow = if req.path() == "/uploads" {
+                "POST, OPTIONS"
+            } else {
+                "GET, HEAD"
+            };
+            let _ = response.headers_mut().set("Allow", allow);
+        }
+        with_cors(req, env, response)
+    }
+
+    enum Grant {
+        /// No `Origin` header, or the worker's own origin: CORS does not apply.
+        NotNeeded,
+        CrossOrigin(String),
+        Refused,
+    }
+
+    fn origin_grant(req: &Request, config: &Config) -> Grant {
+        let Some(origin) = req.headers().get("Origin").ok().flatten() else {
+            return Grant::NotNeeded;
+        };
+        let own = req.url().map(|u| u.origin().ascii_serialization());
+        if own.is_ok_and(|own| own.eq_ignore_ascii_case(&origin)) {
+            Grant::NotNeeded
+        } else if config.allowed_origins.allows(&origin) {
+            Grant::CrossOrigin(origin)
+        } else {
+            Grant::Refused
+        }
+    }
+
+    /// Adds `Access-Control-Allow-Origin` (the caller's origin only) for allowed origins.
+    fn with_cors(req: &Request, env: &Env, mut response: Response) -> Response {
+        let grant = with_state(env, |state| {
+            state.as_ref().map(|p| origin_grant(req, p.config())).ok()
+        });
+        if let Some(Grant::CrossOrigin(origin)) = grant {
+            let cors = Cors::new().with_origins([origin]);
+            let _ = cors.apply_headers(response.headers_mut());
+            let _ = response.headers_mut().append("Vary", "Origin");
+        }
+        response
+    }
+
+    fn json_response(status: u16, body: String) -> Response {
+        let mut response = ResponseBuilder::new()
+            .with_status(status)
+            .fixed(body.into_bytes());
+        let headers = response.headers_mut();
+        let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+        // A signed form is a short-lived credential: never cache it.
+        let _ = headers.set("Cache-Control", "no-store");
+        response
+    }
+
+    fn now() -> OffsetDateTime {
+        let millis = worker::Date::now().as_millis();
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}

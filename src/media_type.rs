@@ -15,7 +15,8 @@ impl MediaType {
     /// `type/subtype` with optional `; name=value` parameters, per RFC 9110 tokens.
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
-        if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| (0x20..0x7f).contains(&b))
+        {
             return None;
         }
         let mut parts = raw.split(';');
@@ -32,7 +33,11 @@ impl MediaType {
         }
         Some(Self {
             value: raw.to_owned(),
-            essence: format!("{}/{}", kind.to_ascii_lowercase(), subtype.to_ascii_lowercase()),
+            essence: format!(
+                "{}/{}",
+                kind.to_ascii_lowercase(),
+                subtype.to_ascii_lowercase()
+            ),
         })
     }
 
@@ -125,9 +130,8 @@ impl MediaRange {
 /// RFC 9110 `token`: one or more of the visible ASCII characters that are not delimiters.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -146,7 +150,10 @@ mod tests {
         ] {
             assert!(MediaType::parse(raw).is_some(), "{raw}");
         }
-        assert_eq!(MediaType::parse("IMAGE/PNG").unwrap().essence(), "image/png");
+        assert_eq!(
+            MediaType::parse("IMAGE/PNG").unwrap().essence(),
+            "image/png"
+        );
         assert_eq!(MediaType::parse("IMAGE/PNG").unwrap().as_str(), "IMAGE/PNG");
     }
 
@@ -154,8 +161,17 @@ mod tests {
     fn malformed_media_types_are_refused() {
         let long = format!("image/{}", "x".repeat(300));
         for raw in [
-            "", "image", "/png", "image/", "image/png/x", "image /png", "imäge/png",
-            "image/png\r\nX-Injected: 1", "image/png; charset", "image/png; =x", "a/b; c=d e",
+            "",
+            "image",
+            "/png",
+            "image/",
+            "image/png/x",
+            "image /png",
+            "imäge/png",
+            "image/png\r\nX-Injected: 1",
+            "image/png; charset",
+            "image/png; =x",
+            "a/b; c=d e",
             long.as_str(),
         ] {
             assert!(MediaType::parse(raw).is_none(), "{raw:?}");
@@ -172,15 +188,27 @@ mod tests {
         assert!(!images.matches(&pdf));
         assert!(only_pdf.matches(&pdf));
         assert!(!only_pdf.matches(&png));
-        assert!(MediaRange::parse("*/*").is_none(), "leave the list empty to allow any type");
+        assert!(
+            MediaRange::parse("*/*").is_none(),
+            "leave the list empty to allow any type"
+        );
         assert!(MediaRange::parse("image").is_none());
     }
 
     #[test]
     fn extensions_map_to_their_usual_type() {
-        assert_eq!(MediaType::from_extension("jpg").unwrap().essence(), "image/jpeg");
-        assert_eq!(MediaType::from_extension("tar.gz").unwrap().essence(), "application/gzip");
-        assert_eq!(MediaType::from_extension("PDF").unwrap().essence(), "application/pdf");
+        assert_eq!(
+            MediaType::from_extension("jpg").unwrap().essence(),
+            "image/jpeg"
+        );
+        assert_eq!(
+            MediaType::from_extension("tar.gz").unwrap().essence(),
+            "application/gzip"
+        );
+        assert_eq!(
+            MediaType::from_extension("PDF").unwrap().essence(),
+            "application/pdf"
+        );
         assert!(MediaType::from_extension("unknownext").is_none());
     }
 }

@@ -117,7 +117,10 @@ mod tests {
     #[test]
     fn condition_forms_serialise_as_s3_expects() {
         let table = [
-            (Condition::exact("bucket", "photos"), r#"{"bucket":"photos"}"#),
+            (
+                Condition::exact("bucket", "photos"),
+                r#"{"bucket":"photos"}"#,
+            ),
             (
                 Condition::exact("x-amz-meta-uuid", "14365123651274"),
                 r#"{"x-amz-meta-uuid":"14365123651274"}"#,
@@ -131,11 +134,17 @@ mod tests {
                 r#"["starts-with","$x-amz-meta-tag",""]"#,
             ),
             (
-                Condition::ContentLengthRange { min: 1, max: 10_485_760 },
+                Condition::ContentLengthRange {
+                    min: 1,
+                    max: 10_485_760,
+                },
                 r#"["content-length-range",1,10485760]"#,
             ),
             (
-                Condition::ContentLengthRange { min: 5_368_709_120, max: 5_368_709_120 },
+                Condition::ContentLengthRange {
+                    min: 5_368_709_120,
+                    max: 5_368_709_120,
+                },
                 r#"["content-length-range",5368709120,5368709120]"#,
             ),
             (
@@ -152,7 +161,10 @@ mod tests {
     fn condition_field_names_the_constrained_field() {
         assert_eq!(Condition::exact("key", "a").field(), Some("key"));
         assert_eq!(Condition::starts_with("key", "a").field(), Some("key"));
-        assert_eq!(Condition::ContentLengthRange { min: 1, max: 2 }.field(), None);
+        assert_eq!(
+            Condition::ContentLengthRange { min: 1, max: 2 }.field(),
+            None
+        );
     }
 
     #[test]
@@ -186,7 +198,10 @@ mod tests {
         };
         let encoded = policy.to_base64();
         assert!(encoded.len() % 4 == 0, "padded to a multiple of 4");
-        assert!(!encoded.contains('-') && !encoded.contains('_'), "standard alphabet");
+        assert!(
+            !encoded.contains('-') && !encoded.contains('_'),
+            "standard alphabet"
+        );
         let decoded = STANDARD.decode(&encoded).unwrap();
         assert_eq!(decoded, policy.to_json().as_bytes());
     }

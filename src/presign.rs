@@ -33,9 +33,13 @@ pub enum UploadError {
     InvalidFileName(FileNameError),
     /// Zero, or above what S3 accepts in a POST.
     InvalidSize,
-    FileTooLarge { max_bytes: u64 },
+    FileTooLarge {
+        max_bytes: u64,
+    },
     MalformedContentType,
-    ContentTypeNotAllowed { content_type: String },
+    ContentTypeNotAllowed {
+        content_type: String,
+    },
     /// An allow-list is set, no type was given, and none could be inferred from the name.
     ContentTypeRequired,
 }
@@ -119,7 +123,12 @@ impl Presigner {
             .into_iter()
             .collect();
 
-        let now = now.to_offset(UtcOffset::UTC);
+        // Whole seconds: x-amz-date and the policy expiration have no finer resolution, and
+        // `expires_at` must not promise a moment after the policy really expires.
+        let now = now
+            .to_offset(UtcOffset::UTC)
+            .replace_nanosecond(0)
+            .expect("0 is a valid nanosecond");
         let signing_key = self.signing_keys.key_for(
             &config.credentials.secret_access_key,
             now.date(),
@@ -180,7 +189,10 @@ pub(crate) mod tests {
         let mut env: HashMap<&str, &str> = HashMap::from([
             ("S3_BUCKET", "photos"),
             ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
         ]);
         env.extend(extra.iter().copied());
         Presigner::new(Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap())
@@ -206,19 +218,29 @@ pub(crate) mod tests {
         assert_eq!(upload.form.field("Content-Type"), None);
         assert_eq!(upload.max_bytes, 10_485_760);
         assert!(upload.form.policy.conditions.contains(
-            &crate::policy::Condition::ContentLengthRange { min: 1, max: 10_485_760 }
+            &crate::policy::Condition::ContentLengthRange {
+                min: 1,
+                max: 10_485_760
+            }
         ));
     }
 
     #[test]
     fn a_given_size_and_type_are_pinned() {
         let upload = presigner(&[])
-            .presign(&request("a.png", Some("image/png"), Some(1234)), NOW, [7; 16])
+            .presign(
+                &request("a.png", Some("image/png"), Some(1234)),
+                NOW,
+                [7; 16],
+            )
             .unwrap();
         assert_eq!(upload.form.field("Content-Type"), Some("image/png"));
         assert_eq!(upload.max_bytes, 1234);
         assert!(upload.form.policy.conditions.contains(
-            &crate::policy::Condition::ContentLengthRange { min: 1234, max: 1234 }
+            &crate::policy::Condition::ContentLengthRange {
+                min: 1234,
+                max: 1234
+            }
         ));
     }
 
@@ -248,19 +270,45 @@ pub(crate) mod tests {
             ("a.bin", Some("IMAGE/WEBP"), Ok("IMAGE/WEBP")),
             ("doc.pdf", None, Ok("application/pdf")),
             ("cat.jpeg", None, Ok("image/jpeg")),
-            ("page.html", Some("text/html"), Err(UploadError::ContentTypeNotAllowed { content_type: "text/html".into() })),
-            ("page.html", None, Err(UploadError::ContentTypeNotAllowed { content_type: "text/html".into() })),
+            (
+                "page.html",
+                Some("text/html"),
+                Err(UploadError::ContentTypeNotAllowed {
+                    content_type: "text/html".into(),
+                }),
+            ),
+            (
+                "page.html",
+                None,
+                Err(UploadError::ContentTypeNotAllowed {
+                    content_type: "text/html".into(),
+                }),
+            ),
             ("noext", None, Err(UploadError::ContentTypeRequired)),
         ];
         for (name, content_type, expected) in table {
             let got = p.presign(&request(name, content_type, None), NOW, [1; 16]);
             let got = got.map(|u| u.form.field("Content-Type").unwrap().to_owned());
-            assert_eq!(got.as_deref().map_err(Clone::clone), expected, "{name} {content_type:?}");
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                expected,
+                "{name} {content_type:?}"
+            );
         }
         assert_eq!(
             p.presign(&request("a.png", Some("image"), None), NOW, [1; 16]),
             Err(UploadError::MalformedContentType)
         );
+    }
+
+    #[test]
+    fn expiry_is_reported_to_the_second_the_policy_uses() {
+        let now = datetime!(2026-11-24 12:00:00.999 UTC);
+        let upload = presigner(&[])
+            .presign(&request("a.txt", None, None), now, [1; 16])
+            .unwrap();
+        assert_eq!(upload.form.expires_at, datetime!(2026-11-24 12:10:00 UTC));
+        assert_eq!(upload.form.field("x-amz-date"), Some("20261124T120000Z"));
     }
 
     #[test]
@@ -275,9 +323,15 @@ pub(crate) mod tests {
     fn signing_key_is_reused_within_a_day_and_rotated_after() {
         let mut p = presigner(&[]);
         let req = request("a.txt", None, None);
-        let morning = p.presign(&req, datetime!(2026-11-24 00:00:01 UTC), [1; 16]).unwrap();
-        let evening = p.presign(&req, datetime!(2026-11-24 23:59:59 UTC), [1; 16]).unwrap();
-        let tomorrow = p.presign(&req, datetime!(2026-11-25 00:00:00 UTC), [1; 16]).unwrap();
+        let morning = p
+            .presign(&req, datetime!(2026-11-24 00:00:01 UTC), [1; 16])
+            .unwrap();
+        let evening = p
+            .presign(&req, datetime!(2026-11-24 23:59:59 UTC), [1; 16])
+            .unwrap();
+        let tomorrow = p
+            .presign(&req, datetime!(2026-11-25 00:00:00 UTC), [1; 16])
+            .unwrap();
         let scope = |u: &Upload| u.form.field("x-amz-credential").unwrap().to_owned();
         assert_eq!(scope(&morning), scope(&evening));
         assert!(scope(&tomorrow).contains("/20261125/"));

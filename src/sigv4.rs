@@ -171,7 +171,10 @@ mod tests {
         let when = datetime!(2015-12-29 0:00 UTC);
         assert_eq!(short_date(when), "20151229");
         assert_eq!(amz_date(when), "20151229T000000Z");
-        assert_eq!(amz_date(datetime!(2026-01-02 03:04:05 UTC)), "20260102T030405Z");
+        assert_eq!(
+            amz_date(datetime!(2026-01-02 03:04:05 UTC)),
+            "20260102T030405Z"
+        );
     }
 
     #[test]
@@ -215,23 +218,34 @@ mod tests {
         assert!(!printed.contains(EXAMPLE_SECRET), "{printed}");
         assert!(!printed.contains(&key.to_hex()), "{printed}");
         assert!(!printed.contains("session-token-value"), "{printed}");
-        assert!(printed.contains("AKIAIOSFODNN7EXAMPLE"), "the key id is not secret");
+        assert!(
+            printed.contains("AKIAIOSFODNN7EXAMPLE"),
+            "the key id is not secret"
+        );
     }
 
     #[test]
     fn cache_rederives_only_when_the_day_or_region_changes() {
         let secret = Secret::new(EXAMPLE_SECRET);
         let mut cache = SigningKeyCache::default();
-        let first = cache.key_for(&secret, date!(2015 - 12 - 29), "us-east-1").clone();
-        let same_day = cache.key_for(&secret, date!(2015 - 12 - 29), "us-east-1").clone();
+        let first = cache
+            .key_for(&secret, date!(2015 - 12 - 29), "us-east-1")
+            .clone();
+        let same_day = cache
+            .key_for(&secret, date!(2015 - 12 - 29), "us-east-1")
+            .clone();
         assert_eq!(first, same_day);
-        let next_day = cache.key_for(&secret, date!(2015 - 12 - 30), "us-east-1").clone();
+        let next_day = cache
+            .key_for(&secret, date!(2015 - 12 - 30), "us-east-1")
+            .clone();
         assert_ne!(first, next_day);
         assert_eq!(
             next_day,
             SigningKey::derive(&secret, date!(2015 - 12 - 30), "us-east-1")
         );
-        let other_region = cache.key_for(&secret, date!(2015 - 12 - 30), "eu-west-1").clone();
+        let other_region = cache
+            .key_for(&secret, date!(2015 - 12 - 30), "eu-west-1")
+            .clone();
         assert_eq!(other_region.region(), "eu-west-1");
         assert_ne!(other_region, next_day);
     }

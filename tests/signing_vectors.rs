@@ -15,7 +15,9 @@ fn fixture(name: &str) -> Value {
 }
 
 fn text<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field].as_str().unwrap_or_else(|| panic!("{field} missing"))
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing"))
 }
 
 #[test]
@@ -64,7 +66,13 @@ fn boto3_case(case: &str, session_token: Option<&str>) {
         content_length: 1..=123_456,
         optional_fields: &[OptionalField::ContentType("image/jpeg".into())],
     };
-    let ours = sign_post_form(&target, &credentials, &signing_key, now, Duration::seconds(600));
+    let ours = sign_post_form(
+        &target,
+        &credentials,
+        &signing_key,
+        now,
+        Duration::seconds(600),
+    );
 
     // Field for field: the same names and values, except the policy bytes (boto3's json.dumps
     // puts spaces after separators; we send compact JSON) and hence the signature.
@@ -74,15 +82,26 @@ fn boto3_case(case: &str, session_token: Option<&str>) {
         if name == "policy" || name == "x-amz-signature" {
             continue;
         }
-        assert_eq!(boto_fields[name], Value::from(value.as_str()), "field {name}");
+        assert_eq!(
+            boto_fields[name],
+            Value::from(value.as_str()),
+            "field {name}"
+        );
     }
 
     // The policies say the same thing, condition for condition, in the same order.
-    let decode = |b64: &str| -> Value { serde_json::from_slice(&STANDARD.decode(b64).unwrap()).unwrap() };
-    assert_eq!(decode(ours.field("policy").unwrap()), decode(text(boto, "policy")));
+    let decode =
+        |b64: &str| -> Value { serde_json::from_slice(&STANDARD.decode(b64).unwrap()).unwrap() };
+    assert_eq!(
+        decode(ours.field("policy").unwrap()),
+        decode(text(boto, "policy"))
+    );
 
     // Signature for signature: signing boto3's exact policy bytes gives boto3's signature.
-    assert_eq!(signing_key.sign(text(boto, "policy")), text(boto, "x-amz-signature"));
+    assert_eq!(
+        signing_key.sign(text(boto, "policy")),
+        text(boto, "x-amz-signature")
+    );
     // And ours is the same HMAC over our own bytes.
     assert_eq!(
         ours.field("x-amz-signature").unwrap(),

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the worker into build/ (wrangler's [build] command calls this). Skips the work when
+# nothing under src/, web/ or Cargo.* changed since the last build.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+stamp=build/.built
+if [[ -f $stamp && -z "$(find src web Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]]; then
+  exit 0
+fi
+[[ -x "$WASM_BINDGEN_BIN" && -x "$WASM_OPT_BIN" ]] || bash scripts/setup.sh
+worker-build --release
+touch "$stamp"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, pinned and idempotent: a second run does nothing.
+#   bash scripts/setup.sh            tools for building and running
+#   bash scripts/setup.sh --browser  also Chromium for the browser test (apt-get, needs root)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+want_browser=false
+[[ "${1:-}" == "--browser" ]] && want_browser=true
+
+have_version() { # binary, expected version substring
+  [[ -x "$TOOLS/bin/$1" ]] && "$TOOLS/bin/$1" --version 2>/dev/null | grep -qF "$2"
+}
+
+cargo_tool() { # crate version binary [extra cargo install args...]
+  local crate=$1 version=$2 binary=$3
+  shift 3
+  if have_version "$binary" "$version"; then return; fi
+  log "installing $crate $version (compiles from crates.io; a few minutes, once)"
+  cargo install --root "$TOOLS" "$crate" --version "$version" --locked "$@" \
+    || { log "retrying $crate without --locked (a locked dependency may have been yanked)";
+         cargo install --root "$TOOLS" "$crate" --version "$version" "$@"; }
+}
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown Rust target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+mkdir -p "$TOOLS"
+cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
+cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build
+cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary
+
+if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
+  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if $want_browser && ! command -v chromium >/dev/null; then
+  log "installing Chromium from Debian for the browser test"
+  sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+log "tools ready"
