@@ -11,4 +11,7 @@ if [[ -f $stamp && -z "$(find src web Cargo.toml Cargo.lock -newer "$stamp" -pri
 fi
 [[ -x "$WASM_BINDGEN_BIN" && -x "$WASM_OPT_BIN" ]] || bash scripts/setup.sh
 worker-build --release
+# Drop the debug name section (85 KB here) that wasm-bindgen leaves; Cargo's `strip = true`
+# would also drop the target_features section wasm-bindgen reads, so strip afterwards.
+"$WASM_OPT_BIN" --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
 touch "$stamp"

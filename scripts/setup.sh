@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, pinned and idempotent: a second run does nothing.
-#   bash scripts/setup.sh            tools for building and running
-#   bash scripts/setup.sh --browser  also Chromium for the browser test (apt-get, needs root)
+#   bash scripts/setup.sh            tools for building and running (and nginx, from Debian)
+#   bash scripts/setup.sh --browser  also Chromium for the browser test (from Debian)
+# Debian packages need root or sudo; everything else goes to $TOOLS and node_modules/.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -37,10 +38,13 @@ if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-if $want_browser && ! command -v chromium >/dev/null; then
-  log "installing Chromium from Debian for the browser test"
+debian_packages=()
+[[ -x /usr/sbin/nginx ]] || debian_packages+=(nginx-light) # CORS front for the local S3
+$want_browser && ! command -v chromium >/dev/null && debian_packages+=(chromium)
+if ((${#debian_packages[@]})); then
+  log "installing ${debian_packages[*]} from Debian"
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
 fi
 log "tools ready"

@@ -459,7 +459,7 @@ mod tests {
         assert_eq!(json["error"]["details"][0]["index"], 1);
         let too_many = format!(
             r#"{{"files": [{}]}}"#,
-            vec![r#"{"file_name":"a"}"#; 21].join(",")
+            [r#"{"file_name":"a"}"#; 21].join(",")
         );
         assert_eq!(
             call(&mut presigner(&[]), &too_many).unwrap_err().code,

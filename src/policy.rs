@@ -197,7 +197,7 @@ mod tests {
             conditions: vec![Condition::exact("key", "a/b?c>d")],
         };
         let encoded = policy.to_base64();
-        assert!(encoded.len() % 4 == 0, "padded to a multiple of 4");
+        assert!(encoded.len().is_multiple_of(4), "padded to a multiple of 4");
         assert!(
             !encoded.contains('-') && !encoded.contains('_'),
             "standard alphabet"

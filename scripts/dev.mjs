@@ -1,0 +1,68 @@
+// Starts the local development stack and keeps it running until Ctrl-C (see scripts/dev.sh).
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, startS3, startWorker, stopAll } from "./stack.mjs";
+
+const workerPort = Number(process.env.WORKER_PORT ?? 8787);
+const s3Port = Number(process.env.S3_PORT ?? 9000);
+const bucket = "edge-presign-dev"; // S3_BUCKET in wrangler.toml
+
+// Development credentials, made once: the local S3 accepts them and wrangler gives them to
+// the worker. They protect nothing but this machine's loopback S3.
+const devVars = join(ROOT, ".dev.vars");
+if (!existsSync(devVars)) {
+  writeFileSync(
+    devVars,
+    `# Written by scripts/dev.mjs for the local S3 only. See .dev.vars.example.\n` +
+      `AWS_ACCESS_KEY_ID=LOCALDEV${randomBytes(6).toString("hex").toUpperCase()}\n` +
+      `AWS_SECRET_ACCESS_KEY=${randomBytes(30).toString("base64url")}\n`,
+    { mode: 0o600 },
+  );
+}
+const vars = Object.fromEntries(
+  readFileSync(devVars, "utf8")
+    .split("\n")
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1).trim()]),
+);
+
+const shutdown = async () => {
+  console.log("\nstopping…");
+  await stopAll();
+  process.exit(0);
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
+
+try {
+  const s3 = await startS3({
+    bucket,
+    dir: join(ROOT, ".local/s3"),
+    port: s3Port,
+    accessKey: vars.AWS_ACCESS_KEY_ID,
+    secretKey: vars.AWS_SECRET_ACCESS_KEY,
+    cors: true,
+  });
+  const worker = await startWorker(s3, { DEMO_PAGE: "true" }, { port: workerPort, echo: true });
+  console.log(`
+  edge-presign is running.
+
+    worker (endpoint)  ${worker.url}
+    demo page          ${worker.url}/
+    local S3           ${s3.url}/${bucket}   (objects under .local/s3/${bucket}/)
+
+  Ask for an upload form:
+
+    curl -s -X POST ${worker.url}/uploads \\
+      -H 'Content-Type: application/json' \\
+      -d '{"file_name": "hello.txt", "content_type": "text/plain"}'
+
+  Then post its "fields" and the file (last, as "file") to its "url"; the README shows how.
+  Ctrl-C stops everything.
+`);
+} catch (error) {
+  console.error(`could not start the stack: ${error.message}`);
+  await stopAll();
+  process.exit(1);
+}

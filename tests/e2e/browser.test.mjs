@@ -1,0 +1,82 @@
+// A person uploads from a real browser: headless Chromium opens the demo page the worker
+// serves, picks files, and the page uploads them cross-origin to the local S3 (s3s-fs behind
+// its CORS front), with progress, exactly as it would against a bucket with a CORS rule.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { chromium } from "playwright-core";
+import { ROOT, startS3, startWorker, stopAll } from "./harness.mjs";
+
+const OUTPUT = join(process.env.TEST_OUTPUT ?? join(ROOT, "test-output"), "browser");
+const MAX_BYTES = 1_000_000;
+
+let s3;
+let worker;
+let browser;
+let page;
+
+before(async () => {
+  s3 = await startS3({ cors: true });
+  worker = await startWorker(s3, { DEMO_PAGE: "true", UPLOAD_MAX_BYTES: String(MAX_BYTES) });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  await mkdir(OUTPUT, { recursive: true });
+});
+
+after(async () => {
+  if (page) await page.screenshot({ path: join(OUTPUT, "demo-final.png"), fullPage: true }).catch(() => {});
+  await browser?.close();
+  await worker?.stop();
+  await s3?.stop();
+  await stopAll();
+});
+
+test("two files chosen in the page upload to the bucket byte for byte", async () => {
+  await page.goto(`${worker.url}/`);
+  assert.equal(await page.title(), "edge-presign demo");
+  const small = Buffer.from("hello from a real browser\n");
+  const large = randomBytes(600 * 1024);
+  await page.setInputFiles("#file-input", [
+    { name: "notes.txt", mimeType: "text/plain", buffer: small },
+    { name: "holiday photo.JPG", mimeType: "image/jpeg", buffer: large },
+  ]);
+  const done = page.locator('[data-testid="upload-item"][data-state="done"]');
+  await done.nth(1).waitFor({ timeout: 60_000 });
+  assert.equal(await done.count(), 2);
+
+  const keys = await page.locator('[data-testid="upload-key"]').allTextContents();
+  assert.equal(keys.length, 2);
+  const byName = Object.fromEntries(keys.map((k) => [k.trim().split("/").pop(), k.trim()]));
+  assert.deepEqual(Object.keys(byName).sort(), ["holiday-photo.jpg", "notes.txt"]);
+  assert.ok((await s3.readObject(byName["notes.txt"])).equals(small), "small file stored intact");
+  assert.ok((await s3.readObject(byName["holiday-photo.jpg"])).equals(large), "600 KB file stored intact");
+
+  const progress = page.locator('[data-testid="upload-item"][data-state="done"] progress');
+  for (const bar of await progress.all()) {
+    assert.equal(await bar.getAttribute("value"), await bar.getAttribute("max"), "progress reached the end");
+  }
+  await page.screenshot({ path: join(OUTPUT, "demo-uploaded.png"), fullPage: true });
+});
+
+test("a file over the limit shows a readable error and stores nothing", async () => {
+  const before = (await s3.listObjects()).length;
+  await page.setInputFiles("#file-input", [
+    { name: "too big.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(MAX_BYTES + 1) },
+  ]);
+  const failed = page.locator('[data-testid="upload-item"][data-state="error"]');
+  await failed.first().waitFor({ timeout: 30_000 });
+  const message = await failed.first().locator('[data-testid="upload-error"]').textContent();
+  assert.match(message, /too large/i);
+  assert.match(message, /too big\.bin/);
+  assert.equal((await s3.listObjects()).length, before, "no object was added");
+  await page.screenshot({ path: join(OUTPUT, "demo-too-large.png"), fullPage: true });
+});
+
+test("the worker never logged its secret", () => {
+  assert.ok(!worker.logs().includes(s3.secretKey));
+});
