@@ -6,6 +6,11 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 stamp=build/.built
+# Several `wrangler dev` instances (the tests start a few) run this at once: one builds, the
+# others wait for it and then find the stamp fresh.
+mkdir -p target
+exec 9>target/.build.lock
+flock 9
 if [[ -f $stamp && -z "$(find src web Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]]; then
   exit 0
 fi
