@@ -26,7 +26,10 @@ fn bench(name: &str, mut f: impl FnMut()) {
         calls += 100;
     }
     let per_call = start.elapsed().as_nanos() as f64 / calls as f64;
-    println!("{name:<48} {per_call:>10.0} ns/call  ({:>9.0} calls/s)", 1e9 / per_call);
+    println!(
+        "{name:<48} {per_call:>10.0} ns/call  ({:>9.0} calls/s)",
+        1e9 / per_call
+    );
 }
 
 fn main() {
@@ -50,10 +53,15 @@ fn main() {
         content_type: Some("image/jpeg".into()),
         size: Some(123_456),
     };
-    let body = br#"{"file_name": "holiday photo.JPG", "content_type": "image/jpeg", "size": 123456}"#;
+    let body =
+        br#"{"file_name": "holiday photo.JPG", "content_type": "image/jpeg", "size": 123456}"#;
 
     bench("sigv4: derive the day's signing key", || {
-        black_box(SigningKey::derive(&secret, date!(2026 - 11 - 24), "us-east-1"));
+        black_box(SigningKey::derive(
+            &secret,
+            date!(2026 - 11 - 24),
+            "us-east-1",
+        ));
     });
     bench("key: sanitise a file name", || {
         black_box(sanitize_file_name(black_box("holiday photo (1).JPG")).unwrap());

@@ -68,18 +68,16 @@ mod shell {
 
     async fn uploads(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
         let env = &ctx.env;
-        let answer = match req.method() {
-            Method::Options => Ok(preflight(&req, env)),
+        let result = match req.method() {
+            Method::Options => return Ok(preflight(&req, env)),
             Method::Post => match read_upload_body(&mut req, env).await {
-                Ok(body) => Ok(sign_uploads(&body, env)),
+                Ok(body) => sign_uploads(&body, env),
                 Err(e) => Err(e),
             },
             _ => Err(ApiError::method_not_allowed("POST, OPTIONS")),
         };
-        Ok(match answer {
-            Ok(response) => response,
-            Err(e) => finish(&req, env, Err(e)),
-        })
+        // Forms and errors alike leave through `finish`, which adds CORS for allowed origins.
+        Ok(finish(&req, env, result))
     }
 
     /// Checks origin, settings, media type and size before reading at most `MAX_BODY_BYTES`.
@@ -119,15 +117,14 @@ mod shell {
         Ok(body)
     }
 
-    fn sign_uploads(body: &[u8], env: &Env) -> Response {
+    fn sign_uploads(body: &[u8], env: &Env) -> std::result::Result<String, ApiError> {
         let now = now();
-        let result = with_state(env, |state| match state {
+        with_state(env, |state| match state {
             Err(e) => Err(ApiError::misconfigured(e)),
             Ok(presigner) => {
                 api::handle_uploads(presigner, body, now, || uuid::Uuid::new_v4().into_bytes())
             }
-        });
-        result_response(result)
+        })
     }
 
     fn result_response(result: std::result::Result<String, ApiError>) -> Response {
