@@ -15,17 +15,14 @@ const placeholderS3 = {
 };
 
 const worker = await startWorker(placeholderS3);
-try {
-  const body = JSON.stringify({ file_name: "holiday photo.JPG", content_type: "image/jpeg", size: 123456 });
+
+/** Sends REQUESTS requests at CONCURRENCY; prints requests/s and latency percentiles. */
+async function measure(label, url, init) {
   const send = async () => {
     const started = performance.now();
-    const response = await fetch(`${worker.url}/uploads`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body,
-    });
+    const response = await fetch(url, init);
     await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`status ${response.status}`);
+    if (response.status !== 200) throw new Error(`${label}: status ${response.status}`);
     return performance.now() - started;
   };
   for (let i = 0; i < 200; i++) await send(); // warm-up: isolate start, JIT, signing key
@@ -42,9 +39,21 @@ try {
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
-  console.log(`POST /uploads under wrangler dev: ${latencies.length} requests, concurrency ${CONCURRENCY}`);
-  console.log(`  ${(latencies.length / seconds).toFixed(0)} requests/s; latency p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
+  console.log(
+    `${label.padEnd(44)} ${(latencies.length / seconds).toFixed(0).padStart(6)} req/s   p50 ${pct(50)} ms   p99 ${pct(99)} ms`,
+  );
+}
+
+try {
+  console.log(`wrangler dev on loopback, ${REQUESTS} requests per line, concurrency ${CONCURRENCY}`);
+  // The baseline shows what wrangler dev's local proxy costs on its own.
+  await measure("GET /healthz (baseline: no signing)", `${worker.url}/healthz`);
+  await measure("POST /uploads (parse, sign, answer)", `${worker.url}/uploads`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ file_name: "holiday photo.JPG", content_type: "image/jpeg", size: 123456 }),
+  });
 } finally {
   await worker.stop();
   await stopAll();

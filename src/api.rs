@@ -499,3 +499,137 @@ mod tests {
         );
     }
 }
+
+/// Fuzzing the request path natively: whatever the body, the answer is a form or a documented
+/// error, never a panic. `FUZZ_CASES` scales the run (default 2,000 per property).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use crate::presign::tests::presigner;
+    use proptest::prelude::*;
+    use time::macros::datetime;
+
+    const DOCUMENTED: [(u16, &str); 8] = [
+        (400, "invalid_json"),
+        (413, "body_too_large"),
+        (400, "invalid_file_name"),
+        (400, "invalid_size"),
+        (413, "file_too_large"),
+        (415, "content_type_not_allowed"),
+        (400, "content_type_required"),
+        (400, "invalid_batch"),
+    ];
+
+    fn check(body: &[u8], allow_list: bool) -> Result<(), TestCaseError> {
+        let extra: &[(&str, &str)] = if allow_list {
+            &[("UPLOAD_ALLOWED_TYPES", "image/*,application/pdf")]
+        } else {
+            &[]
+        };
+        let mut p = presigner(extra);
+        match handle_uploads(&mut p, body, datetime!(2026-11-24 12:00 UTC), || [9; 16]) {
+            Ok(json) => {
+                let v: Value = serde_json::from_str(&json).expect("answers are JSON");
+                let forms = match v.get("uploads") {
+                    Some(list) => list.as_array().unwrap().clone(),
+                    None => vec![v],
+                };
+                for form in forms {
+                    let key = form["key"].as_str().unwrap();
+                    prop_assert!(key.starts_with("uploads/"));
+                    prop_assert!(!key.contains("..") && !key.contains('\\'));
+                    prop_assert_eq!(form["fields"]["key"].as_str(), Some(key));
+                    if allow_list {
+                        let t = form["fields"]["Content-Type"]
+                            .as_str()
+                            .expect("type pinned");
+                        let essence = t.split(';').next().unwrap().trim().to_ascii_lowercase();
+                        prop_assert!(essence.starts_with("image/") || essence == "application/pdf");
+                    }
+                }
+            }
+            Err(e) => prop_assert!(
+                DOCUMENTED.contains(&(e.status, e.code)),
+                "undocumented answer {} {}",
+                e.status,
+                e.code
+            ),
+        }
+        Ok(())
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<String>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "image/png",
+                "IMAGE/JPEG",
+                "text/html",
+                "application/pdf",
+                "image/*",
+                "a/b; c=d",
+                "image/png\r\nX: y",
+                "",
+                "image",
+                "../../etc/passwd",
+                ".env",
+                "a.tar.gz",
+                "🎉.pdf",
+            ])
+            .prop_map(Value::from),
+        ]
+    }
+
+    fn request_object() -> impl Strategy<Value = Value> {
+        (
+            prop::option::of(json_value()),
+            prop::option::of(json_value()),
+            prop::option::of(json_value()),
+        )
+            .prop_map(|(file_name, content_type, size)| {
+                let mut map = Map::new();
+                for (name, value) in [
+                    ("file_name", file_name),
+                    ("content_type", content_type),
+                    ("size", size),
+                ] {
+                    if let Some(value) = value {
+                        map.insert(name.into(), value);
+                    }
+                }
+                Value::Object(map)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
+
+        #[test]
+        fn arbitrary_bytes_get_a_documented_answer(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            check(&body, false)?;
+        }
+
+        #[test]
+        fn arbitrary_requests_get_a_form_or_a_documented_error(
+            request in request_object(),
+            allow_list in any::<bool>(),
+        ) {
+            check(request.to_string().as_bytes(), allow_list)?;
+        }
+
+        #[test]
+        fn arbitrary_batches_get_forms_or_a_documented_error(
+            files in prop::collection::vec(request_object(), 0..25),
+            allow_list in any::<bool>(),
+        ) {
+            let body = serde_json::json!({ "files": files }).to_string();
+            check(body.as_bytes(), allow_list)?;
+        }
+    }
+}

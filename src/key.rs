@@ -283,7 +283,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
 
         #[test]
         fn any_unicode_name_is_refused_or_safe(raw in any::<String>()) {

@@ -11,6 +11,16 @@ pub mod policy;
 pub mod presign;
 pub mod sigv4;
 
+/// Cases per property test: 2,000 by default; `FUZZ_CASES=200000 cargo test --release` fuzzes
+/// the request parser and key sanitiser for minutes instead of seconds.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+fn fuzz_cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod shell {
     use std::cell::RefCell;

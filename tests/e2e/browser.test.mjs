@@ -77,6 +77,46 @@ test("a file over the limit shows a readable error and stores nothing", async ()
   await page.screenshot({ path: join(OUTPUT, "demo-too-large.png"), fullPage: true });
 });
 
+test("client.js uploadFiles: one batch call for the forms, then every file lands", async () => {
+  const answer = await page.evaluate(async () => {
+    const { uploadFiles } = await import("/client.js");
+    const files = [
+      new File(["alpha bytes"], "a.txt", { type: "text/plain" }),
+      new File([new Uint8Array(2000).fill(7)], "b.bin"),
+    ];
+    const progressFor = new Set();
+    const results = await uploadFiles(files, { onProgress: (index) => progressFor.add(index) });
+    return {
+      results: results.map((r) => (r.status === "fulfilled" ? { ok: true, key: r.value.key } : { ok: false, code: r.reason.code })),
+      progressFor: [...progressFor].sort(),
+    };
+  });
+  assert.deepEqual(answer.results.map((r) => r.ok), [true, true], JSON.stringify(answer));
+  assert.deepEqual(answer.progressFor, [0, 1]);
+  assert.equal((await s3.readObject(answer.results[0].key)).toString(), "alpha bytes");
+  assert.ok((await s3.readObject(answer.results[1].key)).equals(Buffer.alloc(2000, 7)));
+});
+
+test("client.js uploadFiles: a bad entry fails the batch with its index and uploads nothing", async () => {
+  const before = (await s3.listObjects()).length;
+  const error = await page.evaluate(async (max) => {
+    const { uploadFiles } = await import("/client.js");
+    const files = [new File(["fine"], "ok.txt"), new File([new Uint8Array(max + 1)], "huge.bin")];
+    try {
+      await uploadFiles(files);
+      return null;
+    } catch (e) {
+      return { name: e.name, code: e.code, source: e.source, status: e.status, details: e.details };
+    }
+  }, MAX_BYTES);
+  assert.equal(error?.name, "UploadError");
+  assert.equal(error.code, "invalid_batch");
+  assert.equal(error.source, "worker");
+  assert.equal(error.status, 400);
+  assert.deepEqual(error.details.map((d) => [d.index, d.code]), [[1, "file_too_large"]]);
+  assert.equal((await s3.listObjects()).length, before);
+});
+
 test("the worker never logged its secret", () => {
   assert.ok(!worker.logs().includes(s3.secretKey));
 });
