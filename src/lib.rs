@@ -113,8 +113,11 @@ mod shell {
         {
             return Err(ApiError::body_too_large());
         }
-        let mut stream = req.stream().map_err(|_| ApiError::body_too_large())?;
         let mut body = Vec::new();
+        // No body at all (a bare POST) has no stream: it is an empty body, so `invalid_json`.
+        let Ok(mut stream) = req.stream() else {
+            return Ok(body);
+        };
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| {
                 ApiError::new(400, "invalid_json", "request body could not be read")

@@ -253,6 +253,7 @@ const acao = (res) => res.headers["access-control-allow-origin"];
 const nested = (depth) => "[".repeat(depth) + "]".repeat(depth);
 table("bodies that are not JSON objects", [
   { name: "empty body", w: "A", req: post(""), status: 400, code: "invalid_json" },
+  { name: "no body at all (bare POST)", w: "A", req: { ct: "application/json" }, status: 400, code: "invalid_json" },
   { name: "null", w: "A", req: post("null"), status: 400, code: "invalid_json" },
   { name: "[] (an array)", w: "A", req: post("[]"), status: 400, code: "invalid_json" },
   { name: "42 (a number)", w: "A", req: post("42"), status: 400, code: "invalid_json" },
