@@ -28,4 +28,4 @@ bash bench/bundle-size.sh test-output/deploy
 
 log "end-to-end tests (wrangler dev + s3s-fs + Chromium)"
 export TEST_OUTPUT="$ROOT/test-output"
-node --test --test-reporter=spec --test-concurrency=1 tests/e2e/
+node --test --test-reporter=spec --test-concurrency=1 tests/e2e/*.test.mjs
