@@ -27,6 +27,15 @@ const vars = Object.fromEntries(
     .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1).trim()]),
 );
 
+// The local S3 takes its credentials on its command line (visible to `ps`): never real ones.
+if (/^(AKIA|ASIA)/.test(vars.AWS_ACCESS_KEY_ID ?? "") || !vars.AWS_SECRET_ACCESS_KEY) {
+  console.error(
+    ".dev.vars must hold local development credentials for scripts/dev.sh, not real AWS keys.\n" +
+      "Delete it to have new local ones made, and see .dev.vars.example for using a real bucket.",
+  );
+  process.exit(1);
+}
+
 const shutdown = async () => {
   console.log("\nstopping…");
   await stopAll();

@@ -12,6 +12,7 @@ export PATH="$ROOT/node_modules/.bin:$TOOLS/bin:$HOME/.cargo/bin:$PATH"
 # worker-build would download these from GitHub; point it at the pinned local copies.
 export WASM_BINDGEN_BIN="$TOOLS/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
+export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WRANGLER_SEND_METRICS=false
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

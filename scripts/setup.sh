@@ -23,9 +23,32 @@ cargo_tool() { # crate version binary [extra cargo install args...]
          cargo install --root "$TOOLS" "$crate" --version "$version" "$@"; }
 }
 
+rust_minor=$(rustc --version | awk '{ split($2, v, "."); print v[2] }')
+if ((rust_minor < 91)); then
+  log "Rust 1.91 or newer is needed (found $(rustc --version)): run 'rustup update stable'"
+  exit 1
+fi
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown Rust target"
   rustup target add wasm32-unknown-unknown
+fi
+for component in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+
+# Debian packages: a C toolchain and OpenSSL headers to compile the tools below, nginx for the
+# local S3's CORS, Chromium for the browser test. Only what is missing is installed.
+debian_packages=()
+command -v cc >/dev/null || debian_packages+=(build-essential)
+command -v pkg-config >/dev/null || debian_packages+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || debian_packages+=(libssl-dev)
+[[ -x /usr/sbin/nginx ]] || debian_packages+=(nginx-light)
+$want_browser && ! command -v chromium >/dev/null && debian_packages+=(chromium)
+if ((${#debian_packages[@]})); then
+  log "installing ${debian_packages[*]} from Debian"
+  sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
 fi
 
 mkdir -p "$TOOLS"
@@ -38,13 +61,4 @@ if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-debian_packages=()
-[[ -x /usr/sbin/nginx ]] || debian_packages+=(nginx-light) # CORS front for the local S3
-$want_browser && ! command -v chromium >/dev/null && debian_packages+=(chromium)
-if ((${#debian_packages[@]})); then
-  log "installing ${debian_packages[*]} from Debian"
-  sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
-fi
 log "tools ready"

@@ -184,10 +184,10 @@ export async function startS3({
 }
 
 /**
- * Starts the worker under `wrangler dev` pointed at `s3`. `vars` override settings. Secrets
- * go through an env file so they never appear on a command line.
+ * Starts the worker under `wrangler dev` pointed at `s3`. `vars` override settings; `config`
+ * names another wrangler config. Secrets go through an env file, never a command line.
  */
-export async function startWorker(s3, vars = {}, { port, echo = false } = {}) {
+export async function startWorker(s3, vars = {}, { port, echo = false, config } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "edge-presign-worker-"));
   const envFile = join(dir, "secrets.env");
   await writeFile(envFile, `AWS_ACCESS_KEY_ID=${s3.accessKey}\nAWS_SECRET_ACCESS_KEY=${s3.secretKey}\n`, {
@@ -201,7 +201,10 @@ export async function startWorker(s3, vars = {}, { port, echo = false } = {}) {
     "--env-file", envFile, "--persist-to", join(dir, "state"),
     "--show-interactive-dev-session=false", "--log-level", "log",
   ];
-  for (const [name, value] of Object.entries(settings)) args.push("--var", `${name}:${value}`);
+  if (config) args.push("--config", config);
+  for (const [name, value] of Object.entries(settings)) {
+    if (value !== undefined) args.push("--var", `${name}:${value}`); // undefined: leave it to the config
+  }
   const proc = launch("wrangler dev", "wrangler", args, { echo });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {

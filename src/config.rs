@@ -75,16 +75,47 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// One setting as the runtime holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Setting {
+    Unset,
+    Text(String),
+    /// Set, but to something that has no text form (a TOML table, say). Reported, never
+    /// silently replaced by the default: that could switch a limit off.
+    NotText,
+}
+
+impl From<Option<String>> for Setting {
+    fn from(value: Option<String>) -> Self {
+        value.map_or(Self::Unset, Self::Text)
+    }
+}
+
 /// Collects every problem instead of stopping at the first, so one deploy fixes them all.
 struct Reader<F> {
     lookup: F,
     problems: Vec<Problem>,
 }
 
-impl<F: Fn(&str) -> Option<String>> Reader<F> {
+impl<F: Fn(&str) -> Setting> Reader<F> {
+    /// The value as given, or `None` when unset (or unusable, which is recorded).
+    fn raw(&mut self, name: &'static str) -> Option<String> {
+        match (self.lookup)(name) {
+            Setting::Unset => None,
+            Setting::Text(value) => Some(value),
+            Setting::NotText => {
+                self.problem(
+                    name,
+                    "must be a string, a number, true/false or a list of strings",
+                );
+                None
+            }
+        }
+    }
+
     /// The trimmed value, or `None` when unset or blank.
-    fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
+    fn get(&mut self, name: &'static str) -> Option<String> {
+        self.raw(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     }
@@ -130,8 +161,13 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 }
 
 impl Config {
-    /// Reads every setting through `lookup` (the Worker's env, or a map in tests).
+    /// Reads every setting through `lookup`: `None` for unset, else its text.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_settings(|name| lookup(name).into())
+    }
+
+    /// Reads every setting through `lookup` (the Worker's env, or a map in tests).
+    pub fn from_settings(lookup: impl Fn(&str) -> Setting) -> Result<Self, ConfigError> {
         let mut r = Reader {
             lookup,
             problems: Vec::new(),
@@ -164,12 +200,12 @@ impl Config {
         });
         let force_path_style = r.flag("S3_FORCE_PATH_STYLE", false);
 
-        let prefix = (r.lookup)("UPLOAD_PREFIX").unwrap_or_else(|| "uploads/".into());
+        let prefix = r.raw("UPLOAD_PREFIX").unwrap_or_else(|| "uploads/".into());
         if !is_valid_prefix(&prefix) {
             r.problem(
                 "UPLOAD_PREFIX",
                 format!(
-                    "must be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', '..' segment or control character"
+                    "must be empty or end with '/', be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', '..' segment or control character"
                 ),
             );
         }
@@ -185,8 +221,9 @@ impl Config {
                 .map(MediaRange::parse)
                 .collect::<Option<Vec<_>>>()
             {
-                Some(ranges) => ranges,
-                None => {
+                // Set but empty (",") must not quietly mean "any type".
+                Some(ranges) if !ranges.is_empty() => ranges,
+                _ => {
                     r.problem(
                         "UPLOAD_ALLOWED_TYPES",
                         "must be comma-separated media types such as image/png or image/*",
@@ -293,8 +330,11 @@ fn is_valid_bucket(bucket: &str) -> bool {
         && !bucket.contains("..")
 }
 
+/// Empty, or ending in `/`: keys are `{prefix}{uuid}/{name}`, and IAM rules and listings
+/// expect the prefix to be a folder (`uploads/*`).
 fn is_valid_prefix(prefix: &str) -> bool {
-    prefix.len() <= MAX_PREFIX_BYTES
+    (prefix.is_empty() || prefix.ends_with('/'))
+        && prefix.len() <= MAX_PREFIX_BYTES
         && !prefix.starts_with('/')
         && !prefix.contains('\\')
         && !prefix.chars().any(char::is_control)
@@ -371,6 +411,8 @@ mod tests {
             ("S3_FORCE_PATH_STYLE", "maybe"),
             ("UPLOAD_PREFIX", "/abs/"),
             ("UPLOAD_PREFIX", "a/../b/"),
+            ("UPLOAD_PREFIX", "uploads"),
+            ("UPLOAD_ALLOWED_TYPES", " , ,"),
             ("UPLOAD_MAX_BYTES", "0"),
             ("UPLOAD_MAX_BYTES", "5368709121"),
             ("UPLOAD_MAX_BYTES", "ten"),
@@ -391,6 +433,21 @@ mod tests {
                 assert!(!message.contains(value), "{message} echoes {value}");
             }
         }
+    }
+
+    #[test]
+    fn settings_that_are_not_text_are_reported_not_defaulted() {
+        let err = Config::from_settings(|name| match name {
+            "S3_BUCKET" => Setting::Text("photos".into()),
+            "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Setting::Text("x".into()),
+            "UPLOAD_ALLOWED_TYPES" | "UPLOAD_MAX_BYTES" | "UPLOAD_PREFIX" => Setting::NotText,
+            _ => Setting::Unset,
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.variables(),
+            ["UPLOAD_PREFIX", "UPLOAD_MAX_BYTES", "UPLOAD_ALLOWED_TYPES"]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! condition, and `bucket` and `key` are pinned exactly: S3 refuses a form that sends a field
 //! its policy does not mention, so building both lists in one place keeps them in step.
 
+use std::fmt;
 use std::ops::RangeInclusive;
 
 use time::{Duration, OffsetDateTime};
@@ -59,13 +60,33 @@ pub struct UploadTarget<'a> {
 }
 
 /// A form ready for a browser: post `fields` in order, then the file as `file`, to `url`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PostForm {
     pub url: String,
     pub fields: Vec<(String, String)>,
     pub expires_at: OffsetDateTime,
     /// The policy as signed, for inspection and tests; also present base64-encoded in `fields`.
     pub policy: Policy,
+}
+
+/// The STS session token is a form field (S3 needs it, and it is useless without the secret),
+/// but still kept out of `Debug` output and so out of any log.
+impl fmt::Debug for PostForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(name, value)| match name.as_str() {
+                "x-amz-security-token" => (name.as_str(), "<redacted>"),
+                _ => (name.as_str(), value.as_str()),
+            })
+            .collect();
+        f.debug_struct("PostForm")
+            .field("url", &self.url)
+            .field("fields", &fields)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PostForm {
@@ -315,6 +336,14 @@ mod tests {
             .unwrap()
             .contains(&json!({"x-amz-security-token": "FQoGZXIvYXdzEXAMPLETOKEN"})));
         assert!(build(&[], None).field("x-amz-security-token").is_none());
+    }
+
+    #[test]
+    fn debug_output_redacts_the_session_token() {
+        let form = build(&[], Some("FQoGZXIvYXdzEXAMPLETOKEN"));
+        let printed = format!("{form:?}");
+        assert!(!printed.contains("FQoGZXIvYXdzEXAMPLETOKEN"), "{printed}");
+        assert!(printed.contains("x-amz-security-token"));
     }
 
     #[test]

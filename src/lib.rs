@@ -27,13 +27,15 @@ mod shell {
 
     use futures_util::StreamExt;
     use time::OffsetDateTime;
+    use worker::js_sys::{Array, Reflect};
+    use worker::wasm_bindgen::JsValue;
     use worker::{
         console_log, event, Context, Cors, Env, Method, Request, Response, ResponseBuilder, Result,
         RouteContext, Router,
     };
 
     use crate::api::{self, ApiError, MAX_BODY_BYTES};
-    use crate::config::{Config, ConfigError};
+    use crate::config::{Config, ConfigError, Setting};
     use crate::presign::Presigner;
 
     const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -55,22 +57,54 @@ mod shell {
         STATE.with(|cell| {
             let mut slot = cell.borrow_mut();
             let state = slot.get_or_insert_with(|| {
-                Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
-                    .map(Presigner::new)
+                Config::from_settings(|name| read_setting(env, name)).map(Presigner::new)
             });
             f(state)
         })
     }
 
+    /// A `[vars]` value or secret as text. TOML numbers, booleans and lists of strings mean what
+    /// they plainly say (`UPLOAD_MAX_BYTES = 1048576`, `UPLOAD_ALLOWED_TYPES = ["image/png"]`);
+    /// anything else is reported by name rather than silently replaced by the default.
+    fn read_setting(env: &Env, name: &str) -> Setting {
+        let Ok(value) = Reflect::get(env, &JsValue::from_str(name)) else {
+            return Setting::Unset;
+        };
+        if value.is_undefined() || value.is_null() {
+            Setting::Unset
+        } else if let Some(text) = value.as_string() {
+            Setting::Text(text)
+        } else if let Some(flag) = value.as_bool() {
+            Setting::Text(flag.to_string())
+        } else if let Some(number) = value.as_f64() {
+            // JSON numbers arrive as f64; whole ones print without a fraction.
+            let whole = number.fract() == 0.0 && number.abs() < 9.0e15;
+            Setting::Text(if whole {
+                format!("{number:.0}")
+            } else {
+                number.to_string()
+            })
+        } else if Array::is_array(&value) {
+            let items: Option<Vec<String>> =
+                Array::from(&value).iter().map(|v| v.as_string()).collect();
+            items.map_or(Setting::NotText, |items| Setting::Text(items.join(",")))
+        } else {
+            Setting::NotText
+        }
+    }
+
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        // `Router::run` consumes the router, so workers-rs builds it per request; it is a few
+        // route inserts, small next to the signing.
         Router::new()
             .on_async("/uploads", uploads)
             .on("/healthz", healthz)
             .on("/", demo_page)
             .on("/client.js", client_js)
             .or_else_any_method("/*path", |req, ctx| {
-                Ok(finish(&req, &ctx.env, Err(ApiError::not_found())))
+                let grant = grant_for(&req, &ctx.env);
+                Ok(finish(&req, &grant, Err(ApiError::not_found())))
             })
             .run(req, env)
             .await
@@ -78,30 +112,31 @@ mod shell {
 
     async fn uploads(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
         let env = &ctx.env;
+        let grant = grant_for(&req, env);
         let result = match req.method() {
-            Method::Options => return Ok(preflight(&req, env)),
-            Method::Post => match read_upload_body(&mut req, env).await {
+            Method::Options => return Ok(preflight(&grant, env)),
+            Method::Post => match read_upload_body(&mut req, &grant, env).await {
                 Ok(body) => sign_uploads(&body, env),
                 Err(e) => Err(e),
             },
             _ => Err(ApiError::method_not_allowed("POST, OPTIONS")),
         };
         // Forms and errors alike leave through `finish`, which adds CORS for allowed origins.
-        Ok(finish(&req, env, result))
+        Ok(finish(&req, &grant, result))
     }
 
-    /// Checks origin, settings, media type and size before reading at most `MAX_BODY_BYTES`.
+    /// Checks settings, origin, media type and size before reading at most `MAX_BODY_BYTES`.
     async fn read_upload_body(
         req: &mut Request,
+        grant: &Grant,
         env: &Env,
     ) -> std::result::Result<Vec<u8>, ApiError> {
-        with_state(env, |state| match state {
-            Err(e) => Err(ApiError::misconfigured(e)),
-            Ok(p) => match origin_grant(req, p.config()) {
-                Grant::Refused => Err(ApiError::origin_not_allowed()),
-                _ => Ok(()),
-            },
+        with_state(env, |state| {
+            state.as_ref().map(|_| ()).map_err(ApiError::misconfigured)
         })?;
+        if matches!(grant, Grant::Refused) {
+            return Err(ApiError::origin_not_allowed());
+        }
         let content_type = req.headers().get("Content-Type").ok().flatten();
         if !api::is_json_content_type(content_type.as_deref()) {
             return Err(ApiError::unsupported_media_type());
@@ -152,80 +187,81 @@ mod shell {
         }
     }
 
-    fn preflight(req: &Request, env: &Env) -> Response {
-        let grant = with_state(env, |state| match state {
-            Ok(p) => Ok(origin_grant(req, p.config())),
-            Err(e) => Err(ApiError::misconfigured(e)),
-        });
+    fn preflight(grant: &Grant, env: &Env) -> Response {
+        if let Err(e) = with_state(env, |state| {
+            state.as_ref().map(|_| ()).map_err(ApiError::misconfigured)
+        }) {
+            return result_response(Err(e));
+        }
         match grant {
-            Ok(Grant::CrossOrigin(origin)) => {
+            Grant::CrossOrigin(origin) => {
                 let cors = Cors::new()
                     .with_origins([origin])
                     .with_methods([Method::Post, Method::Options])
                     .with_allowed_headers(["Content-Type"])
                     .with_max_age(PREFLIGHT_MAX_AGE_SECONDS);
-                let response = ResponseBuilder::new()
+                ResponseBuilder::new()
                     .with_status(204)
                     .with_cors(&cors)
                     .and_then(|b| b.with_header("Vary", "Origin"))
-                    .map(|b| b.empty());
-                response.unwrap_or_else(|_| json_response(500, "{}".into()))
+                    .map(|b| b.empty())
+                    .unwrap_or_else(|_| json_response(500, "{}".into()))
             }
-            // Same origin or no Origin: nothing to grant. A refused origin gets no grant.
-            Ok(Grant::NotNeeded) => ResponseBuilder::new().with_status(204).empty(),
-            Ok(Grant::Refused) => result_response(Err(ApiError::origin_not_allowed())),
-            Err(e) => result_response(Err(e)),
+            // Same origin or no Origin: nothing to grant.
+            Grant::NotNeeded => ResponseBuilder::new().with_status(204).empty(),
+            Grant::Refused => result_response(Err(ApiError::origin_not_allowed())),
         }
     }
 
     fn healthz(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+        let grant = grant_for(&req, &ctx.env);
         if !matches!(req.method(), Method::Get | Method::Head) {
-            return Ok(finish(
-                &req,
-                &ctx.env,
-                Err(ApiError::method_not_allowed("GET, HEAD")),
-            ));
+            let refused = Err(ApiError::method_not_allowed("GET, HEAD"));
+            return Ok(finish(&req, &grant, refused));
         }
         let (status, body) = with_state(&ctx.env, |state| {
             api::health(state.as_ref().map(|_| ()), VERSION)
         });
-        Ok(with_cors(&req, &ctx.env, json_response(status, body)))
+        Ok(with_cors(&grant, json_response(status, body)))
     }
 
     fn demo_page(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+        let grant = grant_for(&req, &ctx.env);
         let enabled = with_state(&ctx.env, |s| s.as_ref().is_ok_and(|p| p.config().demo_page));
         if !enabled {
-            return Ok(finish(&req, &ctx.env, Err(ApiError::not_found())));
+            return Ok(finish(&req, &grant, Err(ApiError::not_found())));
         }
-        static_asset(req, &ctx.env, DEMO_PAGE, "text/html; charset=utf-8")
+        static_asset(&req, &grant, DEMO_PAGE, "text/html; charset=utf-8")
     }
 
     fn client_js(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-        static_asset(req, &ctx.env, CLIENT_JS, "text/javascript; charset=utf-8")
+        let grant = grant_for(&req, &ctx.env);
+        static_asset(&req, &grant, CLIENT_JS, "text/javascript; charset=utf-8")
     }
 
     fn static_asset(
-        req: Request,
-        env: &Env,
+        req: &Request,
+        grant: &Grant,
         body: &'static str,
         content_type: &str,
     ) -> Result<Response> {
         if !matches!(req.method(), Method::Get | Method::Head) {
-            return Ok(finish(
-                &req,
-                env,
-                Err(ApiError::method_not_allowed("GET, HEAD")),
-            ));
+            let refused = Err(ApiError::method_not_allowed("GET, HEAD"));
+            return Ok(finish(req, grant, refused));
         }
         let response = ResponseBuilder::new()
             .with_header("Content-Type", content_type)?
             .with_header("Cache-Control", "no-cache")?
             .fixed(body.as_bytes().to_vec());
-        Ok(with_cors(&req, env, response))
+        Ok(with_cors(grant, response))
     }
 
-    /// Turns a handler's answer into a JSON response carrying CORS headers when due.
-    fn finish(req: &Request, env: &Env, result: std::result::Result<String, ApiError>) -> Response {
+    /// Turns a handler's answer into a JSON response with `Allow` on 405 and CORS when due.
+    fn finish(
+        req: &Request,
+        grant: &Grant,
+        result: std::result::Result<String, ApiError>,
+    ) -> Response {
         let mut response = result_response(result);
         if response.status_code() == 405 {
             let allow = if req.path() == "/uploads" {
@@ -235,38 +271,39 @@ mod shell {
             };
             let _ = response.headers_mut().set("Allow", allow);
         }
-        with_cors(req, env, response)
+        with_cors(grant, response)
     }
 
+    /// What CORS allows for this request, worked out once per request.
     enum Grant {
-        /// No `Origin` header, or the worker's own origin: CORS does not apply.
+        /// No `Origin` header, the worker's own origin, or settings too broken to say.
         NotNeeded,
         CrossOrigin(String),
         Refused,
     }
 
-    fn origin_grant(req: &Request, config: &Config) -> Grant {
+    fn grant_for(req: &Request, env: &Env) -> Grant {
         let Some(origin) = req.headers().get("Origin").ok().flatten() else {
             return Grant::NotNeeded;
         };
         let own = req.url().map(|u| u.origin().ascii_serialization());
         if own.is_ok_and(|own| own.eq_ignore_ascii_case(&origin)) {
-            Grant::NotNeeded
-        } else if config.allowed_origins.allows(&origin) {
-            Grant::CrossOrigin(origin)
-        } else {
-            Grant::Refused
+            return Grant::NotNeeded;
         }
+        with_state(env, |state| match state {
+            Ok(p) if p.config().allowed_origins.allows(&origin) => Grant::CrossOrigin(origin),
+            Ok(_) => Grant::Refused,
+            Err(_) => Grant::NotNeeded,
+        })
     }
 
-    /// Adds `Access-Control-Allow-Origin` (the caller's origin only) for allowed origins.
-    fn with_cors(req: &Request, env: &Env, mut response: Response) -> Response {
-        let grant = with_state(env, |state| {
-            state.as_ref().map(|p| origin_grant(req, p.config())).ok()
-        });
-        if let Some(Grant::CrossOrigin(origin)) = grant {
-            let cors = Cors::new().with_origins([origin]);
-            let _ = cors.apply_headers(response.headers_mut());
+    /// Adds `Access-Control-Allow-Origin` (the caller's origin only: `Cors` would join every
+    /// configured origin into one header, which browsers reject).
+    fn with_cors(grant: &Grant, mut response: Response) -> Response {
+        if let Grant::CrossOrigin(origin) = grant {
+            let _ = Cors::new()
+                .with_origins([origin])
+                .apply_headers(response.headers_mut());
             let _ = response.headers_mut().append("Vary", "Origin");
         }
         response
