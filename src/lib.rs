@@ -63,6 +63,13 @@ mod shell {
         })
     }
 
+    /// `misconfigured` (naming the variables) when the settings cannot be used.
+    fn settings_usable(env: &Env) -> std::result::Result<(), ApiError> {
+        with_state(env, |state| {
+            state.as_ref().map(|_| ()).map_err(ApiError::misconfigured)
+        })
+    }
+
     /// A `[vars]` value or secret as text. TOML numbers, booleans and lists of strings mean what
     /// they plainly say (`UPLOAD_MAX_BYTES = 1048576`, `UPLOAD_ALLOWED_TYPES = ["image/png"]`);
     /// anything else is reported by name rather than silently replaced by the default.
@@ -131,9 +138,7 @@ mod shell {
         grant: &Grant,
         env: &Env,
     ) -> std::result::Result<Vec<u8>, ApiError> {
-        with_state(env, |state| {
-            state.as_ref().map(|_| ()).map_err(ApiError::misconfigured)
-        })?;
+        settings_usable(env)?;
         if matches!(grant, Grant::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
@@ -188,9 +193,7 @@ mod shell {
     }
 
     fn preflight(grant: &Grant, env: &Env) -> Response {
-        if let Err(e) = with_state(env, |state| {
-            state.as_ref().map(|_| ()).map_err(ApiError::misconfigured)
-        }) {
+        if let Err(e) = settings_usable(env) {
             return result_response(Err(e));
         }
         match grant {
