@@ -2,7 +2,7 @@
 # The test command: everything, in the order a failure is cheapest to see.
 #   1. formatting and lints (host and wasm32)     4. deploy dry run (what Cloudflare would get)
 #   2. native tests of the core (cargo test)       5. end-to-end tests: worker under wrangler dev,
-#   3. the worker build                               real local S3, headless Chromium
+#   3. the worker build (and its size budget)          real local S3, headless Chromium
 # Installs what is missing first (scripts/setup.sh). Test artefacts go to test-output/.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -21,10 +21,20 @@ cargo test --locked
 log "building the worker"
 bash scripts/build.sh
 
-log "deploy dry run"
+log "deploy dry run and size budget"
 rm -rf test-output && mkdir -p test-output
-wrangler deploy --dry-run --outdir test-output/deploy
+wrangler deploy --dry-run --outdir test-output/deploy 2>&1 | tee test-output/deploy.log
 bash bench/bundle-size.sh test-output/deploy
+# Every byte of wasm is paid at every cold start: the gzip size wrangler reports may not grow
+# past the size reached when the budget was set plus 10 %. Raise it only with a reason.
+size_reached_kib=79.14
+gzip_kib=$(grep -o 'gzip: [0-9.]* KiB' test-output/deploy.log | awk '{ print $2 }' | tail -1)
+[[ -n "$gzip_kib" ]] || { log "size budget: no 'gzip: N KiB' line in wrangler's output"; exit 1; }
+if awk -v size="$gzip_kib" -v reached="$size_reached_kib" 'BEGIN { exit !(size > reached * 1.10) }'; then
+  log "size budget exceeded: bundle is $gzip_kib KiB gzip, budget $(awk -v r="$size_reached_kib" 'BEGIN { printf "%.2f", r * 1.10 }') KiB ($size_reached_kib KiB + 10 %)"
+  exit 1
+fi
+log "size budget: bundle $gzip_kib KiB gzip, budget $(awk -v r="$size_reached_kib" 'BEGIN { printf "%.2f", r * 1.10 }') KiB ($size_reached_kib KiB + 10 %)"
 
 log "end-to-end tests (wrangler dev + s3s-fs + Chromium)"
 export TEST_OUTPUT="$ROOT/test-output"

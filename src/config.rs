@@ -106,7 +106,7 @@ impl<F: Fn(&str) -> Setting> Reader<F> {
             Setting::NotText => {
                 self.problem(
                     name,
-                    "must be a string, a number, true/false or a list of strings",
+                    "must be a string, a whole number, true/false or a list of strings",
                 );
                 None
             }
@@ -214,13 +214,7 @@ impl Config {
 
         let allowed_types = match r.get("UPLOAD_ALLOWED_TYPES") {
             None => Vec::new(),
-            Some(list) => match list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(MediaRange::parse)
-                .collect::<Option<Vec<_>>>()
-            {
+            Some(list) => match parse_list(&list, MediaRange::parse) {
                 // Set but empty (",") must not quietly mean "any type".
                 Some(ranges) if !ranges.is_empty() => ranges,
                 _ => {
@@ -235,21 +229,15 @@ impl Config {
         let allowed_origins = match r.get("ALLOWED_ORIGINS") {
             None => AllowedOrigins::List(Vec::new()),
             Some(list) if list == "*" => AllowedOrigins::Any,
-            Some(list) => {
-                let origins: Option<Vec<String>> = list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(parse_endpoint)
-                    .collect();
-                origins.map(AllowedOrigins::List).unwrap_or_else(|| {
+            Some(list) => parse_list(&list, parse_endpoint)
+                .map(AllowedOrigins::List)
+                .unwrap_or_else(|| {
                     r.problem(
                         "ALLOWED_ORIGINS",
                         "must be * or comma-separated origins such as https://app.example.com",
                     );
                     AllowedOrigins::List(Vec::new())
-                })
-            }
+                }),
         };
         let demo_page = r.flag("DEMO_PAGE", false);
 
@@ -318,6 +306,15 @@ pub fn upload_url(
     }
 }
 
+/// The non-blank items of a comma-separated list, each parsed; `None` if any fails.
+fn parse_list<T>(list: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    let mut items = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        items.push(parse(item)?);
+    }
+    Some(items)
+}
+
 /// AWS bucket naming rules (general purpose buckets).
 fn is_valid_bucket(bucket: &str) -> bool {
     let bytes = bucket.as_bytes();
@@ -343,17 +340,28 @@ fn is_valid_prefix(prefix: &str) -> bool {
             .any(|segment| segment == ".." || segment == ".")
 }
 
-/// `scheme://host[:port]`, lowercased, without a trailing slash; `None` if it is not one.
+/// `scheme://host[:port]`, lowercased, without a trailing slash and without the scheme's
+/// default port (browsers send `Origin: https://app.example.com`, never `...:443`); `None`
+/// if it is not one.
 fn parse_endpoint(raw: &str) -> Option<String> {
     let trimmed = raw.trim().trim_end_matches('/');
     let (scheme, authority) = trimmed.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
-    let valid = matches!(scheme.as_str(), "http" | "https")
-        && !authority.is_empty()
+    let default_port = match scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let valid = !authority.is_empty()
         && authority
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    valid.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+    if !valid {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -529,6 +537,18 @@ mod tests {
         assert!(c.allowed_origins.allows("https://app.example.com"));
         assert!(c.allowed_origins.allows("http://localhost:8787"));
         assert!(!c.allowed_origins.allows("https://evil.example.com"));
+        let default_ports = config(&[(
+            "ALLOWED_ORIGINS",
+            "https://app.example.com:443, http://localhost:80, https://alt.example.com:8443",
+        )])
+        .unwrap();
+        let allowed = &default_ports.allowed_origins;
+        assert!(allowed.allows("https://app.example.com"));
+        assert!(allowed.allows("http://localhost"));
+        assert!(allowed.allows("https://alt.example.com:8443"));
+        assert!(!allowed.allows("https://alt.example.com"));
+        assert!(!allowed.allows("http://app.example.com"));
+        assert!(config(&[("ALLOWED_ORIGINS", "https://:443")]).is_err());
         assert!(config(&[("ALLOWED_ORIGINS", "*")])
             .unwrap()
             .allowed_origins

@@ -7,10 +7,10 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use time::{Duration, OffsetDateTime};
+use time::{Duration, UtcDateTime};
 
 use crate::policy::{Condition, Policy};
-use crate::sigv4::{self, Credentials, SigningKey};
+use crate::sigv4::{self, Credentials, SigningTime};
 
 /// Fields a form may carry besides the ones every signed form has. Each is pinned exactly.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub struct UploadTarget<'a> {
 pub struct PostForm {
     pub url: String,
     pub fields: Vec<(String, String)>,
-    pub expires_at: OffsetDateTime,
+    pub expires_at: UtcDateTime,
     /// The policy as signed, for inspection and tests; also present base64-encoded in `fields`.
     pub policy: Policy,
 }
@@ -98,20 +98,14 @@ impl PostForm {
     }
 }
 
-/// Builds and signs the form. `signing_key` must be the one for `now`'s UTC day and the
-/// region (see [`sigv4::SigningKeyCache`]); `now` and `expires_in` set `x-amz-date` and the
-/// policy expiration.
+/// Builds and signs the form. `at` (the moment and its day's key) sets `x-amz-date` and the
+/// credential scope; `expires_in` after it, the policy expires.
 pub fn sign_post_form(
     target: &UploadTarget<'_>,
     credentials: &Credentials,
-    signing_key: &SigningKey,
-    now: OffsetDateTime,
+    at: SigningTime<'_>,
     expires_in: Duration,
 ) -> PostForm {
-    debug_assert_eq!(
-        signing_key.day(),
-        now.to_offset(time::UtcOffset::UTC).date()
-    );
     let mut fields: Vec<(String, String)> = vec![("key".into(), target.key.into())];
     fields.extend(target.optional_fields.iter().map(OptionalField::to_field));
 
@@ -126,15 +120,11 @@ pub fn sign_post_form(
     conditions.push(Condition::exact("bucket", target.bucket));
     conditions.push(Condition::exact("key", target.key));
 
-    let credential = sigv4::credential(
-        &credentials.access_key_id,
-        signing_key.day(),
-        signing_key.region(),
-    );
+    let credential = at.credential(&credentials.access_key_id);
     let mut signed_fields = vec![
         ("x-amz-algorithm".to_owned(), sigv4::ALGORITHM.to_owned()),
         ("x-amz-credential".to_owned(), credential),
-        ("x-amz-date".to_owned(), sigv4::amz_date(now)),
+        ("x-amz-date".to_owned(), at.amz_date()),
     ];
     if let Some(token) = &credentials.session_token {
         signed_fields.push(("x-amz-security-token".into(), token.expose().into()));
@@ -144,13 +134,13 @@ pub fn sign_post_form(
     }
     fields.extend(signed_fields);
 
-    let expires_at = now + expires_in;
+    let expires_at = at.now() + expires_in;
     let policy = Policy {
         expiration: expires_at,
         conditions,
     };
     let policy_base64 = policy.to_base64();
-    let signature = signing_key.sign(&policy_base64);
+    let signature = at.key().sign(&policy_base64);
     fields.push(("policy".into(), policy_base64));
     fields.push(("x-amz-signature".into(), signature));
 
@@ -165,10 +155,10 @@ pub fn sign_post_form(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::Secret;
+    use crate::sigv4::{Secret, SigningKey};
     use base64::{engine::general_purpose::STANDARD, Engine as _};
     use serde_json::{json, Value};
-    use time::macros::datetime;
+    use time::macros::utc_datetime;
 
     fn credentials(token: Option<&str>) -> Credentials {
         Credentials {
@@ -179,7 +169,7 @@ mod tests {
     }
 
     fn build(optional_fields: &[OptionalField], token: Option<&str>) -> PostForm {
-        let now = datetime!(2026-11-24 12:00 UTC);
+        let now = utc_datetime!(2026-11-24 12:00);
         let creds = credentials(token);
         let key = SigningKey::derive(&creds.secret_access_key, now.date(), "us-east-1");
         let target = UploadTarget {
@@ -189,7 +179,8 @@ mod tests {
             content_length: 1..=1024,
             optional_fields,
         };
-        sign_post_form(&target, &creds, &key, now, Duration::seconds(600))
+        let at = SigningTime::new(&key, now).unwrap();
+        sign_post_form(&target, &creds, at, Duration::seconds(600))
     }
 
     fn decoded_policy(form: &PostForm) -> Value {
@@ -320,7 +311,7 @@ mod tests {
         assert!(conditions.contains(&json!({"bucket": "photos"})));
         assert!(conditions.contains(&json!({"key": "uploads/abc/cat.png"})));
         assert!(conditions.contains(&json!(["content-length-range", 1, 1024])));
-        assert_eq!(form.expires_at, datetime!(2026-11-24 12:10 UTC));
+        assert_eq!(form.expires_at, utc_datetime!(2026-11-24 12:10));
         assert_policy_covers_every_field(&form);
     }
 
@@ -352,7 +343,7 @@ mod tests {
         let creds = credentials(None);
         let key = SigningKey::derive(
             &creds.secret_access_key,
-            datetime!(2026-11-24 0:00 UTC).date(),
+            utc_datetime!(2026-11-24 0:00).date(),
             "us-east-1",
         );
         assert_eq!(

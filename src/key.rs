@@ -49,7 +49,9 @@ pub fn object_key(
 ) -> Result<String, FileNameError> {
     let name = sanitize_file_name(file_name)?;
     let id = uuid::Builder::from_random_bytes(random).into_uuid();
-    Ok(format!("{prefix}{}/{name}", id.hyphenated()))
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let id = id.hyphenated().encode_lower(&mut buffer);
+    Ok([prefix, id, "/", &name].concat())
 }
 
 /// A browser file name made safe for the last segment of an object key (rules in the module

@@ -3,6 +3,7 @@
 //! the only code that touches the Workers runtime (and only exists on wasm32).
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod form;
 pub mod key;
@@ -21,58 +22,60 @@ fn fuzz_cases() -> u32 {
         .unwrap_or(2_000)
 }
 
+// Single-threaded wasm (no `atomics`), as the Workers runtime runs it.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 mod shell {
-    use std::cell::RefCell;
+    use std::cell::{OnceCell, RefCell};
 
-    use futures_util::StreamExt;
-    use time::OffsetDateTime;
-    use worker::js_sys::{Array, Reflect};
-    use worker::wasm_bindgen::JsValue;
-    use worker::{
-        console_log, event, Context, Cors, Env, Method, Request, Response, ResponseBuilder, Result,
-        RouteContext, Router,
-    };
+    use time::UtcDateTime;
+    use worker::js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+    use worker::wasm_bindgen::prelude::wasm_bindgen;
+    use worker::wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+    use worker::wasm_bindgen_futures::JsFuture;
+    use worker::web_sys::{self, Headers, Response, ResponseInit};
+    use worker::Env;
 
     use crate::api::{self, ApiError, MAX_BODY_BYTES};
     use crate::config::{Config, ConfigError, Setting};
     use crate::presign::Presigner;
 
     const VERSION: &str = env!("CARGO_PKG_VERSION");
-    const DEMO_PAGE: &str = include_str!("../web/index.html");
-    const CLIENT_JS: &str = include_str!("../web/client.js");
-    const PREFLIGHT_MAX_AGE_SECONDS: u32 = 86_400;
+    const PREFLIGHT_MAX_AGE_SECONDS: &str = "86400";
+    const ALLOW_UPLOADS: &str = "POST, OPTIONS";
+    const ALLOW_READ: &str = "GET, HEAD";
+    /// The Workers Static Assets binding that serves `web/` (wrangler.toml `[assets]`).
+    const ASSETS_BINDING: &str = "ASSETS";
+    /// 2020-01-01T00:00:00Z in milliseconds: a clock reading before it is no clock at all.
+    const EARLIEST_PLAUSIBLE_MILLIS: u64 = 1_577_836_800_000;
 
-    type State = std::result::Result<Presigner, ConfigError>;
+    /// Settings parsed once per isolate (as the seed's Lambda keeps its boto3 client), with
+    /// the day's signing key inside. Env only changes with a deploy, which starts new isolates.
+    type State = RefCell<Result<Presigner, ConfigError>>;
 
     thread_local! {
-        /// Settings parsed once per isolate (as the seed's Lambda keeps its boto3 client), with
-        /// the day's signing key inside. Env only changes with a deploy, which starts new isolates.
-        static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+        static STATE: OnceCell<&'static State> = const { OnceCell::new() };
     }
 
-    /// Runs `f` on the isolate's state, reading the settings on first use. No `await` happens
-    /// inside, so the borrow never spans two requests.
-    fn with_state<T>(env: &Env, f: impl FnOnce(&mut State) -> T) -> T {
+    /// The isolate's state, read from the settings on first use. Kept for the isolate's life
+    /// (hence leaked once). No borrow of it is ever held across an `await`.
+    fn isolate_state(env: &Env) -> &'static State {
         STATE.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let state = slot.get_or_insert_with(|| {
-                Config::from_settings(|name| read_setting(env, name)).map(Presigner::new)
-            });
-            f(state)
-        })
-    }
-
-    /// `misconfigured` (naming the variables) when the settings cannot be used.
-    fn settings_usable(env: &Env) -> std::result::Result<(), ApiError> {
-        with_state(env, |state| {
-            state.as_ref().map(|_| ()).map_err(ApiError::misconfigured)
+            *cell.get_or_init(|| {
+                let state =
+                    Config::from_settings(|name| read_setting(env, name)).map(Presigner::new);
+                Box::leak(Box::new(RefCell::new(state)))
+            })
         })
     }
 
     /// A `[vars]` value or secret as text. TOML numbers, booleans and lists of strings mean what
     /// they plainly say (`UPLOAD_MAX_BYTES = 1048576`, `UPLOAD_ALLOWED_TYPES = ["image/png"]`);
-    /// anything else is reported by name rather than silently replaced by the default.
+    /// anything else (a table, a fraction) is reported by name rather than silently replaced
+    /// by the default.
     fn read_setting(env: &Env, name: &str) -> Setting {
         let Ok(value) = Reflect::get(env, &JsValue::from_str(name)) else {
             return Setting::Unset;
@@ -82,199 +85,297 @@ mod shell {
         } else if let Some(text) = value.as_string() {
             Setting::Text(text)
         } else if let Some(flag) = value.as_bool() {
-            Setting::Text(flag.to_string())
+            Setting::Text(if flag { "true" } else { "false" }.into())
         } else if let Some(number) = value.as_f64() {
-            // JSON numbers arrive as f64; whole ones print without a fraction.
+            // Every numeric setting is a whole number; printing it as an integer also keeps
+            // float formatting (14 KB of wasm) out of the build.
             let whole = number.fract() == 0.0 && number.abs() < 9.0e15;
-            Setting::Text(if whole {
-                format!("{number:.0}")
+            if whole {
+                Setting::Text((number as i64).to_string())
             } else {
-                number.to_string()
-            })
+                Setting::NotText
+            }
         } else if Array::is_array(&value) {
-            let items: Option<Vec<String>> =
-                Array::from(&value).iter().map(|v| v.as_string()).collect();
-            items.map_or(Setting::NotText, |items| Setting::Text(items.join(",")))
+            let mut list = String::new();
+            for item in Array::from(&value).iter() {
+                let Some(item) = item.as_string() else {
+                    return Setting::NotText;
+                };
+                if !list.is_empty() {
+                    list.push(',');
+                }
+                list.push_str(&item);
+            }
+            Setting::Text(list)
         } else {
             Setting::NotText
         }
     }
 
-    #[event(fetch)]
-    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-        // `Router::run` consumes the router, so workers-rs builds it per request; it is a few
-        // route inserts, small next to the signing.
-        Router::new()
-            .on_async("/uploads", uploads)
-            .on("/healthz", healthz)
-            .on("/", demo_page)
-            .on("/client.js", client_js)
-            .or_else_any_method("/*path", |req, ctx| {
-                let grant = grant_for(&req, &ctx.env);
-                Ok(finish(&req, &grant, Err(ApiError::not_found())))
-            })
-            .run(req, env)
-            .await
+    /// The Workers `fetch` handler, exported as `#[event(fetch)]` exports it, minus the
+    /// error paths: nothing here fails (every failure is already a JSON answer), and those
+    /// paths would link `worker::Error`'s formatting, several KB of wasm.
+    #[wasm_bindgen(
+        wasm_bindgen = ::worker::wasm_bindgen,
+        wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+        js_sys = ::worker::js_sys
+    )]
+    pub async fn fetch(
+        req: web_sys::Request,
+        env: Env,
+        _ctx: worker::worker_sys::Context,
+    ) -> Result<JsValue, JsValue> {
+        Ok(handle(req, env).await.into())
     }
 
-    async fn uploads(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
-        let env = &ctx.env;
-        let grant = grant_for(&req, env);
-        let result = match req.method() {
-            Method::Options => return Ok(preflight(&grant, env)),
-            Method::Post => match read_upload_body(&mut req, &grant, env).await {
-                Ok(body) => sign_uploads(&body, env),
-                Err(e) => Err(e),
+    async fn handle(req: web_sys::Request, env: Env) -> Response {
+        let state = isolate_state(&env);
+        let url = req.url();
+        let (origin, path) = split_url(&url);
+        let grant = grant_for(&req, origin, state);
+        let method = req.method();
+        let answer = match path {
+            "/uploads" => match method.as_str() {
+                "POST" => uploads(&req, &grant, state).await,
+                "OPTIONS" => return preflight(&grant, state),
+                _ => Err(ApiError::method_not_allowed(ALLOW_UPLOADS)),
             },
-            _ => Err(ApiError::method_not_allowed("POST, OPTIONS")),
+            "/healthz" => match method.as_str() {
+                "GET" | "HEAD" => {
+                    let (status, body) = api::health(state.borrow().as_ref().map(|_| ()), VERSION);
+                    Ok(Json { status, body })
+                }
+                _ => Err(ApiError::method_not_allowed(ALLOW_READ)),
+            },
+            // The demo page only when DEMO_PAGE is on; the client module always (pages on
+            // other origins import it).
+            "/" | "/client.js" => match method.as_str() {
+                "GET" | "HEAD" => {
+                    let demo_on = state.borrow().as_ref().is_ok_and(|p| p.config().demo_page);
+                    if path == "/" && !demo_on {
+                        Err(ApiError::not_found())
+                    } else {
+                        return static_asset(req, &env, &grant).await;
+                    }
+                }
+                _ => Err(ApiError::method_not_allowed(ALLOW_READ)),
+            },
+            _ => Err(ApiError::not_found()),
         };
-        // Forms and errors alike leave through `finish`, which adds CORS for allowed origins.
-        Ok(finish(&req, &grant, result))
+        match answer {
+            Ok(Json { status, body }) => json_response(status, body, &grant, None),
+            Err(error) => error_response(&error, &grant),
+        }
     }
 
-    /// Checks settings, origin, media type and size before reading at most `MAX_BODY_BYTES`.
-    async fn read_upload_body(
-        req: &mut Request,
+    /// `scheme://host[:port]` and the path of the request URL, without parsing it (the `url`
+    /// crate costs about 60 KB of wasm): the runtime hands us a WHATWG serialisation, whose
+    /// authority ends at the first `/` after `://` (default ports omitted, as in `Origin`)
+    /// and whose path ends at `?` or `#`.
+    fn split_url(url: &str) -> (&str, &str) {
+        let authority_start = url.find("://").map_or(0, |i| i + 3);
+        let path_start = url[authority_start..]
+            .find('/')
+            .map_or(url.len(), |i| authority_start + i);
+        let (origin, rest) = url.split_at(path_start);
+        let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+        (origin, if path.is_empty() { "/" } else { path })
+    }
+
+    fn header(req: &web_sys::Request, name: &str) -> Option<String> {
+        req.headers().get(name).ok().flatten()
+    }
+
+    /// A JSON answer that is not an error.
+    struct Json {
+        status: u16,
+        body: String,
+    }
+
+    /// `POST /uploads`: settings, origin, media type and size are checked before the body is
+    /// read; then one borrow of the state signs every form.
+    async fn uploads(
+        req: &web_sys::Request,
         grant: &Grant,
-        env: &Env,
-    ) -> std::result::Result<Vec<u8>, ApiError> {
-        settings_usable(env)?;
+        state: &State,
+    ) -> Result<Json, ApiError> {
+        if let Err(e) = state.borrow().as_ref() {
+            return Err(ApiError::misconfigured(e));
+        }
         if matches!(grant, Grant::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
-        let content_type = req.headers().get("Content-Type").ok().flatten();
+        let content_type = header(req, "Content-Type");
         if !api::is_json_content_type(content_type.as_deref()) {
             return Err(ApiError::unsupported_media_type());
         }
-        let declared = req.headers().get("Content-Length").ok().flatten();
-        if declared
-            .and_then(|n| n.parse::<usize>().ok())
-            .is_some_and(|n| n > MAX_BODY_BYTES)
-        {
-            return Err(ApiError::body_too_large());
-        }
-        let mut body = Vec::new();
-        // No body at all (a bare POST) has no stream: it is an empty body, so `invalid_json`.
-        let Ok(mut stream) = req.stream() else {
-            return Ok(body);
-        };
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| {
-                ApiError::new(400, "invalid_json", "request body could not be read")
-            })?;
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(ApiError::body_too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        let declared = header(req, "Content-Length").and_then(|n| n.parse::<usize>().ok());
+        let body = read_body(req, declared).await?;
+        let now = now()?;
+        // Randomness for every key a batch may need, drawn in one call before the state is
+        // borrowed (nothing that can throw runs while it is).
+        let mut random = [0u8; 16 * api::MAX_BATCH];
+        fill_random(&mut random)?;
+        let mut ids = random.chunks_exact(16).map(|chunk| {
+            let mut id = [0u8; 16];
+            id.copy_from_slice(chunk);
+            id
+        });
+        let mut state = state.borrow_mut();
+        let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
+        let body = api::handle_uploads(presigner, &body, now, || ids.next().unwrap_or_default())?;
+        Ok(Json { status: 200, body })
     }
 
-    fn sign_uploads(body: &[u8], env: &Env) -> std::result::Result<String, ApiError> {
-        let now = now();
-        with_state(env, |state| match state {
-            Err(e) => Err(ApiError::misconfigured(e)),
-            Ok(presigner) => {
-                api::handle_uploads(presigner, body, now, || uuid::Uuid::new_v4().into_bytes())
+    /// At most `MAX_BODY_BYTES`: in one call when the length is declared (the runtime holds
+    /// the body to it), else chunk by chunk, stopping at the limit.
+    async fn read_body(
+        req: &web_sys::Request,
+        declared: Option<usize>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let unreadable = |_| ApiError::body_unreadable();
+        match declared {
+            Some(length) if length > MAX_BODY_BYTES => Err(ApiError::body_too_large()),
+            Some(_) => {
+                let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
+                    .await
+                    .map_err(unreadable)?;
+                let body = Uint8Array::new(&buffer);
+                if body.length() as usize > MAX_BODY_BYTES {
+                    return Err(ApiError::body_too_large());
+                }
+                Ok(body.to_vec())
             }
-        })
-    }
-
-    fn result_response(result: std::result::Result<String, ApiError>) -> Response {
-        match result {
-            Ok(body) => json_response(200, body),
-            Err(e) => {
-                // Status and code only: messages may quote user input, and nothing here may
-                // ever carry a secret or a signed policy into the logs.
-                console_log!("error {} {}", e.status, e.code);
-                json_response(e.status, e.to_json())
+            None => {
+                let mut body = Vec::new();
+                // No body at all (a bare POST) has no stream: an empty body, so `invalid_json`.
+                let Some(stream) = req.body() else {
+                    return Ok(body);
+                };
+                let reader: web_sys::ReadableStreamDefaultReader =
+                    stream.get_reader().unchecked_into();
+                loop {
+                    let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+                    let done =
+                        Reflect::get(&step, &JsValue::from_str("done")).map_err(unreadable)?;
+                    if done.is_truthy() {
+                        return Ok(body);
+                    }
+                    let value =
+                        Reflect::get(&step, &JsValue::from_str("value")).map_err(unreadable)?;
+                    let chunk = Uint8Array::new(&value);
+                    if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
+                        let _ = reader.cancel();
+                        return Err(ApiError::body_too_large());
+                    }
+                    body.extend_from_slice(&chunk.to_vec());
+                }
             }
         }
     }
 
-    fn preflight(grant: &Grant, env: &Env) -> Response {
-        if let Err(e) = settings_usable(env) {
-            return result_response(Err(e));
+    fn preflight(grant: &Grant, state: &State) -> Response {
+        if let Err(e) = state.borrow().as_ref() {
+            return error_response(&ApiError::misconfigured(e), grant);
         }
         match grant {
             Grant::CrossOrigin(origin) => {
-                let cors = Cors::new()
-                    .with_origins([origin])
-                    .with_methods([Method::Post, Method::Options])
-                    .with_allowed_headers(["Content-Type"])
-                    .with_max_age(PREFLIGHT_MAX_AGE_SECONDS);
-                ResponseBuilder::new()
-                    .with_status(204)
-                    .with_cors(&cors)
-                    .and_then(|b| b.with_header("Vary", "Origin"))
-                    .map(|b| b.empty())
-                    .unwrap_or_else(|_| json_response(500, "{}".into()))
+                let headers = headers(&[
+                    ("Access-Control-Allow-Origin", origin),
+                    ("Access-Control-Allow-Methods", ALLOW_UPLOADS),
+                    ("Access-Control-Allow-Headers", "Content-Type"),
+                    ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS),
+                    ("Vary", "Origin"),
+                ]);
+                respond(204, &headers, None)
             }
             // Same origin or no Origin: nothing to grant.
-            Grant::NotNeeded => ResponseBuilder::new().with_status(204).empty(),
-            Grant::Refused => result_response(Err(ApiError::origin_not_allowed())),
+            Grant::NotNeeded => respond(204, &headers(&[]), None),
+            Grant::Refused => error_response(&ApiError::origin_not_allowed(), grant),
         }
     }
 
-    fn healthz(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-        let grant = grant_for(&req, &ctx.env);
-        if !matches!(req.method(), Method::Get | Method::Head) {
-            let refused = Err(ApiError::method_not_allowed("GET, HEAD"));
-            return Ok(finish(&req, &grant, refused));
-        }
-        let (status, body) = with_state(&ctx.env, |state| {
-            api::health(state.as_ref().map(|_| ()), VERSION)
-        });
-        Ok(with_cors(&grant, json_response(status, body)))
+    /// `web/` through the Static Assets binding (its `fetch`, called directly), with CORS
+    /// for allowed origins added.
+    async fn static_asset(req: web_sys::Request, env: &Env, grant: &Grant) -> Response {
+        let Ok(response) = fetch_asset(&req, env).await else {
+            let missing = ApiError::new(
+                api::ErrorCode::NotFound,
+                "static files are not deployed with this worker ([assets] in wrangler.toml)",
+            );
+            return error_response(&missing, grant);
+        };
+        let Grant::CrossOrigin(origin) = grant else {
+            return response;
+        };
+        // A fetched response's headers are immutable: answer with a copy.
+        let Ok(copy) = Headers::new_with_headers(&response.headers()) else {
+            return response;
+        };
+        let _ = copy.set("Access-Control-Allow-Origin", origin);
+        let _ = copy.append("Vary", "Origin");
+        let init = ResponseInit::new();
+        init.set_status(response.status());
+        init.set_headers(&copy);
+        Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), &init)
+            .unwrap_or(response)
     }
 
-    fn demo_page(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-        let grant = grant_for(&req, &ctx.env);
-        let enabled = with_state(&ctx.env, |s| s.as_ref().is_ok_and(|p| p.config().demo_page));
-        if !enabled {
-            return Ok(finish(&req, &grant, Err(ApiError::not_found())));
-        }
-        static_asset(&req, &grant, DEMO_PAGE, "text/html; charset=utf-8")
+    async fn fetch_asset(req: &web_sys::Request, env: &Env) -> Result<Response, JsValue> {
+        let assets = Reflect::get(env, &JsValue::from_str(ASSETS_BINDING))?;
+        let fetch: Function = Reflect::get(&assets, &JsValue::from_str("fetch"))?.dyn_into()?;
+        let promise: Promise = fetch.call1(&assets, req)?.dyn_into()?;
+        JsFuture::from(promise).await?.dyn_into()
     }
 
-    fn client_js(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-        let grant = grant_for(&req, &ctx.env);
-        static_asset(&req, &grant, CLIENT_JS, "text/javascript; charset=utf-8")
+    fn error_response(error: &ApiError, grant: &Grant) -> Response {
+        // Status and code only: messages may quote user input, and nothing here may ever
+        // carry a secret or a signed policy into the logs.
+        web_sys::console::log_3(
+            &JsValue::from_str("error"),
+            &JsValue::from(error.status()),
+            &JsValue::from_str(error.code.as_str()),
+        );
+        json_response(error.status(), error.to_json(), grant, error.header)
     }
 
-    fn static_asset(
-        req: &Request,
+    /// The one place a JSON answer is built: its headers all at once, CORS when granted.
+    fn json_response(
+        status: u16,
+        body: String,
         grant: &Grant,
-        body: &'static str,
-        content_type: &str,
-    ) -> Result<Response> {
-        if !matches!(req.method(), Method::Get | Method::Head) {
-            let refused = Err(ApiError::method_not_allowed("GET, HEAD"));
-            return Ok(finish(req, grant, refused));
-        }
-        let response = ResponseBuilder::new()
-            .with_header("Content-Type", content_type)?
-            .with_header("Cache-Control", "no-cache")?
-            .fixed(body.as_bytes().to_vec());
-        Ok(with_cors(grant, response))
-    }
-
-    /// Turns a handler's answer into a JSON response with `Allow` on 405 and CORS when due.
-    fn finish(
-        req: &Request,
-        grant: &Grant,
-        result: std::result::Result<String, ApiError>,
+        extra: Option<(&str, &str)>,
     ) -> Response {
-        let mut response = result_response(result);
-        if response.status_code() == 405 {
-            let allow = if req.path() == "/uploads" {
-                "POST, OPTIONS"
-            } else {
-                "GET, HEAD"
-            };
-            let _ = response.headers_mut().set("Allow", allow);
+        let headers = headers(&[
+            ("Content-Type", "application/json; charset=utf-8"),
+            // A signed form is a short-lived credential: never cache it.
+            ("Cache-Control", "no-store"),
+        ]);
+        if let Grant::CrossOrigin(origin) = grant {
+            let _ = headers.set("Access-Control-Allow-Origin", origin);
+            let _ = headers.set("Vary", "Origin");
         }
-        with_cors(grant, response)
+        if let Some((name, value)) = extra {
+            let _ = headers.set(name, value);
+        }
+        respond(status, &headers, Some(&body))
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> Headers {
+        let headers = Headers::new().ok().unwrap_throw();
+        for (name, value) in pairs {
+            let _ = headers.set(name, value);
+        }
+        headers
+    }
+
+    fn respond(status: u16, headers: &Headers, body: Option<&str>) -> Response {
+        let init = ResponseInit::new();
+        init.set_status(status);
+        init.set_headers(headers);
+        Response::new_with_opt_str_and_init(body, &init)
+            .ok()
+            .unwrap_throw()
     }
 
     /// What CORS allows for this request, worked out once per request.
@@ -285,47 +386,40 @@ mod shell {
         Refused,
     }
 
-    fn grant_for(req: &Request, env: &Env) -> Grant {
-        let Some(origin) = req.headers().get("Origin").ok().flatten() else {
+    fn grant_for(req: &web_sys::Request, own_origin: &str, state: &State) -> Grant {
+        let Some(origin) = header(req, "Origin") else {
             return Grant::NotNeeded;
         };
-        let own = req.url().map(|u| u.origin().ascii_serialization());
-        if own.is_ok_and(|own| own.eq_ignore_ascii_case(&origin)) {
+        if own_origin.eq_ignore_ascii_case(&origin) {
             return Grant::NotNeeded;
         }
-        with_state(env, |state| match state {
+        match state.borrow().as_ref() {
             Ok(p) if p.config().allowed_origins.allows(&origin) => Grant::CrossOrigin(origin),
             Ok(_) => Grant::Refused,
             Err(_) => Grant::NotNeeded,
-        })
-    }
-
-    /// Adds `Access-Control-Allow-Origin` (the caller's origin only: `Cors` would join every
-    /// configured origin into one header, which browsers reject).
-    fn with_cors(grant: &Grant, mut response: Response) -> Response {
-        if let Grant::CrossOrigin(origin) = grant {
-            let _ = Cors::new()
-                .with_origins([origin])
-                .apply_headers(response.headers_mut());
-            let _ = response.headers_mut().append("Vary", "Origin");
         }
-        response
     }
 
-    fn json_response(status: u16, body: String) -> Response {
-        let mut response = ResponseBuilder::new()
-            .with_status(status)
-            .fixed(body.into_bytes());
-        let headers = response.headers_mut();
-        let _ = headers.set("Content-Type", "application/json; charset=utf-8");
-        // A signed form is a short-lived credential: never cache it.
-        let _ = headers.set("Cache-Control", "no-store");
-        response
+    /// `crypto.getRandomValues`, the runtime's CSPRNG.
+    fn fill_random(bytes: &mut [u8]) -> Result<(), ApiError> {
+        Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto"))
+            .and_then(|crypto| {
+                crypto
+                    .unchecked_into::<web_sys::Crypto>()
+                    .get_random_values_with_u8_array(bytes)
+            })
+            .map(|_| ())
+            .map_err(|_| ApiError::entropy_unavailable())
     }
 
-    fn now() -> OffsetDateTime {
+    /// The signing time. A clock that reads before 2020 is not one: answer 500 rather than
+    /// sign for 1970.
+    fn now() -> Result<UtcDateTime, ApiError> {
         let millis = worker::Date::now().as_millis();
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        if millis < EARLIEST_PLAUSIBLE_MILLIS {
+            return Err(ApiError::clock_unavailable());
+        }
+        let seconds = i64::try_from(millis / 1000).map_err(|_| ApiError::clock_unavailable())?;
+        UtcDateTime::from_unix_timestamp(seconds).map_err(|_| ApiError::clock_unavailable())
     }
 }

@@ -3,11 +3,9 @@
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
-use time::{format_description::FormatItem, macros::format_description, OffsetDateTime};
+use time::UtcDateTime;
 
-/// ISO 8601 in UTC to the second, as boto3 writes it (`2026-11-24T12:00:00Z`).
-const EXPIRATION: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+use crate::sigv4::iso_date_time;
 
 /// One of the three condition forms S3 knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,29 +71,26 @@ impl Serialize for Condition {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
-    pub expiration: OffsetDateTime,
+    pub expiration: UtcDateTime,
     pub conditions: Vec<Condition>,
 }
 
 impl Serialize for Policy {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("expiration", &format_expiration(self.expiration))?;
+        // ISO 8601 in UTC to the second, as boto3 writes it (`2026-11-24T12:00:00Z`).
+        map.serialize_entry("expiration", &iso_date_time(self.expiration))?;
         map.serialize_entry("conditions", &self.conditions)?;
         map.end()
     }
 }
 
-pub fn format_expiration(when: OffsetDateTime) -> String {
-    when.to_offset(time::UtcOffset::UTC)
-        .format(EXPIRATION)
-        .expect("a fixed numeric format cannot fail on a valid date")
-}
-
 impl Policy {
     /// Compact JSON: the bytes that get base64-encoded and signed.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("strings and integers always serialise")
+        // Strings and integers always serialise; not `expect`, whose `Debug` of serde_json's
+        // error would cost wasm bytes for a case that cannot happen.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The `policy` form field: standard base64 (with padding) of [`Policy::to_json`].
@@ -112,7 +107,7 @@ pub fn encode_policy(policy_json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
+    use time::macros::utc_datetime;
 
     #[test]
     fn condition_forms_serialise_as_s3_expects() {
@@ -170,7 +165,7 @@ mod tests {
     #[test]
     fn policy_json_has_expiration_then_conditions() {
         let policy = Policy {
-            expiration: datetime!(2015-12-30 12:00 UTC),
+            expiration: utc_datetime!(2015-12-30 12:00),
             conditions: vec![
                 Condition::exact("bucket", "sigv4examplebucket"),
                 Condition::ContentLengthRange { min: 1, max: 10 },
@@ -183,17 +178,9 @@ mod tests {
     }
 
     #[test]
-    fn expiration_is_written_in_utc() {
-        assert_eq!(
-            format_expiration(datetime!(2026-11-24 13:00 +1)),
-            "2026-11-24T12:00:00Z"
-        );
-    }
-
-    #[test]
     fn base64_is_standard_and_padded_and_decodes_back() {
         let policy = Policy {
-            expiration: datetime!(2026-01-01 0:00 UTC),
+            expiration: utc_datetime!(2026-01-01 0:00),
             conditions: vec![Condition::exact("key", "a/b?c>d")],
         };
         let encoded = policy.to_base64();

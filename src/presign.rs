@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, UtcDateTime};
 
 use crate::config::{Config, S3_POST_MAX_BYTES};
 use crate::form::{self, OptionalField, PostForm, UploadTarget};
@@ -100,7 +100,7 @@ impl Presigner {
     pub fn presign(
         &mut self,
         request: &UploadRequest,
-        now: OffsetDateTime,
+        now: UtcDateTime,
         random: [u8; 16],
     ) -> Result<Upload, UploadError> {
         let config = &self.config;
@@ -123,17 +123,11 @@ impl Presigner {
             .into_iter()
             .collect();
 
-        // Whole seconds: x-amz-date and the policy expiration have no finer resolution, and
-        // `expires_at` must not promise a moment after the policy really expires.
-        let now = now
-            .to_offset(UtcOffset::UTC)
-            .replace_nanosecond(0)
-            .expect("0 is a valid nanosecond");
-        let signing_key = self.signing_keys.key_for(
-            &config.credentials.secret_access_key,
-            now.date(),
-            &config.region,
-        );
+        // Whole seconds (inside `at`): x-amz-date and the policy expiration have no finer
+        // resolution, and `expires_at` must not promise a moment after the policy expires.
+        let at = self
+            .signing_keys
+            .at(&config.credentials.secret_access_key, &config.region, now);
         let target = UploadTarget {
             url: &config.upload_url,
             bucket: &config.bucket,
@@ -142,7 +136,7 @@ impl Presigner {
             optional_fields: &optional_fields,
         };
         let expires_in = Duration::seconds(config.expires_seconds as i64);
-        let form = form::sign_post_form(&target, &config.credentials, signing_key, now, expires_in);
+        let form = form::sign_post_form(&target, &config.credentials, at, expires_in);
         Ok(Upload {
             key,
             form,
@@ -183,7 +177,7 @@ impl Presigner {
 pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
-    use time::macros::datetime;
+    use time::macros::utc_datetime;
 
     pub(crate) fn presigner(extra: &[(&str, &str)]) -> Presigner {
         let mut env: HashMap<&str, &str> = HashMap::from([
@@ -206,7 +200,7 @@ pub(crate) mod tests {
         }
     }
 
-    const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+    const NOW: UtcDateTime = utc_datetime!(2026-11-24 12:00);
 
     #[test]
     fn a_plain_request_gets_a_form_for_its_key() {
@@ -303,11 +297,11 @@ pub(crate) mod tests {
 
     #[test]
     fn expiry_is_reported_to_the_second_the_policy_uses() {
-        let now = datetime!(2026-11-24 12:00:00.999 UTC);
+        let now = utc_datetime!(2026-11-24 12:00:00.999);
         let upload = presigner(&[])
             .presign(&request("a.txt", None, None), now, [1; 16])
             .unwrap();
-        assert_eq!(upload.form.expires_at, datetime!(2026-11-24 12:10:00 UTC));
+        assert_eq!(upload.form.expires_at, utc_datetime!(2026-11-24 12:10:00));
         assert_eq!(upload.form.field("x-amz-date"), Some("20261124T120000Z"));
     }
 
@@ -324,13 +318,13 @@ pub(crate) mod tests {
         let mut p = presigner(&[]);
         let req = request("a.txt", None, None);
         let morning = p
-            .presign(&req, datetime!(2026-11-24 00:00:01 UTC), [1; 16])
+            .presign(&req, utc_datetime!(2026-11-24 00:00:01), [1; 16])
             .unwrap();
         let evening = p
-            .presign(&req, datetime!(2026-11-24 23:59:59 UTC), [1; 16])
+            .presign(&req, utc_datetime!(2026-11-24 23:59:59), [1; 16])
             .unwrap();
         let tomorrow = p
-            .presign(&req, datetime!(2026-11-25 00:00:00 UTC), [1; 16])
+            .presign(&req, utc_datetime!(2026-11-25 00:00:00), [1; 16])
             .unwrap();
         let scope = |u: &Upload| u.form.field("x-amz-credential").unwrap().to_owned();
         assert_eq!(scope(&morning), scope(&evening));

@@ -8,15 +8,11 @@ use std::fmt;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use time::{format_description::FormatItem, macros::format_description, Date, OffsetDateTime};
+use time::{Date, UtcDateTime};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "s3";
 const TERMINATOR: &str = "aws4_request";
-
-const SHORT_DATE: &[FormatItem<'static>] = format_description!("[year][month][day]");
-const AMZ_DATE: &[FormatItem<'static>] =
-    format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// A secret string: usable by the signer, invisible to `Debug` and `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -47,28 +43,36 @@ pub struct Credentials {
     pub session_token: Option<Secret>,
 }
 
-/// `YYYYMMDD`, the date part of the credential scope.
-pub fn short_date(when: OffsetDateTime) -> String {
-    format_utc(when, SHORT_DATE)
+/// `YYYYMMDD`, the date part of the credential scope. Written from the `time` crate's date
+/// fields: its format-description machinery costs about 30 KB of wasm for two fixed layouts.
+pub fn short_date(day: Date) -> String {
+    let (year, month, day) = day.to_calendar_date();
+    format!("{year:04}{:02}{day:02}", u8::from(month))
 }
 
-/// `YYYYMMDDTHHMMSSZ`, the `x-amz-date` form field.
-pub fn amz_date(when: OffsetDateTime) -> String {
-    format_utc(when, AMZ_DATE)
+/// `YYYYMMDDTHHMMSSZ`, the `x-amz-date` form field and query parameter.
+pub fn amz_date(when: UtcDateTime) -> String {
+    let (hour, minute, second) = when.as_hms();
+    format!(
+        "{}T{hour:02}{minute:02}{second:02}Z",
+        short_date(when.date())
+    )
 }
 
-fn format_utc(when: OffsetDateTime, format: &[FormatItem<'static>]) -> String {
-    when.to_offset(time::UtcOffset::UTC)
-        .format(format)
-        .expect("a fixed numeric format cannot fail on a valid date")
+/// `YYYY-MM-DDTHH:MM:SSZ`: ISO 8601 in UTC to the second, as boto3 writes a policy's
+/// expiration and as the API reports `expires_at`.
+pub fn iso_date_time(when: UtcDateTime) -> String {
+    let (year, month, day) = when.date().to_calendar_date();
+    let (hour, minute, second) = when.as_hms();
+    format!(
+        "{year:04}-{:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z",
+        u8::from(month)
+    )
 }
 
 /// `YYYYMMDD/region/s3/aws4_request`.
 pub fn credential_scope(day: Date, region: &str) -> String {
-    let day = day
-        .format(SHORT_DATE)
-        .expect("a fixed numeric format cannot fail on a valid date");
-    format!("{day}/{region}/{SERVICE}/{TERMINATOR}")
+    format!("{}/{region}/{SERVICE}/{TERMINATOR}", short_date(day))
 }
 
 /// `AKID/YYYYMMDD/region/s3/aws4_request`, the `x-amz-credential` form field.
@@ -94,9 +98,7 @@ pub struct SigningKey {
 impl SigningKey {
     /// `HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), "s3"), "aws4_request")`.
     pub fn derive(secret: &Secret, day: Date, region: &str) -> Self {
-        let date = day
-            .format(SHORT_DATE)
-            .expect("a fixed numeric format cannot fail on a valid date");
+        let date = short_date(day);
         let k_secret = format!("AWS4{}", secret.expose());
         let k_date = hmac_sha256(k_secret.as_bytes(), date.as_bytes());
         let k_region = hmac_sha256(&k_date, region.as_bytes());
@@ -139,12 +141,14 @@ impl fmt::Debug for SigningKey {
 }
 
 /// Keeps the last derived key and re-derives only when the UTC day (or region) changes.
+/// Keeps the current day's key: deriving it costs four HMACs, and it is valid all UTC day.
 #[derive(Debug, Default)]
 pub struct SigningKeyCache {
     current: Option<SigningKey>,
 }
 
 impl SigningKeyCache {
+    /// The key for `day` and `region`, derived only when the day or region changed.
     pub fn key_for(&mut self, secret: &Secret, day: Date, region: &str) -> &SigningKey {
         let stale = self
             .current
@@ -155,12 +159,54 @@ impl SigningKeyCache {
         }
         self.current.as_ref().expect("filled just above")
     }
+
+    /// The moment `now` (cut to whole seconds) with the key of its day.
+    pub fn at(&mut self, secret: &Secret, region: &str, now: UtcDateTime) -> SigningTime<'_> {
+        let now = now.truncate_to_second();
+        let key = self.key_for(secret, now.date(), region);
+        SigningTime { key, now }
+    }
+}
+
+/// A signing moment and the key of its UTC day, together: the key's date, `x-amz-date` and
+/// the credential scope all come from here, so they cannot disagree.
+#[derive(Clone, Copy, Debug)]
+pub struct SigningTime<'a> {
+    key: &'a SigningKey,
+    now: UtcDateTime,
+}
+
+impl<'a> SigningTime<'a> {
+    /// `None` when `key` is not the key of `now`'s day. `now` is cut to whole seconds: no
+    /// SigV4 date has finer resolution, so nothing may promise a moment in between.
+    pub fn new(key: &'a SigningKey, now: UtcDateTime) -> Option<Self> {
+        let now = now.truncate_to_second();
+        (key.day == now.date()).then_some(Self { key, now })
+    }
+
+    pub fn key(&self) -> &'a SigningKey {
+        self.key
+    }
+
+    pub fn now(&self) -> UtcDateTime {
+        self.now
+    }
+
+    /// `x-amz-date`.
+    pub fn amz_date(&self) -> String {
+        amz_date(self.now)
+    }
+
+    /// `x-amz-credential`: `{access key id}/{day}/{region}/s3/aws4_request`.
+    pub fn credential(&self, access_key_id: &str) -> String {
+        credential(access_key_id, self.key.day, &self.key.region)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime};
+    use time::macros::{date, utc_datetime};
 
     // AWS S3 API Reference, "Example: Browser-Based Upload using HTTP POST (Using AWS
     // Signature Version 4)"; the same values are in shared/vectors/aws-sigv4-post-example.json.
@@ -168,20 +214,31 @@ mod tests {
 
     #[test]
     fn dates_are_formatted_as_aws_expects() {
-        let when = datetime!(2015-12-29 0:00 UTC);
-        assert_eq!(short_date(when), "20151229");
+        let when = utc_datetime!(2015-12-29 0:00);
+        assert_eq!(short_date(when.date()), "20151229");
         assert_eq!(amz_date(when), "20151229T000000Z");
-        assert_eq!(
-            amz_date(datetime!(2026-01-02 03:04:05 UTC)),
-            "20260102T030405Z"
-        );
+        assert_eq!(iso_date_time(when), "2015-12-29T00:00:00Z");
+        let padded = utc_datetime!(0987-01-02 03:04:05);
+        assert_eq!(amz_date(padded), "09870102T030405Z");
+        assert_eq!(iso_date_time(padded), "0987-01-02T03:04:05Z");
+        let last = utc_datetime!(9999-12-31 23:59:59.999);
+        assert_eq!(amz_date(last), "99991231T235959Z");
     }
 
+    /// The hand-written layouts must agree with the `time` crate's own formatter on every
+    /// day of several years, leap days included. (Its formatter is a host-only dev feature.)
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
-    fn dates_in_other_offsets_are_converted_to_utc() {
-        let late_evening_in_new_york = datetime!(2015-12-28 23:30 -5);
-        assert_eq!(amz_date(late_evening_in_new_york), "20151229T043000Z");
-        assert_eq!(short_date(late_evening_in_new_york), "20151229");
+    fn dates_match_the_time_crates_formatter() {
+        use time::format_description::well_known::Rfc3339;
+        let mut when = utc_datetime!(1999-12-25 23:59:58);
+        while when < utc_datetime!(2033-01-03 0:00) {
+            let rfc3339 = when.format(&Rfc3339).unwrap();
+            assert_eq!(iso_date_time(when), rfc3339);
+            let compact: String = rfc3339.chars().filter(|c| *c != '-' && *c != ':').collect();
+            assert_eq!(amz_date(when), compact);
+            when += time::Duration::seconds(86_400 + 3_661);
+        }
     }
 
     #[test]
@@ -222,6 +279,25 @@ mod tests {
             printed.contains("AKIAIOSFODNN7EXAMPLE"),
             "the key id is not secret"
         );
+    }
+
+    #[test]
+    fn signing_time_ties_the_key_to_its_day() {
+        let secret = Secret::new(EXAMPLE_SECRET);
+        let key = SigningKey::derive(&secret, date!(2015 - 12 - 29), "us-east-1");
+        let noon = utc_datetime!(2015-12-29 12:00:00.75);
+        let at = SigningTime::new(&key, noon).unwrap();
+        assert_eq!(at.amz_date(), "20151229T120000Z");
+        assert_eq!(at.now(), utc_datetime!(2015-12-29 12:00));
+        assert_eq!(
+            at.credential("AKID"),
+            "AKID/20151229/us-east-1/s3/aws4_request"
+        );
+        assert!(SigningTime::new(&key, utc_datetime!(2015-12-30 0:00)).is_none());
+        let mut cache = SigningKeyCache::default();
+        let late = cache.at(&secret, "us-east-1", utc_datetime!(2015-12-29 23:59:59.999));
+        assert_eq!(late.amz_date(), "20151229T235959Z");
+        assert_eq!(late.key().day(), date!(2015 - 12 - 29));
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use edge_presign::form::{sign_post_form, OptionalField, UploadTarget};
 use edge_presign::policy::encode_policy;
-use edge_presign::sigv4::{self, Credentials, Secret, SigningKey};
+use edge_presign::sigv4::{self, Credentials, Secret, SigningKey, SigningTime};
 use serde_json::Value;
-use time::macros::{date, datetime};
+use time::macros::{date, utc_datetime};
 use time::Duration;
 
 fn fixture(name: &str) -> Value {
@@ -35,7 +35,7 @@ fn aws_example_signing_key_policy_and_signature_are_reproduced() {
         text(&example, "credential")
     );
     assert_eq!(
-        sigv4::amz_date(datetime!(2015-12-29 0:00 UTC)),
+        sigv4::amz_date(utc_datetime!(2015-12-29 0:00)),
         text(&example, "amz_date")
     );
     assert_eq!(
@@ -52,7 +52,7 @@ fn boto3_case(case: &str, session_token: Option<&str>) {
     let fixture = fixture("boto3-presigned-post.json");
     let boto = &fixture[case]["fields"];
     let inputs = &fixture["inputs"];
-    let now = datetime!(2026-11-24 12:00 UTC);
+    let now = utc_datetime!(2026-11-24 12:00);
     let credentials = Credentials {
         access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
         secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
@@ -66,13 +66,8 @@ fn boto3_case(case: &str, session_token: Option<&str>) {
         content_length: 1..=123_456,
         optional_fields: &[OptionalField::ContentType("image/jpeg".into())],
     };
-    let ours = sign_post_form(
-        &target,
-        &credentials,
-        &signing_key,
-        now,
-        Duration::seconds(600),
-    );
+    let at = SigningTime::new(&signing_key, now).unwrap();
+    let ours = sign_post_form(&target, &credentials, at, Duration::seconds(600));
 
     // Field for field: the same names and values, except the policy bytes (boto3's json.dumps
     // puts spaces after separators; we send compact JSON) and hence the signature.

@@ -50,14 +50,17 @@ test("a TOML list is the type allow-list", async () => {
 });
 
 test("a TOML boolean switches the demo page on", async () => {
-  assert.equal((await fetch(`${typed.url}/`)).status, 200);
+  const page = await fetch(`${typed.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type"), /text\/html/);
+  assert.match(await page.text(), /<html/i);
 });
 
-test("a TOML table is reported by name and no form is issued", async () => {
+test("a TOML table or fraction is reported by name and no form is issued", async () => {
   const health = await fetch(`${table.url}/healthz`);
   assert.equal(health.status, 503);
   const body = await health.json();
-  assert.deepEqual(body.misconfigured, ["UPLOAD_MAX_BYTES"]);
+  assert.deepEqual(body.misconfigured, ["UPLOAD_MAX_BYTES", "UPLOAD_EXPIRES_SECONDS"]);
   const form = await postJson(`${table.url}/uploads`, { file_name: "a.png" });
   assert.equal(form.status, 500);
   assert.equal(form.body.error.code, "misconfigured");
