@@ -1,0 +1,4 @@
+-- wrk: the request every worker in bench/run answers.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"file_name": "holiday photo.JPG", "content_type": "image/jpeg", "size": 123456}'
