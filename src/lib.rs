@@ -32,10 +32,9 @@ mod shell {
     use std::cell::{OnceCell, RefCell};
 
     use time::UtcDateTime;
-    use worker::js_sys::{Array, Function, Promise, Reflect, Uint8Array};
-    use worker::wasm_bindgen::prelude::wasm_bindgen;
+    use worker::js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
+    use worker::wasm_bindgen::prelude::{wasm_bindgen, Closure};
     use worker::wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-    use worker::wasm_bindgen_futures::JsFuture;
     use worker::web_sys::{self, Headers, Response, ResponseInit};
     use worker::Env;
 
@@ -112,23 +111,41 @@ mod shell {
         }
     }
 
-    /// The Workers `fetch` handler, exported as `#[event(fetch)]` exports it, minus the
-    /// error paths: nothing here fails (every failure is already a JSON answer), and those
-    /// paths would link `worker::Error`'s formatting, several KB of wasm.
+    /// The Workers `fetch` handler, exported under the name `#[event(fetch)]` uses. It is
+    /// not an `async fn`: most answers are ready at once, and `POST /uploads` needs one await
+    /// (the body), done as a single `then` on the runtime's own promise. That skips the Rust
+    /// executor (task queue, wakers, microtasks) on the hot path, and `worker::Error`'s
+    /// formatting, which the macro's error paths would link.
     #[wasm_bindgen(
         wasm_bindgen = ::worker::wasm_bindgen,
         wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
         js_sys = ::worker::js_sys
     )]
-    pub async fn fetch(
-        req: web_sys::Request,
-        env: Env,
-        _ctx: worker::worker_sys::Context,
-    ) -> Result<JsValue, JsValue> {
-        Ok(handle(req, env).await.into())
+    pub fn fetch(req: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context) -> Promise {
+        match handle(req, env) {
+            Reply::Now(response) => Promise::resolve(&JsValue::from(response)),
+            Reply::Later(promise) => promise,
+        }
     }
 
-    async fn handle(req: web_sys::Request, env: Env) -> Response {
+    #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+    extern "C" {
+        /// A promise seen only for its `then`.
+        type Thenable;
+
+        /// `promise.then(settled, settled)`: one callback for both outcomes, so the one-shot
+        /// closure behind it is always called, and so always freed.
+        #[wasm_bindgen(method, js_name = then)]
+        fn then_settled(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Promise;
+    }
+
+    /// A response now, or a promise of one.
+    enum Reply {
+        Now(Response),
+        Later(Promise),
+    }
+
+    fn handle(req: web_sys::Request, env: Env) -> Reply {
         let state = isolate_state(&env);
         let url = req.url();
         let (origin, path) = split_url(&url);
@@ -136,8 +153,8 @@ mod shell {
         let method = req.method();
         let answer = match path {
             "/uploads" => match method.as_str() {
-                "POST" => uploads(&req, &grant, state).await,
-                "OPTIONS" => return preflight(&grant, state),
+                "POST" => return uploads(req, grant, state),
+                "OPTIONS" => return Reply::Now(preflight(&grant, state)),
                 _ => Err(ApiError::method_not_allowed(ALLOW_UPLOADS)),
             },
             "/healthz" => match method.as_str() {
@@ -155,16 +172,20 @@ mod shell {
                     if path == "/" && !demo_on {
                         Err(ApiError::not_found())
                     } else {
-                        return static_asset(req, &env, &grant).await;
+                        return static_asset(&req, &env, grant);
                     }
                 }
                 _ => Err(ApiError::method_not_allowed(ALLOW_READ)),
             },
             _ => Err(ApiError::not_found()),
         };
+        Reply::Now(answer_response(answer, &grant))
+    }
+
+    fn answer_response(answer: Result<Json, ApiError>, grant: &Grant) -> Response {
         match answer {
-            Ok(Json { status, body }) => json_response(status, body, &grant, None),
-            Err(error) => error_response(&error, &grant),
+            Ok(Json { status, body }) => json_response(status, body, grant, None),
+            Err(error) => error_response(&error, grant),
         }
     }
 
@@ -193,12 +214,54 @@ mod shell {
     }
 
     /// `POST /uploads`: settings, origin, media type and size are checked before the body is
-    /// read; then one borrow of the state signs every form.
-    async fn uploads(
+    /// read. A declared length is read in one call; a chunked body is streamed up to the limit.
+    fn uploads(req: web_sys::Request, grant: Grant, state: &'static State) -> Reply {
+        let declared = match check_upload_request(&req, &grant, state) {
+            Ok(declared) => declared,
+            Err(e) => return Reply::Now(error_response(&e, &grant)),
+        };
+        match declared {
+            Some(length) if length > MAX_BODY_BYTES => {
+                Reply::Now(error_response(&ApiError::body_too_large(), &grant))
+            }
+            Some(_) => {
+                let Ok(read) = req.array_buffer() else {
+                    return Reply::Now(error_response(&ApiError::body_unreadable(), &grant));
+                };
+                let settled = Closure::once_into_js(move |value: JsValue| -> JsValue {
+                    // The runtime holds the body to its declared length; check it anyway.
+                    let body = match value.dyn_ref::<ArrayBuffer>() {
+                        Some(buffer) if buffer.byte_length() as usize <= MAX_BODY_BYTES => {
+                            Ok(Uint8Array::new(buffer).to_vec())
+                        }
+                        Some(_) => Err(ApiError::body_too_large()),
+                        None => Err(ApiError::body_unreadable()),
+                    };
+                    let answer = body.and_then(|body| sign_uploads(&body, state));
+                    answer_response(answer, &grant).into()
+                });
+                let read: &Thenable = read.unchecked_ref();
+                Reply::Later(read.then_settled(&settled, &settled))
+            }
+            // No body at all (a bare POST) has no stream: an empty body, so `invalid_json`.
+            None => match req.body() {
+                None => Reply::Now(answer_response(sign_uploads(&[], state), &grant)),
+                Some(stream) => Reply::Later(read_chunks(StreamedUpload {
+                    reader: stream.get_reader().unchecked_into(),
+                    body: Vec::new(),
+                    grant,
+                    state,
+                })),
+            },
+        }
+    }
+
+    /// Everything that can be refused before the body is read; the declared length, if any.
+    fn check_upload_request(
         req: &web_sys::Request,
         grant: &Grant,
         state: &State,
-    ) -> Result<Json, ApiError> {
+    ) -> Result<Option<usize>, ApiError> {
         if let Err(e) = state.borrow().as_ref() {
             return Err(ApiError::misconfigured(e));
         }
@@ -209,69 +272,67 @@ mod shell {
         if !api::is_json_content_type(content_type.as_deref()) {
             return Err(ApiError::unsupported_media_type());
         }
-        let declared = header(req, "Content-Length").and_then(|n| n.parse::<usize>().ok());
-        let body = read_body(req, declared).await?;
-        let now = now()?;
-        // Randomness for every key a batch may need, drawn in one call before the state is
-        // borrowed (nothing that can throw runs while it is).
-        let mut random = [0u8; 16 * api::MAX_BATCH];
-        fill_random(&mut random)?;
-        let mut ids = random.chunks_exact(16).map(|chunk| {
-            let mut id = [0u8; 16];
-            id.copy_from_slice(chunk);
-            id
-        });
-        let mut state = state.borrow_mut();
-        let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
-        let body = api::handle_uploads(presigner, &body, now, || ids.next().unwrap_or_default())?;
-        Ok(Json { status: 200, body })
+        Ok(header(req, "Content-Length").and_then(|n| n.parse::<usize>().ok()))
     }
 
-    /// At most `MAX_BODY_BYTES`: in one call when the length is declared (the runtime holds
-    /// the body to it), else chunk by chunk, stopping at the limit.
-    async fn read_body(
-        req: &web_sys::Request,
-        declared: Option<usize>,
-    ) -> Result<Vec<u8>, ApiError> {
-        let unreadable = |_| ApiError::body_unreadable();
-        match declared {
-            Some(length) if length > MAX_BODY_BYTES => Err(ApiError::body_too_large()),
-            Some(_) => {
-                let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
-                    .await
-                    .map_err(unreadable)?;
-                let body = Uint8Array::new(&buffer);
-                if body.length() as usize > MAX_BODY_BYTES {
-                    return Err(ApiError::body_too_large());
-                }
-                Ok(body.to_vec())
-            }
-            None => {
-                let mut body = Vec::new();
-                // No body at all (a bare POST) has no stream: an empty body, so `invalid_json`.
-                let Some(stream) = req.body() else {
-                    return Ok(body);
-                };
-                let reader: web_sys::ReadableStreamDefaultReader =
-                    stream.get_reader().unchecked_into();
-                loop {
-                    let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-                    let done =
-                        Reflect::get(&step, &JsValue::from_str("done")).map_err(unreadable)?;
-                    if done.is_truthy() {
-                        return Ok(body);
-                    }
-                    let value =
-                        Reflect::get(&step, &JsValue::from_str("value")).map_err(unreadable)?;
-                    let chunk = Uint8Array::new(&value);
-                    if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
-                        let _ = reader.cancel();
-                        return Err(ApiError::body_too_large());
-                    }
-                    body.extend_from_slice(&chunk.to_vec());
-                }
-            }
+    /// One borrow of the isolate's state signs every form of the request.
+    fn sign_uploads(body: &[u8], state: &State) -> Result<Json, ApiError> {
+        let now = now()?;
+        let crypto = crypto();
+        // 16 fresh bytes per key. `getRandomValues` reports failure as a value, never a
+        // throw, so nothing unwinds while the state is borrowed; a failed draw voids the answer.
+        let mut entropy_failed = false;
+        let mut state = state.borrow_mut();
+        let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
+        let body = api::handle_uploads(presigner, body, now, || {
+            let mut id = [0u8; 16];
+            let drawn = crypto
+                .as_ref()
+                .is_some_and(|c| c.get_random_values_with_u8_array(&mut id).is_ok());
+            entropy_failed |= !drawn;
+            id
+        });
+        if entropy_failed {
+            return Err(ApiError::entropy_unavailable());
         }
+        Ok(Json {
+            status: 200,
+            body: body?,
+        })
+    }
+
+    /// A body without a declared length, read chunk by chunk.
+    struct StreamedUpload {
+        reader: web_sys::ReadableStreamDefaultReader,
+        body: Vec<u8>,
+        grant: Grant,
+        state: &'static State,
+    }
+
+    /// Reads the next chunk; signs at the end, refuses once past `MAX_BODY_BYTES`.
+    fn read_chunks(mut upload: StreamedUpload) -> Promise {
+        let step: Thenable = upload.reader.read().unchecked_into();
+        let settled = Closure::once_into_js(move |step: JsValue| -> JsValue {
+            let field = |name: &str| Reflect::get(&step, &JsValue::from_str(name)).ok();
+            // A rejection settles with an error, which has no `done`.
+            let answer = match field("done") {
+                Some(done) if done.is_truthy() => sign_uploads(&upload.body, upload.state),
+                Some(done) if done.is_falsy() => {
+                    let chunk = Uint8Array::new(&field("value").unwrap_or_default());
+                    if upload.body.len() + chunk.length() as usize > MAX_BODY_BYTES {
+                        let _ = upload.reader.cancel();
+                        Err(ApiError::body_too_large())
+                    } else {
+                        upload.body.extend_from_slice(&chunk.to_vec());
+                        // A promise returned from `then` is chained: read on.
+                        return read_chunks(upload).into();
+                    }
+                }
+                _ => Err(ApiError::body_unreadable()),
+            };
+            answer_response(answer, &upload.grant).into()
+        });
+        step.then_settled(&settled, &settled)
     }
 
     fn preflight(grant: &Grant, state: &State) -> Response {
@@ -297,35 +358,43 @@ mod shell {
 
     /// `web/` through the Static Assets binding (its `fetch`, called directly), with CORS
     /// for allowed origins added.
-    async fn static_asset(req: web_sys::Request, env: &Env, grant: &Grant) -> Response {
-        let Ok(response) = fetch_asset(&req, env).await else {
-            let missing = ApiError::new(
+    fn static_asset(req: &web_sys::Request, env: &Env, grant: Grant) -> Reply {
+        let missing = || {
+            ApiError::new(
                 api::ErrorCode::NotFound,
                 "static files are not deployed with this worker ([assets] in wrangler.toml)",
-            );
-            return error_response(&missing, grant);
+            )
         };
-        let Grant::CrossOrigin(origin) = grant else {
-            return response;
+        let Ok(fetched) = fetch_asset(req, env) else {
+            return Reply::Now(error_response(&missing(), &grant));
         };
-        // A fetched response's headers are immutable: answer with a copy.
-        let Ok(copy) = Headers::new_with_headers(&response.headers()) else {
-            return response;
-        };
-        let _ = copy.set("Access-Control-Allow-Origin", origin);
-        let _ = copy.append("Vary", "Origin");
-        let init = ResponseInit::new();
-        init.set_status(response.status());
-        init.set_headers(&copy);
-        Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), &init)
-            .unwrap_or(response)
+        let settled = Closure::once_into_js(move |value: JsValue| -> JsValue {
+            let Ok(response) = value.dyn_into::<Response>() else {
+                return error_response(&missing(), &grant).into();
+            };
+            let Grant::CrossOrigin(origin) = &grant else {
+                return response.into();
+            };
+            // A fetched response's headers are immutable: answer with a copy.
+            let Ok(copy) = Headers::new_with_headers(&response.headers()) else {
+                return response.into();
+            };
+            let _ = copy.set("Access-Control-Allow-Origin", origin);
+            let _ = copy.append("Vary", "Origin");
+            let init = ResponseInit::new();
+            init.set_status(response.status());
+            init.set_headers(&copy);
+            Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), &init)
+                .unwrap_or(response)
+                .into()
+        });
+        Reply::Later(fetched.then_settled(&settled, &settled))
     }
 
-    async fn fetch_asset(req: &web_sys::Request, env: &Env) -> Result<Response, JsValue> {
+    fn fetch_asset(req: &web_sys::Request, env: &Env) -> Result<Thenable, JsValue> {
         let assets = Reflect::get(env, &JsValue::from_str(ASSETS_BINDING))?;
         let fetch: Function = Reflect::get(&assets, &JsValue::from_str("fetch"))?.dyn_into()?;
-        let promise: Promise = fetch.call1(&assets, req)?.dyn_into()?;
-        JsFuture::from(promise).await?.dyn_into()
+        Ok(fetch.call1(&assets, req)?.unchecked_into())
     }
 
     fn error_response(error: &ApiError, grant: &Grant) -> Response {
@@ -346,11 +415,25 @@ mod shell {
         grant: &Grant,
         extra: Option<(&str, &str)>,
     ) -> Response {
-        let headers = headers(&[
-            ("Content-Type", "application/json; charset=utf-8"),
-            // A signed form is a short-lived credential: never cache it.
-            ("Cache-Control", "no-store"),
-        ]);
+        let mut body = body.into_bytes();
+        if status == 200 && extra.is_none() && matches!(grant, Grant::NotNeeded) {
+            // The common answer: its status and headers never change, so they are built once
+            // per isolate (the runtime copies them into each response).
+            thread_local! {
+                static PLAIN_200: ResponseInit = {
+                    let init = ResponseInit::new();
+                    init.set_status(200);
+                    init.set_headers(&json_headers());
+                    init
+                };
+            }
+            return PLAIN_200.with(|init| {
+                Response::new_with_opt_u8_array_and_init(Some(&mut body), init)
+                    .ok()
+                    .unwrap_throw()
+            });
+        }
+        let headers = json_headers();
         if let Grant::CrossOrigin(origin) = grant {
             let _ = headers.set("Access-Control-Allow-Origin", origin);
             let _ = headers.set("Vary", "Origin");
@@ -358,7 +441,15 @@ mod shell {
         if let Some((name, value)) = extra {
             let _ = headers.set(name, value);
         }
-        respond(status, &headers, Some(&body))
+        respond(status, &headers, Some(&mut body))
+    }
+
+    fn json_headers() -> Headers {
+        headers(&[
+            ("Content-Type", "application/json; charset=utf-8"),
+            // A signed form is a short-lived credential: never cache it.
+            ("Cache-Control", "no-store"),
+        ])
     }
 
     fn headers(pairs: &[(&str, &str)]) -> Headers {
@@ -369,11 +460,13 @@ mod shell {
         headers
     }
 
-    fn respond(status: u16, headers: &Headers, body: Option<&str>) -> Response {
+    /// The body goes over as bytes (the runtime copies them), not as a JS string that would
+    /// be decoded from UTF-8 only to be encoded again.
+    fn respond(status: u16, headers: &Headers, body: Option<&mut [u8]>) -> Response {
         let init = ResponseInit::new();
         init.set_status(status);
         init.set_headers(headers);
-        Response::new_with_opt_str_and_init(body, &init)
+        Response::new_with_opt_u8_array_and_init(body, &init)
             .ok()
             .unwrap_throw()
     }
@@ -400,16 +493,16 @@ mod shell {
         }
     }
 
-    /// `crypto.getRandomValues`, the runtime's CSPRNG.
-    fn fill_random(bytes: &mut [u8]) -> Result<(), ApiError> {
-        Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto"))
-            .and_then(|crypto| {
-                crypto
-                    .unchecked_into::<web_sys::Crypto>()
-                    .get_random_values_with_u8_array(bytes)
-            })
-            .map(|_| ())
-            .map_err(|_| ApiError::entropy_unavailable())
+    /// The runtime's `crypto` (its CSPRNG), looked up once per isolate.
+    fn crypto() -> Option<web_sys::Crypto> {
+        thread_local! {
+            static CRYPTO: Option<web_sys::Crypto> =
+                Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto"))
+                    .ok()
+                    .filter(JsValue::is_object)
+                    .map(JsCast::unchecked_into);
+        }
+        CRYPTO.with(Clone::clone)
     }
 
     /// The signing time. A clock that reads before 2020 is not one: answer 500 rather than
