@@ -72,12 +72,16 @@ fn main() {
         .to_owned();
     let day_key = SigningKey::derive(&secret, date!(2026 - 11 - 24), "us-east-1");
     let day_key_bytes = hex::decode(day_key.to_hex()).expect("hex");
-    bench("crypto_floor", "floor: HMAC of a same-size policy + hex", || {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&day_key_bytes).expect("any key length works");
-        mac.update(black_box(policy.as_bytes()));
-        black_box(hex::encode(mac.finalize().into_bytes()));
-    });
+    bench(
+        "crypto_floor",
+        "floor: HMAC of a same-size policy + hex",
+        || {
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(&day_key_bytes).expect("any key length works");
+            mac.update(black_box(policy.as_bytes()));
+            black_box(hex::encode(mac.finalize().into_bytes()));
+        },
+    );
     bench("derive_key", "sigv4: derive the day's signing key", || {
         black_box(SigningKey::derive(
             &secret,
@@ -88,17 +92,29 @@ fn main() {
     bench("sanitise", "key: sanitise a file name", || {
         black_box(sanitize_file_name(black_box("holiday photo (1).JPG")).unwrap());
     });
-    bench("form_cached", "presign: one form (day's key cached)", || {
-        black_box(presigner.presign(&request, now, [7; 16]).unwrap());
-    });
+    bench(
+        "form_cached",
+        "presign: one form (day's key cached)",
+        || {
+            black_box(presigner.presign(&request, now, [7; 16]).unwrap());
+        },
+    );
     // Alternating days makes every call derive its key first.
     let mut flip = false;
-    bench("form_uncached", "presign: one form (key derived first)", || {
-        flip = !flip;
-        let at = if flip { tomorrow } else { now };
-        black_box(presigner.presign(&request, at, [7; 16]).unwrap());
-    });
-    bench("json_to_json", "api: JSON request body to JSON response", || {
-        black_box(handle_uploads(&mut presigner, body, now, || [7; 16]).unwrap());
-    });
+    bench(
+        "form_uncached",
+        "presign: one form (key derived first)",
+        || {
+            flip = !flip;
+            let at = if flip { tomorrow } else { now };
+            black_box(presigner.presign(&request, at, [7; 16]).unwrap());
+        },
+    );
+    bench(
+        "json_to_json",
+        "api: JSON request body to JSON response",
+        || {
+            black_box(handle_uploads(&mut presigner, body, now, || [7; 16]).unwrap());
+        },
+    );
 }
