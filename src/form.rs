@@ -65,8 +65,6 @@ pub struct PostForm {
     pub url: String,
     pub fields: Vec<(String, String)>,
     pub expires_at: UtcDateTime,
-    /// The policy as signed, for inspection and tests; also present base64-encoded in `fields`.
-    pub policy: Policy,
 }
 
 /// The STS session token is a form field (S3 needs it, and it is useless without the secret),
@@ -106,40 +104,41 @@ pub fn sign_post_form(
     at: SigningTime<'_>,
     expires_in: Duration,
 ) -> PostForm {
-    let mut fields: Vec<(String, String)> = vec![("key".into(), target.key.into())];
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(target.optional_fields.len() + 7);
+    fields.push(("key".into(), target.key.into()));
     fields.extend(target.optional_fields.iter().map(OptionalField::to_field));
+    let optional_end = fields.len();
+    fields.push(("x-amz-algorithm".into(), sigv4::ALGORITHM.into()));
+    fields.push((
+        "x-amz-credential".into(),
+        at.credential(&credentials.access_key_id),
+    ));
+    fields.push(("x-amz-date".into(), at.amz_date()));
+    if let Some(token) = &credentials.session_token {
+        fields.push(("x-amz-security-token".into(), token.expose().into()));
+    }
 
-    let mut conditions: Vec<Condition> = fields[1..]
-        .iter()
-        .map(|(name, value)| Condition::exact(name, value))
-        .collect();
+    // Every field the browser sends is pinned exactly (`key` as well, with the bucket and the
+    // size range), borrowing the field strings rather than copying them.
+    fn exact((name, value): &(String, String)) -> Condition<'_> {
+        Condition::exact(name, value)
+    }
+    let mut conditions: Vec<Condition> = Vec::with_capacity(fields.len() + 2);
+    conditions.extend(fields[1..optional_end].iter().map(exact));
     conditions.push(Condition::ContentLengthRange {
         min: *target.content_length.start(),
         max: *target.content_length.end(),
     });
     conditions.push(Condition::exact("bucket", target.bucket));
     conditions.push(Condition::exact("key", target.key));
-
-    let credential = at.credential(&credentials.access_key_id);
-    let mut signed_fields = vec![
-        ("x-amz-algorithm".to_owned(), sigv4::ALGORITHM.to_owned()),
-        ("x-amz-credential".to_owned(), credential),
-        ("x-amz-date".to_owned(), at.amz_date()),
-    ];
-    if let Some(token) = &credentials.session_token {
-        signed_fields.push(("x-amz-security-token".into(), token.expose().into()));
-    }
-    for (name, value) in &signed_fields {
-        conditions.push(Condition::exact(name, value));
-    }
-    fields.extend(signed_fields);
+    conditions.extend(fields[optional_end..].iter().map(exact));
 
     let expires_at = at.now() + expires_in;
-    let policy = Policy {
+    let policy_base64 = Policy {
         expiration: expires_at,
         conditions,
-    };
-    let policy_base64 = policy.to_base64();
+    }
+    .to_base64();
     let signature = at.key().sign(&policy_base64);
     fields.push(("policy".into(), policy_base64));
     fields.push(("x-amz-signature".into(), signature));
@@ -148,7 +147,6 @@ pub fn sign_post_form(
         url: target.url.to_owned(),
         fields,
         expires_at,
-        policy,
     }
 }
 
@@ -252,9 +250,10 @@ mod tests {
             let form = build(std::slice::from_ref(&optional), None);
             assert_eq!(form.field(name), Some(value), "{name}");
             assert!(
-                form.policy
-                    .conditions
-                    .contains(&Condition::exact(name, value)),
+                decoded_policy(&form)["conditions"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!({ name: value })),
                 "{name} pinned"
             );
             assert_policy_covers_every_field(&form);

@@ -84,10 +84,20 @@ pub fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
 fn clean_characters(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for c in segment.chars() {
+        let kept = |c: char| matches!(c, '_' | '(' | ')' | '.' | '-');
+        let mapped = if c.is_ascii() {
+            // The common case, without Unicode tables: ASCII's only invisibles are controls.
+            if c.is_ascii_control() {
+                continue;
+            } else if c.is_ascii_alphanumeric() || kept(c) {
+                c
+            } else {
+                '-'
+            }
         // Marks first: some combining marks count as alphabetic in Unicode.
-        let mapped = if is_invisible(c) || is_combining_mark(c) {
+        } else if is_invisible(c) || is_combining_mark(c) {
             continue;
-        } else if c.is_alphanumeric() || matches!(c, '_' | '(' | ')' | '.' | '-') {
+        } else if c.is_alphanumeric() {
             c
         } else {
             '-'

@@ -8,30 +8,25 @@ use time::UtcDateTime;
 use crate::sigv4::iso_date_time;
 
 /// One of the three condition forms S3 knows.
+/// Borrows its strings from the form being signed: a policy lives only until it is encoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Condition {
+pub enum Condition<'a> {
     /// The field must equal `value` exactly. Written `{"field": "value"}`, which S3 treats the
     /// same as `["eq", "$field", "value"]`; boto3 writes this form too.
-    Exact { field: String, value: String },
+    Exact { field: &'a str, value: &'a str },
     /// The field must start with `prefix` (an empty prefix allows any value).
-    StartsWith { field: String, prefix: String },
+    StartsWith { field: &'a str, prefix: &'a str },
     /// The uploaded file's size in bytes must be within `min..=max`.
     ContentLengthRange { min: u64, max: u64 },
 }
 
-impl Condition {
-    pub fn exact(field: impl Into<String>, value: impl Into<String>) -> Self {
-        Self::Exact {
-            field: field.into(),
-            value: value.into(),
-        }
+impl<'a> Condition<'a> {
+    pub fn exact(field: &'a str, value: &'a str) -> Self {
+        Self::Exact { field, value }
     }
 
-    pub fn starts_with(field: impl Into<String>, prefix: impl Into<String>) -> Self {
-        Self::StartsWith {
-            field: field.into(),
-            prefix: prefix.into(),
-        }
+    pub fn starts_with(field: &'a str, prefix: &'a str) -> Self {
+        Self::StartsWith { field, prefix }
     }
 
     /// The form field this condition constrains, if any.
@@ -43,7 +38,7 @@ impl Condition {
     }
 }
 
-impl Serialize for Condition {
+impl Serialize for Condition<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Exact { field, value } => {
@@ -70,12 +65,12 @@ impl Serialize for Condition {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Policy {
+pub struct Policy<'a> {
     pub expiration: UtcDateTime,
-    pub conditions: Vec<Condition>,
+    pub conditions: Vec<Condition<'a>>,
 }
 
-impl Serialize for Policy {
+impl Serialize for Policy<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
         // ISO 8601 in UTC to the second, as boto3 writes it (`2026-11-24T12:00:00Z`).
@@ -85,7 +80,7 @@ impl Serialize for Policy {
     }
 }
 
-impl Policy {
+impl Policy<'_> {
     /// Compact JSON: the bytes that get base64-encoded and signed.
     pub fn to_json(&self) -> String {
         // Strings and integers always serialise; not `expect`, whose `Debug` of serde_json's

@@ -43,41 +43,73 @@ pub struct Credentials {
     pub session_token: Option<Secret>,
 }
 
-/// `YYYYMMDD`, the date part of the credential scope. Written from the `time` crate's date
-/// fields: its format-description machinery costs about 30 KB of wasm for two fixed layouts.
-pub fn short_date(day: Date) -> String {
+// The three layouts below are written from the `time` crate's date and time fields (the
+// calendar stays its job): its format-description machinery costs about 30 KB of wasm, and
+// these run on every request.
+
+/// Appends `value` as exactly `width` decimal digits (zero-padded; SigV4 years are 4 digits).
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+    }
+}
+
+/// Appends `YYYY{sep}MM{sep}DD`.
+fn push_date(out: &mut String, day: Date, separator: &str) {
     let (year, month, day) = day.to_calendar_date();
-    format!("{year:04}{:02}{day:02}", u8::from(month))
+    push_digits(out, year.unsigned_abs(), 4);
+    out.push_str(separator);
+    push_digits(out, u8::from(month).into(), 2);
+    out.push_str(separator);
+    push_digits(out, day.into(), 2);
+}
+
+/// Appends `HH{sep}MM{sep}SS`.
+fn push_time(out: &mut String, when: UtcDateTime, separator: &str) {
+    let (hour, minute, second) = when.as_hms();
+    push_digits(out, hour.into(), 2);
+    out.push_str(separator);
+    push_digits(out, minute.into(), 2);
+    out.push_str(separator);
+    push_digits(out, second.into(), 2);
+}
+
+/// `YYYYMMDD`, the date part of the credential scope.
+pub fn short_date(day: Date) -> String {
+    let mut out = String::with_capacity(8);
+    push_date(&mut out, day, "");
+    out
 }
 
 /// `YYYYMMDDTHHMMSSZ`, the `x-amz-date` form field and query parameter.
 pub fn amz_date(when: UtcDateTime) -> String {
-    let (hour, minute, second) = when.as_hms();
-    format!(
-        "{}T{hour:02}{minute:02}{second:02}Z",
-        short_date(when.date())
-    )
+    let mut out = String::with_capacity(16);
+    push_date(&mut out, when.date(), "");
+    out.push('T');
+    push_time(&mut out, when, "");
+    out.push('Z');
+    out
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`: ISO 8601 in UTC to the second, as boto3 writes a policy's
 /// expiration and as the API reports `expires_at`.
 pub fn iso_date_time(when: UtcDateTime) -> String {
-    let (year, month, day) = when.date().to_calendar_date();
-    let (hour, minute, second) = when.as_hms();
-    format!(
-        "{year:04}-{:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z",
-        u8::from(month)
-    )
+    let mut out = String::with_capacity(20);
+    push_date(&mut out, when.date(), "-");
+    out.push('T');
+    push_time(&mut out, when, ":");
+    out.push('Z');
+    out
 }
 
 /// `YYYYMMDD/region/s3/aws4_request`.
 pub fn credential_scope(day: Date, region: &str) -> String {
-    format!("{}/{region}/{SERVICE}/{TERMINATOR}", short_date(day))
+    [&short_date(day), "/", region, "/", SERVICE, "/", TERMINATOR].concat()
 }
 
 /// `AKID/YYYYMMDD/region/s3/aws4_request`, the `x-amz-credential` form field.
 pub fn credential(access_key_id: &str, day: Date, region: &str) -> String {
-    format!("{access_key_id}/{}", credential_scope(day, region))
+    [access_key_id, "/", &credential_scope(day, region)].concat()
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
@@ -93,6 +125,8 @@ pub struct SigningKey {
     day: Date,
     region: String,
     key: [u8; 32],
+    /// `YYYYMMDD/region/s3/aws4_request`, the same all day.
+    scope: String,
     /// HMAC state with the key already absorbed: cloning it saves the two compressions of
     /// keying HMAC on every signature.
     keyed: Hmac<Sha256>,
@@ -119,6 +153,7 @@ impl SigningKey {
             day,
             region: region.to_owned(),
             key,
+            scope: credential_scope(day, region),
             keyed: Hmac::new_from_slice(&key).expect("HMAC accepts keys of any length"),
         }
     }
@@ -212,7 +247,7 @@ impl<'a> SigningTime<'a> {
 
     /// `x-amz-credential`: `{access key id}/{day}/{region}/s3/aws4_request`.
     pub fn credential(&self, access_key_id: &str) -> String {
-        credential(access_key_id, self.key.day, &self.key.region)
+        [access_key_id, "/", &self.key.scope].concat()
     }
 }
 
