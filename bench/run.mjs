@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import { freePort, ROOT } from "../scripts/stack.mjs";
 
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DURATION = process.env.DURATION ?? "5s";
 const OUT = join(ROOT, "bench/out");
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8", ...opts });
@@ -113,7 +113,7 @@ function wrk(port) {
 }
 const results = { ours: [], sdk: [], trivial: [] };
 try {
-  for (const port of Object.values(ports)) run("wrk", ["-t1", "-c16", "-d1s", "-s", "bench/post.lua", `http://127.0.0.1:${port}/uploads`]); // warm-up
+  for (const port of Object.values(ports)) run("wrk", ["-t1", "-c16", "-d2s", "-s", "bench/post.lua", `http://127.0.0.1:${port}/uploads`]); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of Object.keys(ports)) results[name].push(wrk(ports[name]));
   }

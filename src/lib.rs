@@ -228,18 +228,12 @@ mod shell {
                 let Ok(read) = req.array_buffer() else {
                     return Reply::Now(error_response(&ApiError::body_unreadable(), &grant));
                 };
-                let settled = Closure::once_into_js(move |value: JsValue| -> JsValue {
-                    // The runtime holds the body to its declared length; check it anyway.
-                    let body = match value.dyn_ref::<ArrayBuffer>() {
-                        Some(buffer) if buffer.byte_length() as usize <= MAX_BODY_BYTES => {
-                            Ok(Uint8Array::new(buffer).to_vec())
-                        }
-                        Some(_) => Err(ApiError::body_too_large()),
-                        None => Err(ApiError::body_unreadable()),
-                    };
-                    let answer = body.and_then(|body| sign_uploads(&body, state));
-                    answer_response(answer, &grant).into()
-                });
+                // The isolate's one finisher, bound to this request's CORS grant.
+                let origin = match &grant {
+                    Grant::CrossOrigin(origin) => JsValue::from_str(origin),
+                    _ => JsValue::UNDEFINED,
+                };
+                let settled: JsValue = upload_finisher().bind1(&JsValue::NULL, &origin).into();
                 let read: &Thenable = read.unchecked_ref();
                 Reply::Later(read.then_settled(&settled, &settled))
             }
@@ -254,6 +248,35 @@ mod shell {
                 })),
             },
         }
+    }
+
+    /// Finishes `POST /uploads` once its body has settled: `(origin or undefined, body or
+    /// error) -> Response`. One closure for the isolate, bound per request: a closure per
+    /// request would cost an allocation, a finalizer registration and garbage every time.
+    fn upload_finisher() -> Function {
+        thread_local! {
+            static FINISH: Closure<dyn FnMut(JsValue, JsValue) -> JsValue> =
+                Closure::new(|origin: JsValue, value: JsValue| -> JsValue {
+                    let grant = origin.as_string().map_or(Grant::NotNeeded, Grant::CrossOrigin);
+                    // The runtime holds the body to its declared length; check it anyway.
+                    let body = match value.dyn_ref::<ArrayBuffer>() {
+                        Some(buffer) if buffer.byte_length() as usize <= MAX_BODY_BYTES => {
+                            Ok(Uint8Array::new(buffer).to_vec())
+                        }
+                        Some(_) => Err(ApiError::body_too_large()),
+                        None => Err(ApiError::body_unreadable()),
+                    };
+                    // The state exists: this request read it before its body was awaited.
+                    let state = STATE.with(|cell| cell.get().copied());
+                    let answer = match (body, state) {
+                        (Ok(body), Some(state)) => sign_uploads(&body, state),
+                        (Err(e), _) => Err(e),
+                        (Ok(_), None) => Err(ApiError::body_unreadable()),
+                    };
+                    answer_response(answer, &grant).into()
+                });
+        }
+        FINISH.with(|finish| finish.as_ref().unchecked_ref::<Function>().clone())
     }
 
     /// Everything that can be refused before the body is read; the declared length, if any.
