@@ -149,11 +149,12 @@ mod shell {
         let state = isolate_state(&env);
         let url = req.url();
         let (origin, path) = split_url(&url);
-        let grant = grant_for(&req, origin, state);
+        let headers = req.headers();
+        let grant = grant_for(&headers, origin, state);
         let method = req.method();
         let answer = match path {
             "/uploads" => match method.as_str() {
-                "POST" => return uploads(req, grant, state),
+                "POST" => return uploads(req, &headers, grant, state),
                 "OPTIONS" => return Reply::Now(preflight(&grant, state)),
                 _ => Err(ApiError::method_not_allowed(ALLOW_UPLOADS)),
             },
@@ -203,8 +204,8 @@ mod shell {
         (origin, if path.is_empty() { "/" } else { path })
     }
 
-    fn header(req: &web_sys::Request, name: &str) -> Option<String> {
-        req.headers().get(name).ok().flatten()
+    fn header(headers: &Headers, name: &str) -> Option<String> {
+        headers.get(name).ok().flatten()
     }
 
     /// A JSON answer that is not an error.
@@ -215,8 +216,13 @@ mod shell {
 
     /// `POST /uploads`: settings, origin, media type and size are checked before the body is
     /// read. A declared length is read in one call; a chunked body is streamed up to the limit.
-    fn uploads(req: web_sys::Request, grant: Grant, state: &'static State) -> Reply {
-        let declared = match check_upload_request(&req, &grant, state) {
+    fn uploads(
+        req: web_sys::Request,
+        headers: &Headers,
+        grant: Grant,
+        state: &'static State,
+    ) -> Reply {
+        let declared = match check_upload_request(headers, &grant, state) {
             Ok(declared) => declared,
             Err(e) => return Reply::Now(error_response(&e, &grant)),
         };
@@ -281,7 +287,7 @@ mod shell {
 
     /// Everything that can be refused before the body is read; the declared length, if any.
     fn check_upload_request(
-        req: &web_sys::Request,
+        headers: &Headers,
         grant: &Grant,
         state: &State,
     ) -> Result<Option<usize>, ApiError> {
@@ -291,11 +297,11 @@ mod shell {
         if matches!(grant, Grant::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
-        let content_type = header(req, "Content-Type");
+        let content_type = header(headers, "Content-Type");
         if !api::is_json_content_type(content_type.as_deref()) {
             return Err(ApiError::unsupported_media_type());
         }
-        Ok(header(req, "Content-Length").and_then(|n| n.parse::<usize>().ok()))
+        Ok(header(headers, "Content-Length").and_then(|n| n.parse::<usize>().ok()))
     }
 
     /// One borrow of the isolate's state signs every form of the request.
@@ -502,8 +508,8 @@ mod shell {
         Refused,
     }
 
-    fn grant_for(req: &web_sys::Request, own_origin: &str, state: &State) -> Grant {
-        let Some(origin) = header(req, "Origin") else {
+    fn grant_for(headers: &Headers, own_origin: &str, state: &State) -> Grant {
+        let Some(origin) = header(headers, "Origin") else {
             return Grant::NotNeeded;
         };
         if own_origin.eq_ignore_ascii_case(&origin) {
