@@ -1,0 +1,1130 @@
+//! Bearer tokens (JWT, compact JWS): parsing, HS256 verification, claim checks, the choice of a
+//! JWKS key, and the caller's key segment. Plain Rust: the shell fetches the JWKS and runs
+//! WebCrypto for RS256/ES256; time is an argument (Unix seconds).
+//!
+//! Rules, for every token:
+//! - `Authorization: Bearer <JWT>`, at most [`MAX_TOKEN_BYTES`]; three base64url segments
+//!   without padding; header and payload are JSON objects.
+//! - `alg` is `HS256` (verified here with the shared secret, in constant time) or `RS256` /
+//!   `ES256` (verified by the shell with the JWK the header's `kid` names). `none` and every
+//!   other algorithm are refused, and a token's `alg` must match its key.
+//! - `exp` and `sub` are required. `exp`, `nbf` and `iat` are NumericDates (JSON numbers);
+//!   each is honoured with at most [`CLOCK_SKEW_SECONDS`] of skew.
+//! - With a JWKS, `iss` must equal `UPLOAD_AUTH_ISSUER`, and `aud` (a string or an array) must
+//!   contain `UPLOAD_AUTH_AUDIENCE` when that is set.
+//!
+//! The caller's key segment ([`user_segment`]) encodes `sub` injectively: bytes `a`–`z`,
+//! `0`–`9` and `-` stay as they are; every other byte of its UTF-8 (uppercase letters, `_`,
+//! `.`, `/`, `|`, anything non-ASCII) becomes `_` and two lowercase hex digits. So `Alice` is
+//! `_41lice`, `user|42` is `user_7c42`, `../alice` is `_2e_2e_2falice`, and two different
+//! subjects never share a segment. A `sub` that is empty or longer than [`MAX_SUB_BYTES`] is
+//! refused.
+
+use std::fmt;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use hmac::{Hmac, Mac};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::media_type::{MediaRange, MediaType};
+use crate::sigv4::Secret;
+
+/// Longest token accepted; identity providers' tokens are 1–2 KB.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Tolerated difference between the issuer's clock and ours, for `exp`, `nbf` and `iat`.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+/// Longest `sub`: its encoded segment (at most 3 bytes per byte) must leave room in S3's
+/// 1,024-byte keys for the prefix, the UUID and the file name.
+pub const MAX_SUB_BYTES: usize = 96;
+/// Bounds on how long a fetched JWKS is kept (its `Cache-Control: max-age`, clamped).
+pub const JWKS_MIN_TTL_SECONDS: i64 = 300;
+pub const JWKS_MAX_TTL_SECONDS: i64 = 86_400;
+/// An unknown `kid` refetches the JWKS at most this often.
+pub const JWKS_REFETCH_SECONDS: i64 = 60;
+
+/// Why a request is not authenticated. The message says which check failed; it never quotes
+/// the token or any part of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    MissingToken,
+    NotBearer,
+    TooLong,
+    Malformed(&'static str),
+    /// `none`, `HS512` and anything else outside HS256, RS256 and ES256.
+    UnsupportedAlgorithm,
+    /// HS256 with no secret configured, or RS256/ES256 with no JWKS configured.
+    AlgorithmNotConfigured,
+    /// No key in the JWKS has this `kid` (and algorithm).
+    UnknownKey,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    IssuedInTheFuture,
+    MissingClaim(&'static str),
+    InvalidClaim(&'static str),
+    WrongIssuer,
+    WrongAudience,
+    /// The JWKS could not be fetched or parsed: nothing can be verified (503, not 401).
+    KeysUnavailable,
+}
+
+impl AuthError {
+    /// True when the fault is ours (the JWKS), not the caller's token.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::KeysUnavailable)
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Self::MissingToken => "an Authorization: Bearer token is required",
+            Self::NotBearer => "the Authorization header must be 'Bearer <token>'",
+            Self::TooLong => "the token is too long",
+            Self::Malformed(what) => return write!(f, "the token is malformed: {what}"),
+            Self::UnsupportedAlgorithm => "the token's alg is not accepted (HS256, RS256, ES256)",
+            Self::AlgorithmNotConfigured => "no key is configured for the token's alg",
+            Self::UnknownKey => "no key matches the token's kid",
+            Self::BadSignature => "the token's signature does not verify",
+            Self::Expired => "the token has expired",
+            Self::NotYetValid => "the token is not valid yet (nbf)",
+            Self::IssuedInTheFuture => "the token was issued in the future (iat)",
+            Self::MissingClaim(claim) => return write!(f, "the token has no {claim} claim"),
+            Self::InvalidClaim(claim) => return write!(f, "the token's {claim} claim is invalid"),
+            Self::WrongIssuer => "the token's issuer (iss) is not accepted",
+            Self::WrongAudience => "the token's audience (aud) is not accepted",
+            Self::KeysUnavailable => "the identity provider's keys are unavailable; try again",
+        };
+        f.write_str(text)
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+/// The signature algorithms a token may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    Hs256,
+    Rs256,
+    Es256,
+}
+
+impl Algorithm {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "HS256" => Some(Self::Hs256),
+            "RS256" => Some(Self::Rs256),
+            "ES256" => Some(Self::Es256),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON NumericDate: seconds since the epoch, a JSON number (fractions are cut). A string,
+/// or a number out of range (`1e400`), is not one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumericDate(pub i64);
+
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DateVisitor;
+        impl Visitor<'_> for DateVisitor {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds")
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<NumericDate, E> {
+                Ok(NumericDate(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<NumericDate, E> {
+                i64::try_from(n)
+                    .map(NumericDate)
+                    .map_err(|_| E::custom("out of range"))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<NumericDate, E> {
+                // Within ±2^53 every whole second is exact; beyond it no date is meant.
+                if n.is_finite() && n.abs() < 9.0e15 {
+                    Ok(NumericDate(n.trunc() as i64))
+                } else {
+                    Err(E::custom("out of range"))
+                }
+            }
+        }
+        deserializer.deserialize_any(DateVisitor)
+    }
+}
+
+/// `aud`: one string or an array of strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Audience(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AudienceVisitor;
+        impl<'de> Visitor<'de> for AudienceVisitor {
+            type Value = Audience;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Audience, E> {
+                Ok(Audience(vec![text.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    all.push(item);
+                }
+                Ok(Audience(all))
+            }
+        }
+        deserializer.deserialize_any(AudienceVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+/// The claims this worker reads; others are ignored.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: Option<String>,
+    pub exp: Option<NumericDate>,
+    pub nbf: Option<NumericDate>,
+    pub iat: Option<NumericDate>,
+    pub iss: Option<String>,
+    pub aud: Option<Audience>,
+    /// Narrows `UPLOAD_MAX_BYTES` for this caller.
+    pub max_bytes: Option<u64>,
+    /// Narrows `UPLOAD_ALLOWED_TYPES` for this caller.
+    pub content_types: Option<Vec<String>>,
+}
+
+/// A parsed, not yet verified token.
+pub struct Token<'a> {
+    pub algorithm: Algorithm,
+    pub kid: Option<String>,
+    pub claims: Claims,
+    /// `header.payload`, the bytes the signature covers.
+    pub signing_input: &'a str,
+    pub signature: Vec<u8>,
+}
+
+impl fmt::Debug for Token<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A caller's token is a credential: only its algorithm and key id are shown.
+        f.debug_struct("Token")
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token out of an `Authorization` header value.
+pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
+    let value = authorization.ok_or(AuthError::MissingToken)?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::NotBearer)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::NotBearer);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AuthError::MissingToken);
+    }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(AuthError::TooLong);
+    }
+    Ok(token)
+}
+
+fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, AuthError> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| AuthError::Malformed(what))
+}
+
+/// Splits and decodes a compact JWS. Nothing is trusted yet.
+pub fn parse_token(token: &str) -> Result<Token<'_>, AuthError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(AuthError::TooLong);
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::Malformed(
+            "it must have three dot-separated parts",
+        ));
+    };
+    let header_json = decode_segment(header, "the header is not base64url")?;
+    let payload_json = decode_segment(payload, "the payload is not base64url")?;
+    let signature = decode_segment(signature, "the signature is not base64url")?;
+    let signing_input = &token[..header.len() + 1 + payload.len()];
+    let header: Header = parse_object(&header_json, "the header is not a JSON object")?;
+    let algorithm = Algorithm::from_name(&header.alg).ok_or(AuthError::UnsupportedAlgorithm)?;
+    let claims: Claims = parse_object(&payload_json, "the payload is not a JSON object of claims")?;
+    Ok(Token {
+        algorithm,
+        kid: header.kid,
+        claims,
+        signing_input,
+        signature,
+    })
+}
+
+/// A JSON object, never an array (serde would read a struct from an array positionally).
+fn parse_object<'de, T: Deserialize<'de>>(
+    json: &'de [u8],
+    what: &'static str,
+) -> Result<T, AuthError> {
+    let first = json.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(AuthError::Malformed(what));
+    }
+    serde_json::from_slice(json).map_err(|_| AuthError::Malformed(what))
+}
+
+/// The shared secret, with its HMAC state keyed once.
+#[derive(Clone)]
+pub struct HmacKey(Hmac<Sha256>);
+
+impl HmacKey {
+    pub fn new(secret: &Secret) -> Self {
+        Self(
+            Hmac::new_from_slice(secret.expose().as_bytes())
+                .expect("HMAC accepts keys of any length"),
+        )
+    }
+
+    /// HS256: the HMAC of the signing input, compared in constant time.
+    pub fn verify(&self, token: &Token<'_>) -> Result<(), AuthError> {
+        if token.algorithm != Algorithm::Hs256 {
+            return Err(AuthError::UnsupportedAlgorithm);
+        }
+        let mut mac = self.0.clone();
+        mac.update(token.signing_input.as_bytes());
+        mac.verify_slice(&token.signature)
+            .map_err(|_| AuthError::BadSignature)
+    }
+}
+
+impl fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HmacKey(<redacted>)")
+    }
+}
+
+/// What a JWKS-verified token must also say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerRules {
+    pub issuer: String,
+    pub audience: Option<String>,
+}
+
+/// The limits an authenticated caller's uploads get.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// `sub`, encoded for one key segment (see the module documentation).
+    pub segment: String,
+    /// Narrower than `UPLOAD_MAX_BYTES`, when the token says so.
+    pub max_bytes: Option<u64>,
+    /// Types this caller may upload, on top of `UPLOAD_ALLOWED_TYPES`.
+    pub content_types: Option<Vec<MediaRange>>,
+}
+
+impl Caller {
+    /// True when the token's `content_types` (if any) allow `media_type`.
+    pub fn allows_type(&self, media_type: &MediaType) -> bool {
+        self.content_types
+            .as_ref()
+            .is_none_or(|ranges| ranges.iter().any(|r| r.matches(media_type)))
+    }
+}
+
+/// Checks a verified token's claims at `now` (Unix seconds). `issuer` applies to tokens
+/// verified with the JWKS.
+pub fn check_claims(
+    claims: &Claims,
+    now: i64,
+    issuer: Option<&IssuerRules>,
+) -> Result<Caller, AuthError> {
+    let exp = claims.exp.ok_or(AuthError::MissingClaim("exp"))?;
+    if now >= exp.0.saturating_add(CLOCK_SKEW_SECONDS) {
+        return Err(AuthError::Expired);
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf.0 > now.saturating_add(CLOCK_SKEW_SECONDS))
+    {
+        return Err(AuthError::NotYetValid);
+    }
+    if claims
+        .iat
+        .is_some_and(|iat| iat.0 > now.saturating_add(CLOCK_SKEW_SECONDS))
+    {
+        return Err(AuthError::IssuedInTheFuture);
+    }
+    if let Some(rules) = issuer {
+        if claims.iss.as_deref() != Some(rules.issuer.as_str()) {
+            return Err(AuthError::WrongIssuer);
+        }
+        if let Some(audience) = &rules.audience {
+            let listed = claims
+                .aud
+                .as_ref()
+                .is_some_and(|aud| aud.0.iter().any(|a| a == audience));
+            if !listed {
+                return Err(AuthError::WrongAudience);
+            }
+        }
+    }
+    let sub = claims
+        .sub
+        .as_deref()
+        .ok_or(AuthError::MissingClaim("sub"))?;
+    let segment = user_segment(sub)?;
+    let max_bytes = match claims.max_bytes {
+        Some(0) => return Err(AuthError::InvalidClaim("max_bytes")),
+        other => other,
+    };
+    let content_types = match &claims.content_types {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .map(|t| MediaRange::parse(t))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(AuthError::InvalidClaim("content_types"))?,
+        ),
+    };
+    Ok(Caller {
+        segment,
+        max_bytes,
+        content_types,
+    })
+}
+
+/// `sub` as one key segment, injectively (rule in the module documentation).
+pub fn user_segment(sub: &str) -> Result<String, AuthError> {
+    if sub.is_empty() || sub.len() > MAX_SUB_BYTES {
+        return Err(AuthError::InvalidClaim("sub"));
+    }
+    let mut segment = String::with_capacity(sub.len() * 3);
+    for byte in sub.bytes() {
+        if byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' {
+            segment.push(char::from(byte));
+        } else {
+            segment.push('_');
+            segment.push_str(&hex::encode([byte]));
+        }
+    }
+    Ok(segment)
+}
+
+/// One public key from a JWKS, as WebCrypto will import it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Jwk {
+    pub kid: Option<String>,
+    pub algorithm: Algorithm,
+    /// The public members only (`kty`, `n`, `e` or `crv`, `x`, `y`), as JSON for
+    /// `crypto.subtle.importKey("jwk", ...)`.
+    pub public_json: String,
+}
+
+#[derive(Deserialize)]
+struct JwkSet {
+    keys: Vec<RawJwk>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    usage: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum PublicJwk<'a> {
+    Rsa {
+        kty: &'a str,
+        n: &'a str,
+        e: &'a str,
+    },
+    Ec {
+        kty: &'a str,
+        crv: &'a str,
+        x: &'a str,
+        y: &'a str,
+    },
+}
+
+/// The usable signing keys of a JWKS document: RSA keys for RS256 and P-256 keys for ES256
+/// (encryption keys and other algorithms are skipped). A document that is not a JWKS, or has
+/// no usable key, is [`AuthError::KeysUnavailable`].
+pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
+    let set: JwkSet = parse_object(document, "JWKS").map_err(|_| AuthError::KeysUnavailable)?;
+    let mut keys = Vec::new();
+    for raw in &set.keys {
+        if raw.usage.as_deref().is_some_and(|u| u != "sig") {
+            continue;
+        }
+        let alg = raw.alg.as_deref();
+        let (algorithm, public) = match (raw.kty.as_str(), &raw.n, &raw.e, &raw.crv, &raw.x, &raw.y)
+        {
+            ("RSA", Some(n), Some(e), ..) if alg.is_none_or(|a| a == "RS256") => {
+                (Algorithm::Rs256, PublicJwk::Rsa { kty: "RSA", n, e })
+            }
+            ("EC", _, _, Some(crv), Some(x), Some(y))
+                if crv == "P-256" && alg.is_none_or(|a| a == "ES256") =>
+            {
+                (
+                    Algorithm::Es256,
+                    PublicJwk::Ec {
+                        kty: "EC",
+                        crv,
+                        x,
+                        y,
+                    },
+                )
+            }
+            _ => continue,
+        };
+        keys.push(Jwk {
+            kid: raw.kid.clone(),
+            algorithm,
+            public_json: serde_json::to_string(&public).unwrap_or_default(),
+        });
+    }
+    if keys.is_empty() {
+        return Err(AuthError::KeysUnavailable);
+    }
+    Ok(keys)
+}
+
+/// The key a token names: same `kid` and same algorithm. A token without `kid` may use the
+/// set's only key of its algorithm.
+pub fn select_key<'k>(keys: &'k [Jwk], token: &Token<'_>) -> Result<&'k Jwk, AuthError> {
+    let mut candidates = keys.iter().filter(|k| k.algorithm == token.algorithm);
+    let chosen = match &token.kid {
+        Some(kid) => candidates.find(|k| k.kid.as_deref() == Some(kid.as_str())),
+        None => match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        },
+    };
+    chosen.ok_or(AuthError::UnknownKey)
+}
+
+/// The signature in the form WebCrypto verifies: RSASSA-PKCS1-v1_5 takes it as is; ECDSA
+/// takes the JWS form (`r || s`, 64 bytes for P-256) too, and nothing else.
+pub fn webcrypto_signature<'t>(token: &'t Token<'_>) -> Result<&'t [u8], AuthError> {
+    match token.algorithm {
+        Algorithm::Es256 if token.signature.len() != 64 => Err(AuthError::BadSignature),
+        Algorithm::Hs256 => Err(AuthError::UnsupportedAlgorithm),
+        _ => Ok(&token.signature),
+    }
+}
+
+/// How long to keep a fetched JWKS: its `max-age`, within
+/// [`JWKS_MIN_TTL_SECONDS`]..=[`JWKS_MAX_TTL_SECONDS`]; the minimum when none is given.
+pub fn jwks_ttl(cache_control: Option<&str>) -> i64 {
+    let max_age = cache_control.and_then(|header| {
+        header.split(',').find_map(|directive| {
+            let (name, value) = directive.trim().split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("max-age")
+                .then(|| value.trim().trim_matches('"').parse::<i64>().ok())
+                .flatten()
+        })
+    });
+    max_age
+        .unwrap_or(JWKS_MIN_TTL_SECONDS)
+        .clamp(JWKS_MIN_TTL_SECONDS, JWKS_MAX_TTL_SECONDS)
+}
+
+/// The JWKS an isolate holds, and when it may fetch again.
+#[derive(Clone, Debug, Default)]
+pub struct JwksCache {
+    keys: Vec<Jwk>,
+    fresh_until: i64,
+    last_fetch: Option<i64>,
+}
+
+/// What to do about the JWKS for one token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwksAction {
+    /// The cached keys will do.
+    UseCached,
+    /// Fetch (none cached, expired, or an unknown `kid` and no fetch in the last minute).
+    Fetch,
+}
+
+impl JwksCache {
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+
+    /// Whether the cached set can verify this token at `now`.
+    pub fn action_for(&self, token: &Token<'_>, now: i64) -> JwksAction {
+        if self.keys.is_empty() || now >= self.fresh_until {
+            return JwksAction::Fetch;
+        }
+        let known = select_key(&self.keys, token).is_ok();
+        let may_refetch = self
+            .last_fetch
+            .is_none_or(|last| now >= last + JWKS_REFETCH_SECONDS);
+        if known || !may_refetch {
+            JwksAction::UseCached
+        } else {
+            JwksAction::Fetch
+        }
+    }
+
+    /// Notes that a fetch is starting (so concurrent unknown `kid`s wait their minute).
+    pub fn note_fetch(&mut self, now: i64) {
+        self.last_fetch = Some(now);
+    }
+
+    /// Keeps a freshly fetched set for its TTL.
+    pub fn store(&mut self, keys: Vec<Jwk>, now: i64, ttl: i64) {
+        self.keys = keys;
+        self.fresh_until = now + ttl;
+        self.last_fetch = Some(now);
+    }
+}
+
+/// Whether `url` may serve a JWKS: https, or http on a loopback host (for tests).
+pub fn is_acceptable_jwks_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => !host.is_empty(),
+        "http" => {
+            host.eq_ignore_ascii_case("localhost")
+                || host == "::1"
+                || host.split('.').count() == 4 && host.starts_with("127.")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const SECRET: &str = "a-test-secret-of-32-bytes-length";
+    const NOW: i64 = 1_795_000_000;
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// A token signed with `secret` (HS256 unless the header says otherwise).
+    pub(crate) fn sign_hs256(header: &str, payload: &str, secret: &str) -> String {
+        let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+    }
+
+    fn valid_payload() -> String {
+        format!(r#"{{"sub":"alice","exp":{},"iat":{}}}"#, NOW + 600, NOW)
+    }
+
+    fn verify(token: &str) -> Result<Caller, AuthError> {
+        let key = HmacKey::new(&Secret::new(SECRET));
+        let parsed = parse_token(token)?;
+        key.verify(&parsed)?;
+        check_claims(&parsed.claims, NOW, None)
+    }
+
+    const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    #[test]
+    fn a_valid_hs256_token_gives_the_callers_segment() {
+        let caller = verify(&sign_hs256(HS256, &valid_payload(), SECRET)).unwrap();
+        assert_eq!(caller.segment, "alice");
+        assert_eq!(caller.max_bytes, None);
+    }
+
+    #[test]
+    fn rfc7515_hs256_example_verifies() {
+        // RFC 7515, appendix A.1: its key, header, payload and signature.
+        let key = URL_SAFE_NO_PAD
+            .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
+            .unwrap();
+        let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let parsed = parse_token(token).unwrap();
+        let mac = HmacKey(Hmac::new_from_slice(&key).unwrap());
+        mac.verify(&parsed).unwrap();
+        assert_eq!(parsed.claims.exp, Some(NumericDate(1_300_819_380)));
+        assert_eq!(parsed.claims.iss.as_deref(), Some("joe"));
+        // It has no sub, and expired in 2011.
+        assert_eq!(
+            check_claims(&parsed.claims, 1_300_819_000, None),
+            Err(AuthError::MissingClaim("sub"))
+        );
+        assert_eq!(
+            check_claims(&parsed.claims, NOW, None),
+            Err(AuthError::Expired)
+        );
+    }
+
+    #[test]
+    fn every_failure_has_its_own_reason() {
+        let tamper = |token: String| {
+            let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+            parts[1] = b64(format!(r#"{{"sub":"mallory","exp":{}}}"#, NOW + 600).as_bytes());
+            parts.join(".")
+        };
+        let table: Vec<(&str, String, AuthError)> = vec![
+            (
+                "expired",
+                sign_hs256(
+                    HS256,
+                    &format!(r#"{{"sub":"a","exp":{}}}"#, NOW - 61),
+                    SECRET,
+                ),
+                AuthError::Expired,
+            ),
+            (
+                "nbf in the future",
+                sign_hs256(
+                    HS256,
+                    &format!(r#"{{"sub":"a","exp":{},"nbf":{}}}"#, NOW + 600, NOW + 120),
+                    SECRET,
+                ),
+                AuthError::NotYetValid,
+            ),
+            (
+                "iat in the future",
+                sign_hs256(
+                    HS256,
+                    &format!(r#"{{"sub":"a","exp":{},"iat":{}}}"#, NOW + 600, NOW + 120),
+                    SECRET,
+                ),
+                AuthError::IssuedInTheFuture,
+            ),
+            (
+                "wrong secret",
+                sign_hs256(HS256, &valid_payload(), "another-secret"),
+                AuthError::BadSignature,
+            ),
+            (
+                "alg none",
+                format!(
+                    "{}.{}.",
+                    b64(br#"{"alg":"none"}"#),
+                    b64(valid_payload().as_bytes())
+                ),
+                AuthError::UnsupportedAlgorithm,
+            ),
+            (
+                "alg HS512",
+                sign_hs256(r#"{"alg":"HS512"}"#, &valid_payload(), SECRET),
+                AuthError::UnsupportedAlgorithm,
+            ),
+            (
+                "tampered payload",
+                tamper(sign_hs256(HS256, &valid_payload(), SECRET)),
+                AuthError::BadSignature,
+            ),
+            (
+                "no exp",
+                sign_hs256(HS256, r#"{"sub":"a"}"#, SECRET),
+                AuthError::MissingClaim("exp"),
+            ),
+            (
+                "no sub",
+                sign_hs256(HS256, &format!(r#"{{"exp":{}}}"#, NOW + 600), SECRET),
+                AuthError::MissingClaim("sub"),
+            ),
+            (
+                "exp as a string",
+                sign_hs256(HS256, r#"{"sub":"a","exp":"2030-01-01"}"#, SECRET),
+                AuthError::Malformed("the payload is not a JSON object of claims"),
+            ),
+            (
+                "exp as 1e400",
+                sign_hs256(HS256, r#"{"sub":"a","exp":1e400}"#, SECRET),
+                AuthError::Malformed("the payload is not a JSON object of claims"),
+            ),
+            (
+                "payload an array",
+                sign_hs256(HS256, r#"["a", 1]"#, SECRET),
+                AuthError::Malformed("the payload is not a JSON object of claims"),
+            ),
+            (
+                "payload not JSON",
+                sign_hs256(HS256, "hello", SECRET),
+                AuthError::Malformed("the payload is not a JSON object of claims"),
+            ),
+            (
+                "segments not base64url",
+                "a+b.c/d.e=f".to_owned(),
+                AuthError::Malformed("the header is not base64url"),
+            ),
+            (
+                "padded segments",
+                format!("{}=.{}.x", b64(HS256.as_bytes()), b64(b"{}")),
+                AuthError::Malformed("the header is not base64url"),
+            ),
+            (
+                "two parts",
+                "abc.def".to_owned(),
+                AuthError::Malformed("it must have three dot-separated parts"),
+            ),
+            ("16 KiB", "a".repeat(16 * 1024), AuthError::TooLong),
+            (
+                "sub a number",
+                sign_hs256(
+                    HS256,
+                    &format!(r#"{{"sub":42,"exp":{}}}"#, NOW + 600),
+                    SECRET,
+                ),
+                AuthError::Malformed("the payload is not a JSON object of claims"),
+            ),
+            (
+                "max_bytes zero",
+                sign_hs256(
+                    HS256,
+                    &format!(r#"{{"sub":"a","exp":{},"max_bytes":0}}"#, NOW + 600),
+                    SECRET,
+                ),
+                AuthError::InvalidClaim("max_bytes"),
+            ),
+            (
+                "content_types malformed",
+                sign_hs256(
+                    HS256,
+                    &format!(
+                        r#"{{"sub":"a","exp":{},"content_types":["nope"]}}"#,
+                        NOW + 600
+                    ),
+                    SECRET,
+                ),
+                AuthError::InvalidClaim("content_types"),
+            ),
+        ];
+        for (name, token, expected) in table {
+            let got = verify(&token).map(|_| ());
+            assert_eq!(got, Err(expected.clone()), "{name}");
+            let message = expected.to_string();
+            assert!(
+                !message.contains(&token),
+                "{name}: message quotes the token"
+            );
+        }
+    }
+
+    #[test]
+    fn skew_is_at_most_a_minute() {
+        let at = |exp: i64, nbf: i64| {
+            sign_hs256(
+                HS256,
+                &format!(r#"{{"sub":"a","exp":{exp},"nbf":{nbf}}}"#),
+                SECRET,
+            )
+        };
+        assert!(verify(&at(NOW - 59, NOW)).is_ok(), "exp 59 s ago");
+        assert_eq!(verify(&at(NOW - 60, NOW)), Err(AuthError::Expired));
+        assert!(
+            verify(&at(NOW + 600, NOW + 60)).is_ok(),
+            "nbf a minute ahead"
+        );
+        assert_eq!(
+            verify(&at(NOW + 600, NOW + 61)),
+            Err(AuthError::NotYetValid)
+        );
+        let fraction = sign_hs256(
+            HS256,
+            &format!(r#"{{"sub":"a","exp":{}.75}}"#, NOW + 5),
+            SECRET,
+        );
+        assert!(verify(&fraction).is_ok());
+    }
+
+    #[test]
+    fn bearer_header_is_required_and_bounded() {
+        assert_eq!(bearer_token(None), Err(AuthError::MissingToken));
+        assert_eq!(bearer_token(Some("Basic abc")), Err(AuthError::NotBearer));
+        assert_eq!(bearer_token(Some("Bearer ")), Err(AuthError::NotBearer));
+        assert_eq!(bearer_token(Some("bearer  x.y.z ")), Ok("x.y.z"));
+        let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_BYTES + 1));
+        assert_eq!(bearer_token(Some(&long)), Err(AuthError::TooLong));
+    }
+
+    #[test]
+    fn issuer_and_audience_rules_apply_to_jwks_tokens() {
+        let rules = IssuerRules {
+            issuer: "https://id.example.com/".into(),
+            audience: Some("uploads".into()),
+        };
+        let claims = |iss: &str, aud: &str| -> Claims {
+            serde_json::from_str(&format!(
+                r#"{{"sub":"a","exp":{},"iss":"{iss}","aud":{aud}}}"#,
+                NOW + 600
+            ))
+            .unwrap()
+        };
+        let ok = claims("https://id.example.com/", r#""uploads""#);
+        assert!(check_claims(&ok, NOW, Some(&rules)).is_ok());
+        let in_list = claims("https://id.example.com/", r#"["api","uploads"]"#);
+        assert!(check_claims(&in_list, NOW, Some(&rules)).is_ok());
+        let wrong_iss = claims("https://id.example.com", r#""uploads""#);
+        assert_eq!(
+            check_claims(&wrong_iss, NOW, Some(&rules)),
+            Err(AuthError::WrongIssuer)
+        );
+        let wrong_aud = claims("https://id.example.com/", r#"["api"]"#);
+        assert_eq!(
+            check_claims(&wrong_aud, NOW, Some(&rules)),
+            Err(AuthError::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn claims_narrow_the_upload() {
+        let claims: Claims = serde_json::from_str(&format!(
+            r#"{{"sub":"a","exp":{},"max_bytes":1000,"content_types":["image/*"]}}"#,
+            NOW + 600
+        ))
+        .unwrap();
+        let caller = check_claims(&claims, NOW, None).unwrap();
+        assert_eq!(caller.max_bytes, Some(1000));
+        assert!(caller.allows_type(&MediaType::parse("image/png").unwrap()));
+        assert!(!caller.allows_type(&MediaType::parse("text/html").unwrap()));
+    }
+
+    #[test]
+    fn segments_are_encoded_injectively() {
+        let table = [
+            ("alice", "alice"),
+            ("Alice", "_41lice"),
+            ("user|42", "user_7c42"),
+            ("../alice", "_2e_2e_2falice"),
+            ("alice/x", "alice_2fx"),
+            ("a_b", "a_5fb"),
+            ("аlice", "_d0_b0lice"),
+            ("google-oauth2|1234", "google-oauth2_7c1234"),
+        ];
+        for (sub, segment) in table {
+            assert_eq!(user_segment(sub).unwrap(), segment, "{sub}");
+        }
+        assert!(user_segment("").is_err());
+        assert!(user_segment(&"a".repeat(MAX_SUB_BYTES + 1)).is_err());
+        assert!(user_segment(&"a".repeat(MAX_SUB_BYTES)).is_ok());
+    }
+
+    const RSA_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+
+    fn jwks() -> Vec<Jwk> {
+        let document = format!(
+            r#"{{"keys":[
+                {{"kty":"RSA","kid":"rsa-1","use":"sig","alg":"RS256","n":"{RSA_N}","e":"AQAB","d":"PRIVATE"}},
+                {{"kty":"EC","kid":"ec-1","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}},
+                {{"kty":"RSA","kid":"enc-1","use":"enc","n":"{RSA_N}","e":"AQAB"}},
+                {{"kty":"EC","kid":"p384","crv":"P-384","x":"a","y":"b"}},
+                {{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}}
+            ]}}"#
+        );
+        parse_jwks(document.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn jwks_keeps_public_signing_keys_only() {
+        let keys = jwks();
+        let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
+        assert_eq!(kids, ["rsa-1", "ec-1"]);
+        assert_eq!(keys[0].algorithm, Algorithm::Rs256);
+        assert_eq!(keys[1].algorithm, Algorithm::Es256);
+        assert!(
+            !keys[0].public_json.contains("PRIVATE"),
+            "never a private member"
+        );
+        assert_eq!(
+            keys[0].public_json,
+            format!(r#"{{"kty":"RSA","n":"{RSA_N}","e":"AQAB"}}"#)
+        );
+        assert!(keys[1]
+            .public_json
+            .starts_with(r#"{"kty":"EC","crv":"P-256","x":"#));
+        assert_eq!(parse_jwks(b"[]"), Err(AuthError::KeysUnavailable));
+        assert_eq!(
+            parse_jwks(b"{\"keys\":[]}"),
+            Err(AuthError::KeysUnavailable)
+        );
+        assert_eq!(parse_jwks(b"<html>"), Err(AuthError::KeysUnavailable));
+    }
+
+    fn token_with(header: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64(header.as_bytes()),
+            b64(valid_payload().as_bytes()),
+            b64(&[1u8; 64])
+        )
+    }
+
+    #[test]
+    fn keys_are_chosen_by_kid_and_algorithm() {
+        let keys = jwks();
+        let pick = |header: &str| {
+            let token = token_with(header);
+            let parsed = parse_token(&token).unwrap();
+            select_key(&keys, &parsed).map(|k| k.kid.clone().unwrap())
+        };
+        assert_eq!(pick(r#"{"alg":"RS256","kid":"rsa-1"}"#), Ok("rsa-1".into()));
+        assert_eq!(pick(r#"{"alg":"ES256","kid":"ec-1"}"#), Ok("ec-1".into()));
+        assert_eq!(
+            pick(r#"{"alg":"ES256"}"#),
+            Ok("ec-1".into()),
+            "the only EC key"
+        );
+        assert_eq!(
+            pick(r#"{"alg":"RS256","kid":"ec-1"}"#),
+            Err(AuthError::UnknownKey),
+            "alg must match the key"
+        );
+        assert_eq!(
+            pick(r#"{"alg":"RS256","kid":"nope"}"#),
+            Err(AuthError::UnknownKey)
+        );
+        assert_eq!(
+            pick(r#"{"alg":"RS256","kid":"enc-1"}"#),
+            Err(AuthError::UnknownKey)
+        );
+        let es = token_with(r#"{"alg":"ES256","kid":"ec-1"}"#);
+        assert!(webcrypto_signature(&parse_token(&es).unwrap()).is_ok());
+        let short = format!(
+            "{}.{}.{}",
+            b64(br#"{"alg":"ES256"}"#),
+            b64(valid_payload().as_bytes()),
+            b64(&[1u8; 70])
+        );
+        assert_eq!(
+            webcrypto_signature(&parse_token(&short).unwrap()),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn jwks_cache_keeps_its_ttl_and_refetches_at_most_once_a_minute() {
+        assert_eq!(jwks_ttl(None), 300);
+        assert_eq!(jwks_ttl(Some("public, max-age=3600")), 3600);
+        assert_eq!(jwks_ttl(Some("max-age=10")), 300);
+        assert_eq!(jwks_ttl(Some("max-age=999999")), 86_400);
+        assert_eq!(jwks_ttl(Some("no-store")), 300);
+        assert_eq!(jwks_ttl(Some("max-age=abc")), 300);
+
+        let known = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
+        let unknown = token_with(r#"{"alg":"RS256","kid":"rotated"}"#);
+        let (known, unknown) = (parse_token(&known).unwrap(), parse_token(&unknown).unwrap());
+        let mut cache = JwksCache::default();
+        assert_eq!(cache.action_for(&known, NOW), JwksAction::Fetch, "empty");
+        cache.store(jwks(), NOW, 3600);
+        assert_eq!(cache.action_for(&known, NOW + 10), JwksAction::UseCached);
+        assert_eq!(
+            cache.action_for(&unknown, NOW + 10),
+            JwksAction::UseCached,
+            "fetched 10 s ago"
+        );
+        assert_eq!(cache.action_for(&unknown, NOW + 60), JwksAction::Fetch);
+        cache.note_fetch(NOW + 60);
+        assert_eq!(cache.action_for(&unknown, NOW + 90), JwksAction::UseCached);
+        assert_eq!(
+            cache.action_for(&known, NOW + 3600),
+            JwksAction::Fetch,
+            "expired"
+        );
+    }
+
+    #[test]
+    fn jwks_urls_are_https_or_loopback_http() {
+        for ok in [
+            "https://id.example.com/.well-known/jwks.json",
+            "http://127.0.0.1:8123/jwks",
+            "http://localhost/jwks",
+            "http://[::1]:9000/jwks",
+        ] {
+            assert!(is_acceptable_jwks_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://id.example.com/jwks",
+            "ftp://127.0.0.1/jwks",
+            "http://127.0.0.1.evil.com/jwks",
+            "http://localhost.evil.com/jwks",
+            "https://user@id.example.com/jwks",
+            "https:///jwks",
+            "jwks.json",
+        ] {
+            assert!(!is_acceptable_jwks_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_tokens_or_secrets() {
+        let token = sign_hs256(HS256, &valid_payload(), SECRET);
+        let parsed = parse_token(&token).unwrap();
+        let key = HmacKey::new(&Secret::new(SECRET));
+        let printed = format!("{parsed:?} {key:?}");
+        assert!(
+            !printed.contains(&token) && !printed.contains(SECRET),
+            "{printed}"
+        );
+        assert!(!printed.contains(parsed.signing_input));
+    }
+}
+
+/// Fuzzing: whatever the token, an answer and never a panic; and the segment encoding is
+/// injective and always one safe segment.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
+
+        #[test]
+        fn any_token_gets_an_answer(token in ".{0,300}") {
+            let key = HmacKey::new(&Secret::new("k"));
+            if let Ok(parsed) = parse_token(&token) {
+                let _ = key.verify(&parsed);
+                let _ = check_claims(&parsed.claims, 0, None);
+            }
+        }
+
+        #[test]
+        fn segments_are_safe_and_injective(a in ".{1,40}", b in ".{1,40}") {
+            let (Ok(sa), Ok(sb)) = (user_segment(&a), user_segment(&b)) else {
+                return Ok(());
+            };
+            prop_assert_eq!(sa == sb, a == b);
+            for segment in [&sa, &sb] {
+                prop_assert!(segment.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_'));
+                prop_assert!(segment != "." && segment != ".." && !segment.is_empty());
+            }
+        }
+    }
+}
