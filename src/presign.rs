@@ -4,6 +4,7 @@ use std::fmt;
 
 use time::{Duration, UtcDateTime};
 
+use crate::auth::Caller;
 use crate::config::{Config, S3_POST_MAX_BYTES};
 use crate::form::{self, OptionalField, PostForm, UploadTarget};
 use crate::key::{self, FileNameError};
@@ -103,21 +104,38 @@ impl Presigner {
         now: UtcDateTime,
         random: [u8; 16],
     ) -> Result<Upload, UploadError> {
+        self.presign_as(request, None, now, random)
+    }
+
+    /// As [`Presigner::presign`], for an authenticated caller: the key goes under the
+    /// caller's segment, and the token's claims may narrow (never widen) size and types.
+    pub fn presign_as(
+        &mut self,
+        request: &UploadRequest,
+        caller: Option<&Caller>,
+        now: UtcDateTime,
+        random: [u8; 16],
+    ) -> Result<Upload, UploadError> {
         let config = &self.config;
+        let max_bytes = caller
+            .and_then(|c| c.max_bytes)
+            .map_or(config.max_bytes, |claim| claim.min(config.max_bytes));
         let content_length = match request.size {
             Some(size) if size == 0 || size > S3_POST_MAX_BYTES => {
                 return Err(UploadError::InvalidSize)
             }
-            Some(size) if size > config.max_bytes => {
-                return Err(UploadError::FileTooLarge {
-                    max_bytes: config.max_bytes,
-                })
-            }
+            Some(size) if size > max_bytes => return Err(UploadError::FileTooLarge { max_bytes }),
             Some(size) => size..=size,
-            None => 1..=config.max_bytes,
+            None => 1..=max_bytes,
         };
-        let key = key::object_key(&config.prefix, &request.file_name, random)?;
-        let content_type = self.content_type_for(request, &key)?;
+        let key = match caller {
+            None => key::object_key(&config.prefix, &request.file_name, random)?,
+            Some(caller) => {
+                let prefix = [config.prefix.as_str(), &caller.segment, "/"].concat();
+                key::object_key(&prefix, &request.file_name, random)?
+            }
+        };
+        let content_type = self.content_type_for(request, caller, &key)?;
         let optional_fields: Vec<OptionalField> = content_type
             .map(|t| OptionalField::ContentType(t.as_str().to_owned()))
             .into_iter()
@@ -149,9 +167,11 @@ impl Presigner {
     fn content_type_for(
         &self,
         request: &UploadRequest,
+        caller: Option<&Caller>,
         key: &str,
     ) -> Result<Option<MediaType>, UploadError> {
-        let restricted = !self.config.allowed_types.is_empty();
+        let caller_types = caller.and_then(|c| c.content_types.as_ref());
+        let restricted = !self.config.allowed_types.is_empty() || caller_types.is_some();
         let media_type = match &request.content_type {
             Some(raw) => MediaType::parse(raw).ok_or(UploadError::MalformedContentType)?,
             None if !restricted => return Ok(None),
@@ -163,7 +183,8 @@ impl Presigner {
                     .ok_or(UploadError::ContentTypeRequired)?
             }
         };
-        if self.config.allows_type(&media_type) {
+        let caller_allows = caller.is_none_or(|c| c.allows_type(&media_type));
+        if self.config.allows_type(&media_type) && caller_allows {
             Ok(Some(media_type))
         } else {
             Err(UploadError::ContentTypeNotAllowed {
@@ -311,6 +332,71 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(upload.form.expires_at, utc_datetime!(2026-11-24 12:10:00));
         assert_eq!(upload.form.field("x-amz-date"), Some("20261124T120000Z"));
+    }
+
+    #[test]
+    fn a_caller_gets_their_own_segment_and_narrower_limits() {
+        let mut p = presigner(&[("UPLOAD_ALLOWED_TYPES", "image/*,application/pdf")]);
+        let caller = Caller {
+            segment: "user_7c42".into(),
+            max_bytes: Some(1000),
+            content_types: Some(vec![
+                crate::media_type::MediaRange::parse("image/*").unwrap()
+            ]),
+        };
+        let upload = p
+            .presign_as(&request("cat.png", None, None), Some(&caller), NOW, [3; 16])
+            .unwrap();
+        assert!(
+            upload.key.starts_with("uploads/user_7c42/"),
+            "{}",
+            upload.key
+        );
+        assert!(upload.key.ends_with("/cat.png"));
+        assert_eq!(upload.max_bytes, 1000);
+        assert!(conditions(&upload).contains(&serde_json::json!([
+            "content-length-range",
+            1,
+            1000
+        ])));
+        assert_eq!(
+            p.presign_as(
+                &request("a.png", None, Some(1001)),
+                Some(&caller),
+                NOW,
+                [3; 16]
+            ),
+            Err(UploadError::FileTooLarge { max_bytes: 1000 })
+        );
+        assert_eq!(
+            p.presign_as(&request("doc.pdf", None, None), Some(&caller), NOW, [3; 16]),
+            Err(UploadError::ContentTypeNotAllowed {
+                content_type: "application/pdf".into()
+            }),
+            "the token narrows the allow-list"
+        );
+        // A claim above the setting never widens it.
+        let generous = Caller {
+            max_bytes: Some(u64::MAX),
+            content_types: Some(
+                ["image/*", "text/html"]
+                    .map(|t| crate::media_type::MediaRange::parse(t).unwrap())
+                    .to_vec(),
+            ),
+            ..caller
+        };
+        let upload = p
+            .presign_as(&request("a.png", None, None), Some(&generous), NOW, [3; 16])
+            .unwrap();
+        assert_eq!(upload.max_bytes, 10_485_760);
+        assert!(p
+            .presign_as(
+                &request("a.html", None, None),
+                Some(&generous),
+                NOW,
+                [3; 16]
+            )
+            .is_err());
     }
 
     #[test]
