@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use time::UtcDateTime;
 
-use crate::auth::{AuthError, Caller};
+use crate::auth::Caller;
 use crate::config::ConfigError;
 use crate::presign::{Presigner, Upload, UploadError, UploadRequest};
 use crate::sigv4::iso_date_time;
@@ -37,13 +37,10 @@ pub enum ErrorCode {
     Misconfigured,
     ClockUnavailable,
     EntropyUnavailable,
-    Unauthorized,
-    AuthUnavailable,
-    RateLimited,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 15] = [
         Self::InvalidJson,
         Self::BodyTooLarge,
         Self::UnsupportedMediaType,
@@ -59,9 +56,6 @@ impl ErrorCode {
         Self::Misconfigured,
         Self::ClockUnavailable,
         Self::EntropyUnavailable,
-        Self::Unauthorized,
-        Self::AuthUnavailable,
-        Self::RateLimited,
     ];
 
     pub const fn status(self) -> u16 {
@@ -71,14 +65,11 @@ impl ErrorCode {
             | Self::InvalidSize
             | Self::ContentTypeRequired
             | Self::InvalidBatch => 400,
-            Self::Unauthorized => 401,
             Self::OriginNotAllowed => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::BodyTooLarge | Self::FileTooLarge => 413,
             Self::UnsupportedMediaType | Self::ContentTypeNotAllowed => 415,
-            Self::RateLimited => 429,
-            Self::AuthUnavailable => 503,
             Self::Misconfigured | Self::ClockUnavailable | Self::EntropyUnavailable => 500,
         }
     }
@@ -100,9 +91,6 @@ impl ErrorCode {
             Self::Misconfigured => "misconfigured",
             Self::ClockUnavailable => "clock_unavailable",
             Self::EntropyUnavailable => "entropy_unavailable",
-            Self::Unauthorized => "unauthorized",
-            Self::AuthUnavailable => "auth_unavailable",
-            Self::RateLimited => "rate_limited",
         }
     }
 }
@@ -219,17 +207,6 @@ impl ApiError {
         )
     }
 
-    /// Over the caller's request budget; `retry_after` seconds is when to try again.
-    pub fn rate_limited(retry_after: &'static str) -> Self {
-        Self {
-            header: Some(("Retry-After", retry_after)),
-            ..Self::new(
-                ErrorCode::RateLimited,
-                "too many requests from this caller; try again shortly",
-            )
-        }
-    }
-
     fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidJson, message)
     }
@@ -279,18 +256,6 @@ impl From<UploadError> for ApiError {
             UploadError::ContentTypeRequired => ErrorCode::ContentTypeRequired,
         };
         Self::new(code, error.to_string())
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        if error.is_unavailable() {
-            return Self::new(ErrorCode::AuthUnavailable, error.to_string());
-        }
-        Self {
-            header: Some(("WWW-Authenticate", r#"Bearer error="invalid_token""#)),
-            ..Self::new(ErrorCode::Unauthorized, error.to_string())
-        }
     }
 }
 
@@ -564,7 +529,8 @@ pub fn handle_uploads(
     handle_uploads_as(presigner, body, None, now, random)
 }
 
-/// `POST /uploads` for an authenticated caller (or anyone, with `None`).
+/// `POST /uploads` for an authenticated caller (or anyone, with `None`): keys under the
+/// caller's segment, limits narrowed by the token's claims.
 pub fn handle_uploads_as(
     presigner: &mut Presigner,
     body: &[u8],

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use crate::auth::{self, HmacKey, IssuerRules};
 use crate::media_type::{MediaRange, MediaType};
 use crate::sigv4::{Credentials, Secret};
 
@@ -26,33 +25,7 @@ pub struct Config {
     pub allowed_origins: AllowedOrigins,
     pub demo_page: bool,
     pub credentials: Credentials,
-    pub auth: AuthSettings,
 }
-
-/// Who may get forms. Neither set: anyone who can reach the worker.
-#[derive(Clone, Debug, Default)]
-pub struct AuthSettings {
-    /// `UPLOAD_AUTH_SECRET`: HS256 tokens minted by the app's own backend.
-    pub hs256: Option<HmacKey>,
-    /// `UPLOAD_AUTH_JWKS_URL` and its issuer rules: an identity provider's RS256/ES256 tokens.
-    pub jwks: Option<JwksSettings>,
-}
-
-impl AuthSettings {
-    /// True when every signing route needs a bearer token.
-    pub fn required(&self) -> bool {
-        self.hs256.is_some() || self.jwks.is_some()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JwksSettings {
-    pub url: String,
-    pub rules: IssuerRules,
-}
-
-/// HS256 needs a key at least as long as its hash (RFC 7518, 3.2).
-const MIN_AUTH_SECRET_BYTES: usize = 32;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AllowedOrigins {
@@ -274,7 +247,6 @@ impl Config {
         }
         let secret_access_key = Secret::new(r.required("AWS_SECRET_ACCESS_KEY"));
         let session_token = r.get("AWS_SESSION_TOKEN").map(Secret::new);
-        let auth = read_auth_settings(&mut r);
 
         if !r.problems.is_empty() {
             return Err(ConfigError {
@@ -297,7 +269,6 @@ impl Config {
                 secret_access_key,
                 session_token,
             },
-            auth,
         })
     }
 
@@ -305,60 +276,6 @@ impl Config {
     pub fn allows_type(&self, media_type: &MediaType) -> bool {
         self.allowed_types.is_empty() || self.allowed_types.iter().any(|r| r.matches(media_type))
     }
-}
-
-/// `UPLOAD_AUTH_*`: a shared secret, an identity provider's JWKS, both, or neither.
-fn read_auth_settings<F: Fn(&str) -> Setting>(r: &mut Reader<F>) -> AuthSettings {
-    let hs256 = r.get("UPLOAD_AUTH_SECRET").and_then(|secret| {
-        if secret.len() < MIN_AUTH_SECRET_BYTES {
-            r.problem(
-                "UPLOAD_AUTH_SECRET",
-                format!("must be at least {MIN_AUTH_SECRET_BYTES} bytes"),
-            );
-            return None;
-        }
-        Some(HmacKey::new(&Secret::new(secret)))
-    });
-    let url = r.get("UPLOAD_AUTH_JWKS_URL");
-    let issuer = r.get("UPLOAD_AUTH_ISSUER");
-    let audience = r.get("UPLOAD_AUTH_AUDIENCE");
-    let jwks = match (url, issuer) {
-        (Some(url), _) if !auth::is_acceptable_jwks_url(&url) => {
-            r.problem(
-                "UPLOAD_AUTH_JWKS_URL",
-                "must be an https:// URL (http:// only for loopback hosts)",
-            );
-            None
-        }
-        (Some(_), None) => {
-            r.problem(
-                "UPLOAD_AUTH_ISSUER",
-                "is required with UPLOAD_AUTH_JWKS_URL",
-            );
-            None
-        }
-        (Some(url), Some(issuer)) => Some(JwksSettings {
-            url,
-            rules: IssuerRules { issuer, audience },
-        }),
-        (None, issuer) => {
-            // Set without a JWKS they would silently check nothing.
-            if issuer.is_some() {
-                r.problem(
-                    "UPLOAD_AUTH_ISSUER",
-                    "is only used with UPLOAD_AUTH_JWKS_URL",
-                );
-            }
-            if audience.is_some() {
-                r.problem(
-                    "UPLOAD_AUTH_AUDIENCE",
-                    "is only used with UPLOAD_AUTH_JWKS_URL",
-                );
-            }
-            None
-        }
-    };
-    AuthSettings { hs256, jwks }
 }
 
 /// Where the form is posted. Virtual-hosted style on AWS; path style when asked, when the
@@ -513,10 +430,6 @@ mod tests {
             ("ALLOWED_ORIGINS", "https://ok.example, javascript:alert(1)"),
             ("DEMO_PAGE", "sometimes"),
             ("AWS_ACCESS_KEY_ID", "has space"),
-            ("UPLOAD_AUTH_SECRET", "too-short-secret"),
-            ("UPLOAD_AUTH_JWKS_URL", "http://id.example.com/jwks"),
-            ("UPLOAD_AUTH_ISSUER", "https://id.example.com/"),
-            ("UPLOAD_AUTH_AUDIENCE", "uploads-api"),
         ];
         for (name, value) in table {
             let err = config(&[(name, value)]).unwrap_err();
@@ -546,42 +459,11 @@ mod tests {
     }
 
     #[test]
-    fn no_secret_reaches_debug_or_errors() {
-        const AUTH_SECRET: &str = "an-hs256-secret-that-is-32-bytes-or-more";
-        const SESSION: &str = "FQoGZXIvYXdzEXAMPLESESSIONTOKEN";
-        let c = config(&[
-            ("UPLOAD_AUTH_SECRET", AUTH_SECRET),
-            ("AWS_SESSION_TOKEN", SESSION),
-        ])
-        .unwrap();
-        assert!(c.auth.required());
-        let printed = format!("{c:?} {c:#?}");
-        for secret in [SECRET, AUTH_SECRET, SESSION] {
-            assert!(!printed.contains(secret), "Debug shows a secret: {printed}");
-        }
-        let err = config(&[("S3_BUCKET", ""), ("UPLOAD_AUTH_SECRET", "short")]).unwrap_err();
-        let printed = format!("{err} {err:?}");
-        assert!(
-            !printed.contains(SECRET) && !printed.contains("short"),
-            "{printed}"
-        );
-    }
-
-    #[test]
-    fn auth_settings_are_read_together() {
-        assert!(!config(&[]).unwrap().auth.required());
-        let c = config(&[
-            ("UPLOAD_AUTH_JWKS_URL", "http://127.0.0.1:9999/jwks.json"),
-            ("UPLOAD_AUTH_ISSUER", "https://id.example.com/"),
-            ("UPLOAD_AUTH_AUDIENCE", "uploads"),
-        ])
-        .unwrap();
-        let jwks = c.auth.jwks.expect("configured");
-        assert_eq!(jwks.url, "http://127.0.0.1:9999/jwks.json");
-        assert_eq!(jwks.rules.audience.as_deref(), Some("uploads"));
-        assert!(c.auth.hs256.is_none());
-        let err = config(&[("UPLOAD_AUTH_JWKS_URL", "https://id.example.com/jwks")]).unwrap_err();
-        assert_eq!(err.variables(), ["UPLOAD_AUTH_ISSUER"]);
+    fn the_secret_never_reaches_debug_or_errors() {
+        let c = config(&[]).unwrap();
+        assert!(!format!("{c:?}").contains(SECRET));
+        let err = config(&[("S3_BUCKET", "")]).unwrap_err();
+        assert!(!format!("{err} {err:?}").contains(SECRET));
     }
 
     #[test]

@@ -35,14 +35,10 @@ mod shell {
     use worker::js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
     use worker::wasm_bindgen::prelude::{wasm_bindgen, Closure};
     use worker::wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-    use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
     use worker::web_sys::{self, Headers, Response, ResponseInit};
     use worker::Env;
 
-    mod guard;
-
     use crate::api::{self, ApiError, MAX_BODY_BYTES};
-    use crate::auth::Caller;
     use crate::config::{Config, ConfigError, Setting};
     use crate::presign::Presigner;
 
@@ -158,7 +154,7 @@ mod shell {
         let method = req.method();
         let answer = match path {
             "/uploads" => match method.as_str() {
-                "POST" => return uploads(req, &headers, grant, state, &env),
+                "POST" => return uploads(req, &headers, grant, state),
                 "OPTIONS" => return Reply::Now(preflight(&grant, state)),
                 _ => Err(ApiError::method_not_allowed(ALLOW_UPLOADS)),
             },
@@ -225,27 +221,11 @@ mod shell {
         headers: &Headers,
         grant: Grant,
         state: &'static State,
-        env: &Env,
     ) -> Reply {
         let declared = match check_upload_request(headers, &grant, state) {
             Ok(declared) => declared,
             Err(e) => return Reply::Now(error_response(&e, &grant)),
         };
-        let auth_required = state
-            .borrow()
-            .as_ref()
-            .is_ok_and(|p| p.config().auth.required());
-        if auth_required || guard::has_rate_limiter(env) {
-            // Tokens, JWKS and the limiter are awaited in turn: the async path.
-            let authorization = header(headers, "Authorization");
-            let client_ip = header(headers, "CF-Connecting-IP");
-            let env = env.clone();
-            return Reply::Later(future_to_promise(async move {
-                let answer =
-                    guarded_upload(&req, authorization, client_ip, declared, state, &env).await;
-                Ok(answer_response(answer, &grant).into())
-            }));
-        }
         match declared {
             Some(length) if length > MAX_BODY_BYTES => {
                 Reply::Now(error_response(&ApiError::body_too_large(), &grant))
@@ -265,7 +245,7 @@ mod shell {
             }
             // No body at all (a bare POST) has no stream: an empty body, so `invalid_json`.
             None => match req.body() {
-                None => Reply::Now(answer_response(sign_uploads(&[], None, state), &grant)),
+                None => Reply::Now(answer_response(sign_uploads(&[], state), &grant)),
                 Some(stream) => Reply::Later(read_chunks(StreamedUpload {
                     reader: stream.get_reader().unchecked_into(),
                     body: Vec::new(),
@@ -295,7 +275,7 @@ mod shell {
                     // The state exists: this request read it before its body was awaited.
                     let state = STATE.with(|cell| cell.get().copied());
                     let answer = match (body, state) {
-                        (Ok(body), Some(state)) => sign_uploads(&body, None, state),
+                        (Ok(body), Some(state)) => sign_uploads(&body, state),
                         (Err(e), _) => Err(e),
                         (Ok(_), None) => Err(ApiError::body_unreadable()),
                     };
@@ -324,79 +304,8 @@ mod shell {
         Ok(header(headers, "Content-Length").and_then(|n| n.parse::<usize>().ok()))
     }
 
-    /// Authenticates, rate-limits, reads the body, signs: `POST /uploads` when auth or a
-    /// rate limiter is configured. Nothing is read before the caller is known and allowed.
-    async fn guarded_upload(
-        req: &web_sys::Request,
-        authorization: Option<String>,
-        client_ip: Option<String>,
-        declared: Option<usize>,
-        state: &State,
-        env: &Env,
-    ) -> Result<Json, ApiError> {
-        let now = now()?;
-        let (hs256, jwks) = {
-            let state = state.borrow();
-            let config = state.as_ref().map_err(ApiError::misconfigured)?.config();
-            (config.auth.hs256.clone(), config.auth.jwks.clone())
-        };
-        let caller = guard::authenticate(
-            authorization.as_deref(),
-            hs256.as_ref(),
-            jwks.as_ref(),
-            now.unix_timestamp(),
-        )
-        .await?;
-        // A batch is one request. Subjects and addresses never share a budget.
-        let budget = match &caller {
-            Some(caller) => ["sub:", &caller.segment].concat(),
-            None => ["ip:", client_ip.as_deref().unwrap_or("unknown")].concat(),
-        };
-        guard::check_rate_limit(env, &budget).await?;
-        let body = read_body(req, declared).await?;
-        sign_uploads(&body, caller.as_ref(), state)
-    }
-
-    /// At most `MAX_BODY_BYTES`, for the async path: in one call when the length is
-    /// declared, else chunk by chunk.
-    async fn read_body(
-        req: &web_sys::Request,
-        declared: Option<usize>,
-    ) -> Result<Vec<u8>, ApiError> {
-        let unreadable = |_| ApiError::body_unreadable();
-        if declared.is_some() {
-            let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
-                .await
-                .map_err(unreadable)?;
-            let body = Uint8Array::new(&buffer);
-            if body.length() as usize > MAX_BODY_BYTES {
-                return Err(ApiError::body_too_large());
-            }
-            return Ok(body.to_vec());
-        }
-        let mut body = Vec::new();
-        let Some(stream) = req.body() else {
-            return Ok(body);
-        };
-        let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-        loop {
-            let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-            let done = Reflect::get(&step, &JsValue::from_str("done")).map_err(unreadable)?;
-            if done.is_truthy() {
-                return Ok(body);
-            }
-            let value = Reflect::get(&step, &JsValue::from_str("value")).map_err(unreadable)?;
-            let chunk = Uint8Array::new(&value);
-            if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
-                let _ = reader.cancel();
-                return Err(ApiError::body_too_large());
-            }
-            body.extend_from_slice(&chunk.to_vec());
-        }
-    }
-
     /// One borrow of the isolate's state signs every form of the request.
-    fn sign_uploads(body: &[u8], caller: Option<&Caller>, state: &State) -> Result<Json, ApiError> {
+    fn sign_uploads(body: &[u8], state: &State) -> Result<Json, ApiError> {
         let now = now()?;
         let crypto = crypto();
         // 16 fresh bytes per key. `getRandomValues` reports failure as a value, never a
@@ -404,7 +313,7 @@ mod shell {
         let mut entropy_failed = false;
         let mut state = state.borrow_mut();
         let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
-        let body = api::handle_uploads_as(presigner, body, caller, now, || {
+        let body = api::handle_uploads(presigner, body, now, || {
             let mut id = [0u8; 16];
             let drawn = crypto
                 .as_ref()
@@ -436,7 +345,7 @@ mod shell {
             let field = |name: &str| Reflect::get(&step, &JsValue::from_str(name)).ok();
             // A rejection settles with an error, which has no `done`.
             let answer = match field("done") {
-                Some(done) if done.is_truthy() => sign_uploads(&upload.body, None, upload.state),
+                Some(done) if done.is_truthy() => sign_uploads(&upload.body, upload.state),
                 Some(done) if done.is_falsy() => {
                     let chunk = Uint8Array::new(&field("value").unwrap_or_default());
                     if upload.body.len() + chunk.length() as usize > MAX_BODY_BYTES {
@@ -464,10 +373,7 @@ mod shell {
                 let headers = headers(&[
                     ("Access-Control-Allow-Origin", origin),
                     ("Access-Control-Allow-Methods", ALLOW_UPLOADS),
-                    (
-                        "Access-Control-Allow-Headers",
-                        "Content-Type, Authorization",
-                    ),
+                    ("Access-Control-Allow-Headers", "Content-Type"),
                     ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS),
                     ("Vary", "Origin"),
                 ]);
@@ -560,10 +466,6 @@ mod shell {
         if let Grant::CrossOrigin(origin) = grant {
             let _ = headers.set("Access-Control-Allow-Origin", origin);
             let _ = headers.set("Vary", "Origin");
-            if let Some((name, _)) = extra {
-                // Lets the page read `WWW-Authenticate` or `Retry-After`.
-                let _ = headers.set("Access-Control-Expose-Headers", name);
-            }
         }
         if let Some((name, value)) = extra {
             let _ = headers.set(name, value);
