@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use time::UtcDateTime;
 
 use crate::auth::Caller;
 use crate::config::ConfigError;
+use crate::json::Value;
 use crate::presign::{Presigner, Upload, UploadError, UploadRequest};
 use crate::sigv4::iso_date_time;
 
@@ -274,138 +274,11 @@ pub enum UploadBody {
     Batch(Vec<Result<UploadRequest, ApiError>>),
 }
 
-/// A JSON value as far as the API looks into it. Parsing into this instead of
-/// `serde_json::Value` keeps only the members we read and costs far less wasm; each kind of
-/// wrong value still gets its own error.
-#[derive(Debug)]
-enum Json {
-    Null,
-    Text(String),
-    /// A whole number from 0 to 2^64 - 1.
-    Whole(u64),
-    Array(Vec<Json>),
-    Object(Box<Members>),
-    /// A boolean, a negative or fractional number: never valid where we look.
-    Other,
-}
-
-/// The members of a request object the API reads; others are parsed and dropped.
-#[derive(Debug, Default)]
-struct Members {
-    file_name: Option<Json>,
-    content_type: Option<Json>,
-    size: Option<Json>,
-    files: Option<Json>,
-}
-
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
-    }
-}
-
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Json, E> {
-        Ok(Json::Other)
-    }
-
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Json, E> {
-        Ok(Json::Whole(n))
-    }
-
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Json, E> {
-        Ok(u64::try_from(n).map_or(Json::Other, Json::Whole))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Json, E> {
-        Ok(Json::Other)
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Json, E> {
-        Ok(Json::Text(text.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, text: String) -> Result<Json, E> {
-        Ok(Json::Text(text))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Json::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut members = Members::default();
-        while let Some(name) = map.next_key::<MemberName>()? {
-            // A repeated member keeps its last value, as JavaScript's JSON.parse does.
-            let slot = match name {
-                MemberName::FileName => &mut members.file_name,
-                MemberName::ContentType => &mut members.content_type,
-                MemberName::Size => &mut members.size,
-                MemberName::Files => &mut members.files,
-                MemberName::Other => {
-                    // Parsed, not skipped: serde_json's nesting limit must hold for every
-                    // member (skipping has none), so a 2,000-deep object stays `invalid_json`.
-                    map.next_value::<Json>()?;
-                    continue;
-                }
-            };
-            *slot = Some(map.next_value()?);
-        }
-        Ok(Json::Object(Box::new(members)))
-    }
-}
-
-enum MemberName {
-    FileName,
-    ContentType,
-    Size,
-    Files,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for MemberName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NameVisitor;
-        impl Visitor<'_> for NameVisitor {
-            type Value = MemberName;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<MemberName, E> {
-                Ok(match name {
-                    "file_name" => MemberName::FileName,
-                    "content_type" => MemberName::ContentType,
-                    "size" => MemberName::Size,
-                    "files" => MemberName::Files,
-                    _ => MemberName::Other,
-                })
-            }
-        }
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
 pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::body_too_large());
     }
-    let value: Json = serde_json::from_slice(body).map_err(|e| {
+    let value = Value::parse(body).map_err(|e| {
         // Where, not serde_json's wording: its messages cost wasm bytes and say little more.
         let problem = if e.is_eof() {
             "ends early"
@@ -418,13 +291,13 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
             e.column()
         ))
     })?;
-    let Json::Object(members) = value else {
+    if !matches!(value, Value::Object(_)) {
         return Err(ApiError::invalid_json("request body must be a JSON object"));
+    }
+    let Some(files) = value.get("files") else {
+        return parse_entry(&value).map(UploadBody::Single);
     };
-    let Some(files) = members.files else {
-        return parse_entry(*members).map(UploadBody::Single);
-    };
-    let Json::Array(files) = files else {
+    let Value::List(files) = files else {
         return Err(ApiError::invalid_batch());
     };
     if files.is_empty() || files.len() > MAX_BATCH {
@@ -432,9 +305,9 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
     }
     Ok(UploadBody::Batch(
         files
-            .into_iter()
+            .iter()
             .map(|entry| match entry {
-                Json::Object(members) => parse_entry(*members),
+                Value::Object(_) => parse_entry(entry),
                 _ => Err(ApiError::invalid_json(
                     "each entry of files must be a JSON object",
                 )),
@@ -443,9 +316,9 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
     ))
 }
 
-fn parse_entry(members: Members) -> Result<UploadRequest, ApiError> {
-    let file_name = match members.file_name {
-        Some(Json::Text(name)) => name,
+fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
+    let file_name = match entry.get("file_name") {
+        Some(Value::Text(name)) => name.clone(),
         Some(_) => {
             return Err(ApiError::new(
                 ErrorCode::InvalidFileName,
@@ -459,15 +332,14 @@ fn parse_entry(members: Members) -> Result<UploadRequest, ApiError> {
             ))
         }
     };
-    let content_type = match members.content_type {
-        None | Some(Json::Null) => None,
-        Some(Json::Text(t)) => Some(t),
+    let content_type = match entry.get("content_type") {
+        None | Some(Value::Null) => None,
+        Some(Value::Text(t)) => Some(t.clone()),
         Some(_) => return Err(UploadError::MalformedContentType.into()),
     };
-    let size = match members.size {
-        None | Some(Json::Null) => None,
-        Some(Json::Whole(n)) => Some(n),
-        Some(_) => return Err(UploadError::InvalidSize.into()),
+    let size = match entry.get("size") {
+        None | Some(Value::Null) => None,
+        Some(size) => Some(size.as_whole().ok_or(UploadError::InvalidSize)?),
     };
     Ok(UploadRequest {
         file_name,

@@ -24,9 +24,9 @@ use std::fmt;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use sha2::Sha256;
 
+use crate::json::Value;
 use crate::media_type::{MediaRange, MediaType};
 use crate::sigv4::Secret;
 
@@ -121,93 +121,6 @@ impl Algorithm {
     }
 }
 
-/// A JSON value, read with `deserialize_any` only: typed `#[derive(Deserialize)]` structs
-/// would link serde's type-error messages, float formatting included (14 KB of wasm), and
-/// every claim's type is checked here anyway, each with its own error.
-#[derive(Clone, Debug, PartialEq)]
-enum Value {
-    Null,
-    Bool,
-    Int(i64),
-    Float(f64),
-    Text(String),
-    List(Vec<Value>),
-    /// Members in order; a repeated name keeps its last value, as JavaScript does.
-    Object(Vec<(String, Value)>),
-}
-
-impl Value {
-    fn get(&self, name: &str) -> Option<&Value> {
-        match self {
-            Self::Object(members) => members
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// A member that must be a string if present (`null` counts as absent).
-    fn text(&self, name: &str) -> Result<Option<&str>, ()> {
-        match self.get(name) {
-            None | Some(Self::Null) => Ok(None),
-            Some(Self::Text(text)) => Ok(Some(text)),
-            Some(_) => Err(()),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
-        Ok(Value::Bool)
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::Int(n))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
-        Ok(i64::try_from(n).map_or(Value::Float(n as f64), Value::Int))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
-        Ok(Value::Float(n))
-    }
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
-        Ok(Value::Text(text.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, text: String) -> Result<Value, E> {
-        Ok(Value::Text(text))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::List(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut members = Vec::new();
-        while let Some((name, value)) = map.next_entry::<String, Value>()? {
-            members.push((name, value));
-        }
-        Ok(Value::Object(members))
-    }
-}
-
 /// A JSON NumericDate: whole seconds since the epoch (a fraction is cut). A string, or a
 /// number beyond ±2^53, is not one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,7 +161,7 @@ impl Claims {
             claims
                 .text(name)
                 .map(|t| t.map(str::to_owned))
-                .map_err(|()| AuthError::InvalidClaim(name))
+                .map_err(|_| AuthError::InvalidClaim(name))
         };
         let strings = |name: &'static str, one_allowed: bool| match claims.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -342,7 +255,7 @@ pub fn parse_token(token: &str) -> Result<Token<'_>, AuthError> {
     let signature = decode_segment(signature, "the signature is not base64url")?;
     let signing_input = &token[..header.len() + 1 + payload.len()];
     let header = parse_object(&header_json, "the header is not a JSON object")?;
-    let malformed_header = |()| AuthError::Malformed("the header's alg or kid is not a string");
+    let malformed_header = |_| AuthError::Malformed("the header's alg or kid is not a string");
     let alg = header.text("alg").map_err(malformed_header)?;
     let algorithm = alg
         .and_then(Algorithm::from_name)
@@ -363,7 +276,7 @@ pub fn parse_token(token: &str) -> Result<Token<'_>, AuthError> {
 
 /// A JSON object, or `Malformed(what)`.
 fn parse_object(json: &[u8], what: &'static str) -> Result<Value, AuthError> {
-    match serde_json::from_slice(json) {
+    match Value::parse(json) {
         Ok(object @ Value::Object(_)) => Ok(object),
         _ => Err(AuthError::Malformed(what)),
     }

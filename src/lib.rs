@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod form;
+pub mod json;
 pub mod key;
 pub mod media_type;
 pub mod policy;
