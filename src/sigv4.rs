@@ -249,6 +249,182 @@ impl<'a> SigningTime<'a> {
     pub fn credential(&self, access_key_id: &str) -> String {
         [access_key_id, "/", &self.key.scope].concat()
     }
+
+    /// The credential scope, `{day}/{region}/s3/aws4_request`.
+    pub fn scope(&self) -> &'a str {
+        &self.key.scope
+    }
+}
+
+// Query-string signing (presigned URLs): canonical request, string to sign, parameters.
+// AWS S3 API Reference, "Authenticating Requests: Using Query Parameters".
+
+/// The methods a presigned URL can carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Put,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Put => "PUT",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// The payload hash of a presigned URL: the body is not known when it is signed.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// S3's URI encoding: `A-Z a-z 0-9 - _ . ~` stay, every other byte of the UTF-8 becomes
+/// `%XX` (uppercase hex); `/` stays too when `keep_slash` (object key paths).
+pub fn uri_encode(text: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        let unreserved = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~');
+        if unreserved || (keep_slash && byte == b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push_str(&hex::encode_upper([byte]));
+        }
+    }
+    out
+}
+
+/// Name and value encoded, sorted by name (then value), joined with `&`.
+pub fn canonical_query(params: &[(&str, &str)]) -> String {
+    let mut encoded: Vec<(String, String)> = params
+        .iter()
+        .map(|(name, value)| (uri_encode(name, false), uri_encode(value, false)))
+        .collect();
+    encoded.sort();
+    let pairs: Vec<String> = encoded
+        .into_iter()
+        .map(|(name, value)| [name, value].join("="))
+        .collect();
+    pairs.join("&")
+}
+
+/// `(canonical headers, signed headers)`: names lowercased and sorted, values trimmed with
+/// inner runs of spaces collapsed; each canonical line ends with a newline.
+pub fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
+    let mut lines: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| {
+            let value: Vec<&str> = value.split_whitespace().collect();
+            (name.to_ascii_lowercase(), value.join(" "))
+        })
+        .collect();
+    lines.sort();
+    let canonical: String = lines
+        .iter()
+        .map(|(name, value)| [name.as_str(), ":", value, "\n"].concat())
+        .collect();
+    let signed: Vec<&str> = lines.iter().map(|(name, _)| name.as_str()).collect();
+    (canonical, signed.join(";"))
+}
+
+/// The canonical request: method, URI, query, headers, signed headers and payload hash.
+pub fn canonical_request(
+    method: Method,
+    canonical_uri: &str,
+    canonical_query: &str,
+    canonical_headers: &str,
+    signed_headers: &str,
+    payload_hash: &str,
+) -> String {
+    [
+        method.as_str(),
+        canonical_uri,
+        canonical_query,
+        canonical_headers,
+        signed_headers,
+        payload_hash,
+    ]
+    .join("\n")
+}
+
+/// `AWS4-HMAC-SHA256`, the date, the scope and the hex SHA-256 of the canonical request.
+pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    use sha2::Digest as _;
+    let hash = hex::encode(Sha256::digest(canonical_request.as_bytes()));
+    [ALGORITHM, amz_date, scope, &hash].join("\n")
+}
+
+/// What a presigned URL is for.
+#[derive(Clone, Copy, Debug)]
+pub struct UrlTarget<'a> {
+    pub method: Method,
+    /// `https` or `http`.
+    pub scheme: &'a str,
+    /// The `Host` the client will send (with a port when it is not the default).
+    pub host: &'a str,
+    /// The path as it is, not encoded: `/{bucket}/{key}` or `/{key}`.
+    pub path: &'a str,
+    /// Headers the client must send exactly, besides `host` (such as `content-type`).
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Seconds the URL is valid, 1 to 604,800.
+    pub expires_in: u64,
+}
+
+/// A presigned URL: the query carries the algorithm, credential, date, lifetime, signed
+/// headers, the session token when there is one, and the signature.
+pub fn presign_url(
+    target: &UrlTarget<'_>,
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> String {
+    let mut headers = Vec::with_capacity(target.headers.len() + 1);
+    headers.push(("host", target.host));
+    headers.extend_from_slice(target.headers);
+    let (canonical_headers, signed_headers) = canonical_headers(&headers);
+
+    let credential = at.credential(&credentials.access_key_id);
+    let amz_date = at.amz_date();
+    let expires = target.expires_in.to_string();
+    let mut params = vec![
+        ("X-Amz-Algorithm", ALGORITHM),
+        ("X-Amz-Credential", credential.as_str()),
+        ("X-Amz-Date", amz_date.as_str()),
+        ("X-Amz-Expires", expires.as_str()),
+        ("X-Amz-SignedHeaders", signed_headers.as_str()),
+    ];
+    if let Some(token) = &credentials.session_token {
+        params.push(("X-Amz-Security-Token", token.expose()));
+    }
+    let query = canonical_query(&params);
+    let uri = uri_encode(target.path, true);
+    let request = canonical_request(
+        target.method,
+        &uri,
+        &query,
+        &canonical_headers,
+        &signed_headers,
+        UNSIGNED_PAYLOAD,
+    );
+    let signature = at
+        .key()
+        .sign(&string_to_sign(&amz_date, at.scope(), &request));
+    [
+        target.scheme,
+        "://",
+        target.host,
+        &uri,
+        "?",
+        &query,
+        "&X-Amz-Signature=",
+        &signature,
+    ]
+    .concat()
 }
 
 #[cfg(test)]
@@ -327,6 +503,82 @@ mod tests {
             printed.contains("AKIAIOSFODNN7EXAMPLE"),
             "the key id is not secret"
         );
+    }
+
+    /// AWS S3 API Reference, "Authenticating Requests: Using Query Parameters", its example:
+    /// GET /test.txt on examplebucket, 2013-05-24, valid 86,400 seconds.
+    #[test]
+    fn presigned_url_matches_the_aws_example() {
+        let credentials = Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new(EXAMPLE_SECRET),
+            session_token: None,
+        };
+        let key = SigningKey::derive(
+            &credentials.secret_access_key,
+            date!(2013 - 05 - 24),
+            "us-east-1",
+        );
+        let at = SigningTime::new(&key, utc_datetime!(2013-05-24 0:00)).unwrap();
+        let query = canonical_query(&[
+            ("X-Amz-Algorithm", ALGORITHM),
+            (
+                "X-Amz-Credential",
+                "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+            ),
+            ("X-Amz-Date", "20130524T000000Z"),
+            ("X-Amz-Expires", "86400"),
+            ("X-Amz-SignedHeaders", "host"),
+        ]);
+        assert_eq!(
+            query,
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+        );
+        let (headers, signed) = canonical_headers(&[("Host", "examplebucket.s3.amazonaws.com")]);
+        let request = canonical_request(
+            Method::Get,
+            "/test.txt",
+            &query,
+            &headers,
+            &signed,
+            UNSIGNED_PAYLOAD,
+        );
+        assert_eq!(
+            request,
+            format!("GET\n/test.txt\n{query}\nhost:examplebucket.s3.amazonaws.com\n\nhost\nUNSIGNED-PAYLOAD")
+        );
+        assert_eq!(
+            string_to_sign("20130524T000000Z", at.scope(), &request),
+            "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n3bfa292879f6447bbcda7001decf97f4a54dc650c8942174ae0a9121cf58ad04"
+        );
+        let url = presign_url(
+            &UrlTarget {
+                method: Method::Get,
+                scheme: "https",
+                host: "examplebucket.s3.amazonaws.com",
+                path: "/test.txt",
+                headers: &[],
+                expires_in: 86_400,
+            },
+            &credentials,
+            at,
+        );
+        assert_eq!(
+            url,
+            format!("https://examplebucket.s3.amazonaws.com/test.txt?{query}&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+        );
+    }
+
+    #[test]
+    fn uri_encoding_follows_s3s_rules() {
+        assert_eq!(uri_encode("a b+c~d=e/f", true), "a%20b%2Bc~d%3De/f");
+        assert_eq!(uri_encode("a b+c~d=e/f", false), "a%20b%2Bc~d%3De%2Ff");
+        assert_eq!(uri_encode("Café", true), "Caf%C3%A9");
+        assert_eq!(uri_encode("-_.~AZaz09", false), "-_.~AZaz09");
+        let (canonical, signed) =
+            canonical_headers(&[("Host", "h"), ("Content-Type", "  image/png ;  a=b ")]);
+        assert_eq!(canonical, "content-type:image/png ; a=b\nhost:h\n");
+        assert_eq!(signed, "content-type;host");
     }
 
     #[test]
