@@ -9,6 +9,7 @@ pub mod form;
 pub mod json;
 pub mod key;
 pub mod media_type;
+pub mod object_url;
 pub mod policy;
 pub mod presign;
 pub mod sigv4;

@@ -1,0 +1,365 @@
+//! Presigned PUT and GET URLs for one object, and what they pin: the pieces issue 10's routes
+//! (`"method": "PUT"` uploads, `GET /downloads/{key}`) are built from. Plain Rust, tested
+//! natively; the routes are not wired into the worker yet.
+
+use std::fmt;
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+
+use crate::sigv4::{self, Credentials, Method, SigningTime, UrlTarget};
+
+/// Where objects live, split out of the form's upload URL: `https://photos.s3.us-east-1.amazonaws.com/`
+/// is host `photos.s3.us-east-1.amazonaws.com` and base path `/`; `http://127.0.0.1:9000/photos`
+/// is host `127.0.0.1:9000` and base path `/photos/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectLocation {
+    pub scheme: String,
+    pub host: String,
+    /// Ends with `/`; the key follows it.
+    pub base_path: String,
+}
+
+impl ObjectLocation {
+    /// `None` for a URL that is not `scheme://host[/path]`.
+    pub fn from_upload_url(upload_url: &str) -> Option<Self> {
+        let (scheme, rest) = upload_url.split_once("://")?;
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if host.is_empty() {
+            return None;
+        }
+        let base_path = match path.trim_end_matches('/') {
+            "" => "/".to_owned(),
+            path => [path, "/"].concat(),
+        };
+        Some(Self {
+            scheme: scheme.to_owned(),
+            host: host.to_owned(),
+            base_path,
+        })
+    }
+
+    /// The path of `key`, not encoded (the signer encodes it).
+    pub fn path_of(&self, key: &str) -> String {
+        [self.base_path.as_str(), key].concat()
+    }
+}
+
+/// A presigned URL and the headers the client must send with it, exactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedUrl {
+    pub method: Method,
+    pub url: String,
+    /// Each signed header besides `host`, as the client must send it.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a presigned PUT pins (each a signed header, so the store refuses anything else).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutPins<'a> {
+    pub content_type: Option<&'a str>,
+    /// The exact size: with it only that many bytes are accepted. Without it a PUT can bound
+    /// nothing (unlike a POST policy's size range).
+    pub content_length: Option<u64>,
+    pub checksum_sha256: Option<&'a str>,
+    pub content_disposition: Option<&'a str>,
+}
+
+/// A presigned PUT for `key`.
+pub fn presigned_put(
+    location: &ObjectLocation,
+    key: &str,
+    pins: &PutPins<'_>,
+    expires_in: u64,
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> SignedUrl {
+    let length = pins.content_length.map(|n| n.to_string());
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    if let Some(disposition) = pins.content_disposition {
+        headers.push(("content-disposition", disposition));
+    }
+    if let Some(length) = &length {
+        headers.push(("content-length", length));
+    }
+    if let Some(content_type) = pins.content_type {
+        headers.push(("content-type", content_type));
+    }
+    if let Some(checksum) = pins.checksum_sha256 {
+        headers.push(("x-amz-checksum-sha256", checksum));
+    }
+    signed(
+        Method::Put,
+        location,
+        key,
+        &headers,
+        expires_in,
+        credentials,
+        at,
+    )
+}
+
+/// A presigned GET for `key`.
+pub fn presigned_get(
+    location: &ObjectLocation,
+    key: &str,
+    expires_in: u64,
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> SignedUrl {
+    signed(Method::Get, location, key, &[], expires_in, credentials, at)
+}
+
+fn signed(
+    method: Method,
+    location: &ObjectLocation,
+    key: &str,
+    headers: &[(&str, &str)],
+    expires_in: u64,
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> SignedUrl {
+    let path = location.path_of(key);
+    let target = UrlTarget {
+        method,
+        scheme: &location.scheme,
+        host: &location.host,
+        path: &path,
+        headers,
+        expires_in,
+    };
+    SignedUrl {
+        method,
+        url: sigv4::presign_url(&target, credentials, at),
+        headers: headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect(),
+    }
+}
+
+/// `inline; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded original>`
+/// (RFC 6266 with RFC 5987's extended value): browsers that read `filename*` show the
+/// person's own name; older ones show the fallback, where every character outside printable
+/// ASCII, and `"` and `\`, becomes `_`.
+pub fn content_disposition(original_name: &str) -> String {
+    let fallback: String = original_name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let mut encoded = String::with_capacity(original_name.len() * 3);
+    for byte in original_name.bytes() {
+        // RFC 5987 attr-char: ALPHA / DIGIT / "!#$&+-.^_`|~"; everything else is %XX.
+        let attr_char = byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte);
+        if attr_char {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push('%');
+            encoded.push_str(&hex::encode_upper([byte]));
+        }
+    }
+    [
+        "inline; filename=\"",
+        &fallback,
+        "\"; filename*=UTF-8''",
+        &encoded,
+    ]
+    .concat()
+}
+
+/// Why a `checksum_sha256` is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidChecksum;
+
+impl fmt::Display for InvalidChecksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("checksum_sha256 must be a SHA-256 digest in standard base64: 44 characters")
+    }
+}
+
+/// A file's SHA-256 as S3's `x-amz-checksum-sha256` carries it: standard padded base64 of the
+/// 32-byte digest, exactly 44 characters.
+pub fn parse_checksum_sha256(value: &str) -> Result<&str, InvalidChecksum> {
+    let decoded = STANDARD.decode(value).map_err(|_| InvalidChecksum)?;
+    if value.len() == 44 && decoded.len() == 32 {
+        Ok(value)
+    } else {
+        Err(InvalidChecksum)
+    }
+}
+
+/// Why a key may not be handed out for download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// Empty, `..` or empty segments, control characters, or longer than S3 allows.
+    Malformed,
+    /// Not under `UPLOAD_PREFIX` (and the caller's own segment, with auth).
+    OutsidePrefix,
+}
+
+/// Longest S3 object key, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Checks that `key` is one this worker could have issued: well formed, under `prefix`, and
+/// under `segment/` when a caller's segment is given.
+pub fn check_download_key(
+    key: &str,
+    prefix: &str,
+    segment: Option<&str>,
+) -> Result<(), KeyRefusal> {
+    let malformed = key.is_empty()
+        || key.len() > MAX_KEY_BYTES
+        || key.starts_with('/')
+        || key.chars().any(char::is_control)
+        || key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..");
+    if malformed {
+        return Err(KeyRefusal::Malformed);
+    }
+    let rest = key.strip_prefix(prefix).ok_or(KeyRefusal::OutsidePrefix)?;
+    if let Some(segment) = segment {
+        let under_own = rest
+            .strip_prefix(segment)
+            .is_some_and(|after| after.starts_with('/'));
+        if !under_own {
+            return Err(KeyRefusal::OutsidePrefix);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigv4::{Secret, SigningKey};
+    use time::macros::utc_datetime;
+
+    #[test]
+    fn locations_split_virtual_and_path_style_urls() {
+        let virtual_host =
+            ObjectLocation::from_upload_url("https://photos.s3.us-east-1.amazonaws.com/").unwrap();
+        assert_eq!(virtual_host.host, "photos.s3.us-east-1.amazonaws.com");
+        assert_eq!(virtual_host.path_of("uploads/a b.txt"), "/uploads/a b.txt");
+        let path_style = ObjectLocation::from_upload_url("http://127.0.0.1:9000/photos").unwrap();
+        assert_eq!(
+            (path_style.scheme.as_str(), path_style.host.as_str()),
+            ("http", "127.0.0.1:9000")
+        );
+        assert_eq!(path_style.path_of("k"), "/photos/k");
+        assert_eq!(ObjectLocation::from_upload_url("nonsense"), None);
+    }
+
+    #[test]
+    fn content_disposition_keeps_the_original_name() {
+        assert_eq!(
+            content_disposition("Café résumé © 2026 — 履歴書.pdf"),
+            "inline; filename=\"Caf_ r_sum_ _ 2026 _ ___.pdf\"; filename*=UTF-8''Caf%C3%A9%20r%C3%A9sum%C3%A9%20%C2%A9%202026%20%E2%80%94%20%E5%B1%A5%E6%AD%B4%E6%9B%B8.pdf"
+        );
+        assert_eq!(
+            content_disposition("a\"b\\c\r\n.txt"),
+            "inline; filename=\"a_b_c__.txt\"; filename*=UTF-8''a%22b%5Cc%0D%0A.txt"
+        );
+    }
+
+    #[test]
+    fn checksums_are_44_base64_characters_of_32_bytes() {
+        let digest = STANDARD.encode([7u8; 32]);
+        assert_eq!(parse_checksum_sha256(&digest), Ok(digest.as_str()));
+        for bad in [
+            "",
+            "abc",
+            &STANDARD.encode([7u8; 31]),
+            &STANDARD.encode([7u8; 33]),
+            &digest.replace('=', ""),
+            &format!("{digest} "),
+            &digest.replace('B', "-"),
+        ] {
+            assert_eq!(parse_checksum_sha256(bad), Err(InvalidChecksum), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn download_keys_stay_inside_the_prefix_and_segment() {
+        let ok = "uploads/alice/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
+        assert_eq!(check_download_key(ok, "uploads/", None), Ok(()));
+        assert_eq!(check_download_key(ok, "uploads/", Some("alice")), Ok(()));
+        let table = [
+            ("other/cat.png", None, KeyRefusal::OutsidePrefix),
+            (ok, Some("bob"), KeyRefusal::OutsidePrefix),
+            (
+                "uploads/alice2/x/cat.png",
+                Some("alice"),
+                KeyRefusal::OutsidePrefix,
+            ),
+            ("uploads/../secrets", None, KeyRefusal::Malformed),
+            ("uploads//cat.png", None, KeyRefusal::Malformed),
+            ("uploads/a\u{0}b", None, KeyRefusal::Malformed),
+            ("/uploads/cat.png", None, KeyRefusal::Malformed),
+            ("", None, KeyRefusal::Malformed),
+        ];
+        for (key, segment, refusal) in table {
+            assert_eq!(
+                check_download_key(key, "uploads/", segment),
+                Err(refusal),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            check_download_key(&format!("uploads/{}", "a".repeat(1100)), "uploads/", None),
+            Err(KeyRefusal::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_put_signs_every_pinned_header() {
+        let credentials = Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: None,
+        };
+        let now = utc_datetime!(2026-11-24 12:00);
+        let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
+        let at = SigningTime::new(&key, now).unwrap();
+        let location = ObjectLocation::from_upload_url("http://127.0.0.1:9000/photos").unwrap();
+        let checksum = STANDARD.encode([1u8; 32]);
+        let disposition = content_disposition("a b.txt");
+        let put = presigned_put(
+            &location,
+            "uploads/x/a-b.txt",
+            &PutPins {
+                content_type: Some("text/plain"),
+                content_length: Some(12),
+                checksum_sha256: Some(&checksum),
+                content_disposition: Some(&disposition),
+            },
+            600,
+            &credentials,
+            at,
+        );
+        assert!(put
+            .url
+            .starts_with("http://127.0.0.1:9000/photos/uploads/x/a-b.txt?"));
+        assert!(put.url.contains(
+            "X-Amz-SignedHeaders=content-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256"
+        ));
+        let names: Vec<&str> = put.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "content-disposition",
+                "content-length",
+                "content-type",
+                "x-amz-checksum-sha256"
+            ]
+        );
+        let get = presigned_get(&location, "uploads/x/a-b.txt", 60, &credentials, at);
+        assert_eq!(get.method, Method::Get);
+        assert!(get
+            .url
+            .contains("X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature="));
+        assert!(get.headers.is_empty());
+    }
+}
