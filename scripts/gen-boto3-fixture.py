@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""Writes tests/fixtures/boto3-presigned-post.json: what boto3's generate_presigned_post
-(signature_version s3v4) returns for the fixed inputs tests/boto3_parity.rs uses.
+"""Writes the boto3 fixtures tests/signing_vectors.rs compares against:
+- tests/fixtures/boto3-presigned-post.json: what generate_presigned_post (s3v4) returns for
+  fixed inputs;
+- tests/fixtures/boto3-presigned-url.json: what generate_presigned_url returns for GET and PUT
+  on keys with spaces, Unicode, '+', '~', '=' and '/'.
 
 Run once by hand (pip install boto3==1.*), then commit the output; the Rust test compares
 against the file and does not need Python. The clock is frozen so the output is repeatable.
@@ -71,4 +74,64 @@ out = {
 }
 path = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/boto3-presigned-post.json"
 path.write_text(json.dumps(out, indent=2) + "\n")
+print(f"wrote {path}")
+
+
+KEYS = [
+    "uploads/plain.txt",
+    "uploads/with space/and+plus.txt",
+    "uploads/Café résumé © 2026 — 履歴書.pdf",
+    "uploads/tilde~equals=/semi;colon&amp?.bin",
+]
+
+
+def client(session_token=None, endpoint=None):
+    return boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        aws_session_token=session_token,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def presign(c, method, key, content_type=None):
+    params = {"Bucket": "photos", "Key": key}
+    if content_type:
+        params["ContentType"] = content_type
+    with mock.patch("botocore.signers.datetime.datetime", FrozenDatetime), mock.patch(
+        "botocore.auth.datetime.datetime", FrozenDatetime
+    ):
+        return c.generate_presigned_url(method, Params=params, ExpiresIn=600)
+
+
+cases = []
+for key in KEYS:
+    cases.append({"method": "GET", "key": key, "url": presign(client(), "get_object", key)})
+cases.append(
+    {
+        "method": "PUT",
+        "key": KEYS[2],
+        "content_type": "application/pdf",
+        "url": presign(client(), "put_object", KEYS[2], "application/pdf"),
+    }
+)
+cases.append(
+    {
+        "method": "GET",
+        "key": KEYS[1],
+        "session_token": "FQoGZXIvYXdzEXAMPLETOKEN",
+        "url": presign(client("FQoGZXIvYXdzEXAMPLETOKEN"), "get_object", KEYS[1]),
+    }
+)
+out = {
+    "generated_by": f"scripts/gen-boto3-fixture.py with boto3 {boto3.__version__}, botocore {botocore.__version__}",
+    "inputs": {"bucket": "photos", "region": "us-east-1", "now": "2026-11-24T12:00:00Z", "expires_in": 600,
+               "addressing": "path style on https://s3.us-east-1.amazonaws.com"},
+    "cases": cases,
+}
+path = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/boto3-presigned-url.json"
+path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
 print(f"wrote {path}")

@@ -114,7 +114,7 @@ fn form_matches_boto3_with_session_token() {
     boto3_case("with_session_token", Some("FQoGZXIvYXdzEXAMPLETOKEN"));
 }
 
-/// Presigned URLs as boto3's `generate_presigned_url` makes them (scripts/gen-boto3-url-fixture.py),
+/// Presigned URLs as boto3's `generate_presigned_url` makes them (scripts/gen-boto3-fixture.py),
 /// for keys with spaces, Unicode, `+`, `~`, `=`, `;`, `&`, `?` and `/`: same path, same
 /// parameters, same signature.
 #[test]
