@@ -11,12 +11,18 @@ stamp=build/.built
 mkdir -p target
 exec 9>target/.build.lock
 flock 9
-if [[ -f $stamp && -z "$(find src web Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]]; then
+if [[ -f $stamp && -z "$(find src web Cargo.toml Cargo.lock scripts/worker-entry.mjs -newer "$stamp" -print -quit)" ]]; then
   exit 0
 fi
 [[ -x "$WASM_BINDGEN_BIN" && -x "$WASM_OPT_BIN" ]] || bash scripts/setup.sh
-worker-build --release
-# Drop the debug name section (85 KB here) that wasm-bindgen leaves; Cargo's `strip = true`
-# would also drop the target_features section wasm-bindgen reads, so strip afterwards.
-"$WASM_OPT_BIN" --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
+cargo build --lib --release --locked --target wasm32-unknown-unknown
+# JS bindings for the wasm; `--target web` gives `initSync` for a module wrangler has compiled,
+# and the reset function lets the entry start a fresh instance after a trap.
+"$WASM_BINDGEN_BIN" target/wasm32-unknown-unknown/release/edge_presign.wasm --out-dir build \
+  --out-name index --target web --no-typescript --experimental-reset-state-function
+# Optimise for size, and drop the debug name section wasm-bindgen leaves (Cargo's `strip`
+# would also drop the target_features section wasm-bindgen reads, so strip afterwards).
+"$WASM_OPT_BIN" -Oz --converge --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
+mkdir -p build/worker
+cp scripts/worker-entry.mjs build/worker/shim.mjs
 touch "$stamp"

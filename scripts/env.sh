@@ -3,16 +3,14 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Compiled tools are cached per user (not per checkout) so a fresh clone reuses them.
 TOOLS="${EDGE_PRESIGN_TOOLS:-$HOME/.cache/edge-presign/tools}"
-WORKER_BUILD_VERSION=0.8.7
 S3S_FS_VERSION=0.14.1
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, byte for byte of the version.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")"
 
 export PATH="$ROOT/node_modules/.bin:$TOOLS/bin:$HOME/.cargo/bin:$PATH"
-# worker-build would download these from GitHub; point it at the pinned local copies.
+# The pinned wasm-bindgen CLI (compiled by setup.sh) and wasm-opt (npm binaryen).
 export WASM_BINDGEN_BIN="$TOOLS/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
-export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WRANGLER_SEND_METRICS=false
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

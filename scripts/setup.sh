@@ -53,7 +53,6 @@ fi
 
 mkdir -p "$TOOLS"
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
-cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build
 cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary
 
 if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then

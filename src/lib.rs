@@ -33,12 +33,14 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 mod shell {
     use std::cell::{OnceCell, RefCell};
 
+    use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
     use time::UtcDateTime;
-    use worker::js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
-    use worker::wasm_bindgen::prelude::{wasm_bindgen, Closure};
-    use worker::wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-    use worker::web_sys::{self, Headers, Response, ResponseInit};
-    use worker::Env;
+    use wasm_bindgen::prelude::{wasm_bindgen, Closure};
+    use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+    use web_sys::{Headers, Response, ResponseInit};
+
+    /// The worker's bindings (`[vars]`, secrets, `ASSETS`): a plain JS object.
+    type Env = JsValue;
 
     use crate::api::{self, ApiError, MAX_BODY_BYTES};
     use crate::config::{Config, ConfigError, Setting};
@@ -51,7 +53,7 @@ mod shell {
     /// The Workers Static Assets binding that serves `web/` (wrangler.toml `[assets]`).
     const ASSETS_BINDING: &str = "ASSETS";
     /// 2020-01-01T00:00:00Z in milliseconds: a clock reading before it is no clock at all.
-    const EARLIEST_PLAUSIBLE_MILLIS: u64 = 1_577_836_800_000;
+    const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
 
     /// Settings parsed once per isolate (as the seed's Lambda keeps its boto3 client), with
     /// the day's signing key inside. Env only changes with a deploy, which starts new isolates.
@@ -113,24 +115,18 @@ mod shell {
         }
     }
 
-    /// The Workers `fetch` handler, exported under the name `#[event(fetch)]` uses. It is
-    /// not an `async fn`: most answers are ready at once, and `POST /uploads` needs one await
-    /// (the body), done as a single `then` on the runtime's own promise. That skips the Rust
-    /// executor (task queue, wakers, microtasks) on the hot path, and `worker::Error`'s
-    /// formatting, which the macro's error paths would link.
-    #[wasm_bindgen(
-        wasm_bindgen = ::worker::wasm_bindgen,
-        wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
-        js_sys = ::worker::js_sys
-    )]
-    pub fn fetch(req: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context) -> Promise {
+    /// The Workers `fetch` handler (`scripts/worker-entry.mjs` calls it). It is not an
+    /// `async fn`: most answers are ready at once, and `POST /uploads` needs one await (the
+    /// body), done as a single `then` on the runtime's own promise, with no Rust executor.
+    #[wasm_bindgen]
+    pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Promise {
         match handle(req, env) {
             Reply::Now(response) => Promise::resolve(&JsValue::from(response)),
             Reply::Later(promise) => promise,
         }
     }
 
-    #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+    #[wasm_bindgen]
     extern "C" {
         /// A promise seen only for its `then`.
         type Thenable;
@@ -528,7 +524,7 @@ mod shell {
     fn crypto() -> Option<web_sys::Crypto> {
         thread_local! {
             static CRYPTO: Option<web_sys::Crypto> =
-                Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto"))
+                Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
                     .ok()
                     .filter(JsValue::is_object)
                     .map(JsCast::unchecked_into);
@@ -539,11 +535,11 @@ mod shell {
     /// The signing time. A clock that reads before 2020 is not one: answer 500 rather than
     /// sign for 1970.
     fn now() -> Result<UtcDateTime, ApiError> {
-        let millis = worker::Date::now().as_millis();
-        if millis < EARLIEST_PLAUSIBLE_MILLIS {
+        let millis = js_sys::Date::now();
+        if millis.is_nan() || millis < EARLIEST_PLAUSIBLE_MILLIS {
             return Err(ApiError::clock_unavailable());
         }
-        let seconds = i64::try_from(millis / 1000).map_err(|_| ApiError::clock_unavailable())?;
+        let seconds = (millis / 1000.0) as i64;
         UtcDateTime::from_unix_timestamp(seconds).map_err(|_| ApiError::clock_unavailable())
     }
 }
