@@ -39,12 +39,12 @@ mod shell {
     use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
     use web_sys::{Headers, Response, ResponseInit};
 
-    /// The worker's bindings (`[vars]`, secrets, `ASSETS`): a plain JS object.
-    type Env = JsValue;
-
     use crate::api::{self, ApiError, MAX_BODY_BYTES};
     use crate::config::{Config, ConfigError, Setting};
     use crate::presign::Presigner;
+
+    /// The worker's bindings (`[vars]`, secrets, `ASSETS`): a plain JS object.
+    type Env = JsValue;
 
     const VERSION: &str = env!("CARGO_PKG_VERSION");
     const PREFLIGHT_MAX_AGE_SECONDS: &str = "86400";
