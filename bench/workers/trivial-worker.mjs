@@ -2,6 +2,6 @@
 export default {
   async fetch(request) {
     const { file_name: fileName } = await request.json();
-    return Response.json({ key: fileName }, { headers: { "Cache-Control": "no-store" } });
+    return Response.json({ ok: true, file_name: fileName }, { headers: { "Cache-Control": "no-store" } });
   },
 };

@@ -1,0 +1,111 @@
+// The reporting half of bench/run: reads what it measured (bench/out/results/) and prints the
+// Markdown table. No measuring here.   node bench/report.mjs <results dir>
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = process.argv[2];
+const read = (file) => readFileSync(join(dir, file), "utf8");
+const info = Object.fromEntries(read("info.txt").trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+// `BENCH id ns` and `BENCHINFO name value` lines, from cargo bench and the per-call scripts.
+const parse = (file) => {
+  const text = read(file);
+  const ns = Object.fromEntries([...text.matchAll(/^BENCH (\S+) ([\d.]+)$/gm)].map((m) => [m[1], Number(m[2])]));
+  const facts = Object.fromEntries([...text.matchAll(/^BENCHINFO (\S+) (.+)$/gm)].map((m) => [m[1], m[2].trim()]));
+  return { ns, facts };
+};
+const native = parse("native.txt");
+const sdk = parse("sdk.txt");
+const boto = parse("boto3.txt");
+for (const [what, value] of Object.entries({ ...native.ns, ...sdk.ns, ...boto.ns })) {
+  if (!(value > 0)) throw new Error(`no measurement for ${what}`);
+}
+for (const id of ["crypto_floor", "form_cached", "form_uncached"]) {
+  if (!native.ns[id]) throw new Error(`cargo bench printed no BENCH ${id} line`);
+}
+
+// wrk output: requests/s and the 50 % and 99 % latencies (in ms).
+const wrk = (text) => {
+  const ms = (pct) => {
+    const m = text.match(new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m"));
+    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
+  };
+  return { rps: Number(text.match(/Requests\/sec:\s+([\d.]+)/)[1]), p50: ms(50), p99: ms(99) };
+};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const workers = ["ours", "sdk", "trivial"];
+const rounds = Object.fromEntries(workers.map((w) => [w, readdirSync(dir)
+  .filter((f) => f.startsWith(`wrk-${w}-`))
+  .sort((a, b) => Number(a.match(/(\d+)\.txt$/)[1]) - Number(b.match(/(\d+)\.txt$/)[1]))
+  .map((f) => wrk(read(f)))]));
+const med = Object.fromEntries(workers.map((w) => [w, {
+  rps: median(rounds[w].map((r) => r.rps)),
+  p50: median(rounds[w].map((r) => r.p50)),
+  p99: median(rounds[w].map((r) => r.p99)),
+}]));
+
+const sizes = Object.fromEntries(read("sizes.txt").trim().split("\n").map((l) => {
+  const [name, raw, gzip] = l.split(/\s+/);
+  return [name, { raw: Number(raw), gzip: Number(gzip) }];
+}));
+const wranglerLine = read("wrangler.txt").match(/Total Upload:.*/)?.[0].trim() ?? "(wrangler printed no Total Upload line)";
+
+const int = (n) => Math.round(n).toLocaleString("en-US");
+const us = (ns) => (ns / 1000).toFixed(2);
+const x = (a, b) => `${(a / b).toFixed(2)}×`;
+const ms = (v) => `${v.toFixed(2)} ms`;
+const kib = (b) => `${int(b)} B (${(b / 1024).toFixed(1)} KiB)`;
+const floor = native.ns.crypto_floor;
+const ours = native.ns.form_cached;
+const label = {
+  ours: "edge-presign (this build: wasm + shim.js)",
+  sdk: "JS worker, `@aws-sdk/s3-presigned-post`",
+  trivial: "trivial JS worker (parse JSON, answer)",
+};
+
+const md = [
+  `## bench/run — ${info.date}`,
+  "",
+  `${info.arch}, ${info.nproc} cores (${info.cpu}), ${info.rustc}, Node ${sdk.facts.node}, Python ${boto.facts.python}, workerd ${info.workerd}, ${info.wrk}. One run on one machine.`,
+  "",
+  "### 1. Native signing core (`cargo bench --bench presign`, release profile)",
+  "",
+  "| case | time per call | calls/s | vs crypto floor |",
+  "|---|---:|---:|---:|",
+  `| crypto floor: one HMAC-SHA256 over a ${native.facts.policy_bytes}-byte base64 policy + hex | ${us(floor)} µs | ${int(1e9 / floor)} | 1.00× |`,
+  `| full form, day's signing key cached | ${us(ours)} µs | ${int(1e9 / ours)} | **${x(ours, floor)}** |`,
+  `| full form, signing key derived every call | ${us(native.ns.form_uncached)} µs | ${int(1e9 / native.ns.form_uncached)} | ${x(native.ns.form_uncached, floor)} |`,
+  ...(native.ns.json_to_json
+    ? [`| JSON body → JSON answer (\`api::handle_uploads\`, key cached) | ${us(native.ns.json_to_json)} µs | ${int(1e9 / native.ns.json_to_json)} | ${x(native.ns.json_to_json, floor)} |`]
+    : []),
+  "",
+  "### 2. Per call, same inputs (bucket, key, Content-Type, size range, 600 s)",
+  "",
+  "| signer | time per call | calls/s | vs ours (native, key cached) |",
+  "|---|---:|---:|---:|",
+  `| edge-presign, native (above) | ${us(ours)} µs | ${int(1e9 / ours)} | 1.00× |`,
+  `| \`@aws-sdk/s3-presigned-post\` ${info.sdk_version} \`createPresignedPost\`, Node ${sdk.facts.node} | ${us(sdk.ns.sdk_per_call)} µs | ${int(1e9 / sdk.ns.sdk_per_call)} | ${x(sdk.ns.sdk_per_call, ours)} slower |`,
+  `| boto3 ${boto.facts.boto3} \`generate_presigned_post\` (SigV4: \`signature_version="s3v4"\`), Python ${boto.facts.python} | ${us(boto.ns.boto3_per_call)} µs | ${int(1e9 / boto.ns.boto3_per_call)} | ${x(boto.ns.boto3_per_call, ours)} slower |`,
+  "",
+  `### 3. One workerd, \`POST /uploads\` (wrk -t1 -c16 -d${info.duration}, ${info.rounds} alternated round${info.rounds === "1" ? "" : "s"}, medians; compatibility_date ${info.compat})`,
+  "",
+  "| worker | requests/s | p50 | p99 | req/s vs JS SDK worker | req/s vs trivial floor | req/s per round |",
+  "|---|---:|---:|---:|---:|---:|---|",
+  ...workers.map((w) => `| ${label[w]} | ${int(med[w].rps)} | ${ms(med[w].p50)} | ${ms(med[w].p99)} | ${x(med[w].rps, med.sdk.rps)} | ${(100 * med[w].rps / med.trivial.rps).toFixed(0)} % | ${rounds[w].map((r) => int(r.rps)).join(", ")} |`),
+  "",
+  "### 4. Bundles",
+  "",
+  "| bundle | raw | gzip -9 |",
+  "|---|---:|---:|",
+  `| edge-presign: wasm | ${kib(sizes.ours_wasm.raw)} | ${kib(sizes.ours_wasm.gzip)} |`,
+  `| edge-presign: shim.js (entry + wasm-bindgen glue, as wrangler bundled it) | ${kib(sizes.ours_js.raw)} | ${kib(sizes.ours_js.gzip)} |`,
+  `| **edge-presign: total** | ${kib(sizes.ours_wasm.raw + sizes.ours_js.raw)} | **${kib(sizes.ours_wasm.gzip + sizes.ours_js.gzip)}** |`,
+  `| JS SDK worker (esbuild ${info.esbuild}, minified ES module) | ${kib(sizes.sdk.raw)} | ${kib(sizes.sdk.gzip)} |`,
+  "",
+  `\`wrangler deploy --dry-run\`: ${wranglerLine}`,
+  "",
+].join("\n");
+process.stdout.write(md);
