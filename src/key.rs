@@ -83,8 +83,8 @@ pub fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
 /// Maps every character to a kept one, `-`, or nothing; collapses runs of `-` and `.`.
 fn clean_characters(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
+    let kept = |c: char| matches!(c, '_' | '(' | ')' | '.' | '-');
     for c in segment.chars() {
-        let kept = |c: char| matches!(c, '_' | '(' | ')' | '.' | '-');
         let mapped = if c.is_ascii() {
             // The common case, without Unicode tables: ASCII's only invisibles are controls.
             if c.is_ascii_control() {

@@ -341,10 +341,11 @@ mod shell {
         let step: Thenable = upload.reader.read().unchecked_into();
         let settled = Closure::once_into_js(move |step: JsValue| -> JsValue {
             let field = |name: &str| Reflect::get(&step, &JsValue::from_str(name)).ok();
-            // A rejection settles with an error, which has no `done`.
-            let answer = match field("done") {
-                Some(done) if done.is_truthy() => sign_uploads(&upload.body, upload.state),
-                Some(done) if done.is_falsy() => {
+            // A read result has a boolean `done`; a rejection settles with an error, which has
+            // none (and must end the loop, not read again from a failed stream).
+            let answer = match field("done").and_then(|done| done.as_bool()) {
+                Some(true) => sign_uploads(&upload.body, upload.state),
+                Some(false) => {
                     let chunk = Uint8Array::new(&field("value").unwrap_or_default());
                     if upload.body.len() + chunk.length() as usize > MAX_BODY_BYTES {
                         let _ = upload.reader.cancel();

@@ -149,17 +149,10 @@ pub fn content_disposition(original_name: &str) -> String {
             _ => '_',
         })
         .collect();
-    let mut encoded = String::with_capacity(original_name.len() * 3);
-    for byte in original_name.bytes() {
-        // RFC 5987 attr-char: ALPHA / DIGIT / "!#$&+-.^_`|~"; everything else is %XX.
-        let attr_char = byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte);
-        if attr_char {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push('%');
-            encoded.push_str(&hex::encode_upper([byte]));
-        }
-    }
+    // RFC 5987 attr-char: ALPHA / DIGIT / "!#$&+-.^_`|~"; everything else is %XX.
+    let encoded = sigv4::percent_encode(original_name, |byte| {
+        byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte)
+    });
     [
         "inline; filename=\"",
         &fallback,

@@ -287,10 +287,18 @@ pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// S3's URI encoding: `A-Z a-z 0-9 - _ . ~` stay, every other byte of the UTF-8 becomes
 /// `%XX` (uppercase hex); `/` stays too when `keep_slash` (object key paths).
 pub fn uri_encode(text: &str, keep_slash: bool) -> String {
+    percent_encode(text, |byte| {
+        byte.is_ascii_alphanumeric()
+            || matches!(byte, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && byte == b'/')
+    })
+}
+
+/// Every byte of `text`'s UTF-8 that `keep` refuses becomes `%XX` (uppercase hex).
+pub fn percent_encode(text: &str, keep: impl Fn(u8) -> bool) -> String {
     let mut out = String::with_capacity(text.len() * 3);
     for byte in text.bytes() {
-        let unreserved = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~');
-        if unreserved || (keep_slash && byte == b'/') {
+        if keep(byte) {
             out.push(char::from(byte));
         } else {
             out.push('%');
