@@ -61,6 +61,7 @@ fn main() {
         file_name: "holiday photo.JPG".into(),
         content_type: Some("image/jpeg".into()),
         size: Some(123_456),
+        ..UploadRequest::default()
     };
     let body =
         br#"{"file_name": "holiday photo.JPG", "content_type": "image/jpeg", "size": 123456}"#;
@@ -70,7 +71,8 @@ fn main() {
     let policy = presigner
         .presign(&request, NOW, [7; 16])
         .expect("a valid request")
-        .form
+        .form()
+        .expect("POST is the default method")
         .field("policy")
         .expect("every form has a policy")
         .to_owned();

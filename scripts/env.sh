@@ -3,7 +3,9 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Compiled tools are cached per user (not per checkout) so a fresh clone reuses them.
 TOOLS="${EDGE_PRESIGN_TOOLS:-$HOME/.cache/edge-presign/tools}"
-S3S_FS_VERSION=0.14.1
+# s3s-fs 0.17.0 checks x-amz-checksum-sha256 before it keeps the file (0.14-0.16 answered
+# BadDigest but left the bytes stored, unlike S3).
+S3S_FS_VERSION=0.17.0
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, byte for byte of the version.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")"
 

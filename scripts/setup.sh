@@ -53,7 +53,8 @@ fi
 
 mkdir -p "$TOOLS"
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
-cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary
+# It declares Rust 1.96 but builds with 1.95 (checked), hence --ignore-rust-version.
+cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary --ignore-rust-version
 
 if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
   log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler)"

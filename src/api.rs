@@ -9,8 +9,10 @@ use time::UtcDateTime;
 
 use crate::auth::Caller;
 use crate::config::ConfigError;
+use crate::config::UploadMethod;
 use crate::json::Value;
-use crate::presign::{Presigner, Upload, UploadError, UploadRequest};
+use crate::object_url::{InvalidChecksum, KeyRefusal};
+use crate::presign::{Presigner, SignedUpload, Upload, UploadError, UploadRequest};
 use crate::sigv4::iso_date_time;
 
 /// Largest request body read; anything longer is refused without reading the rest.
@@ -37,10 +39,14 @@ pub enum ErrorCode {
     Misconfigured,
     ClockUnavailable,
     EntropyUnavailable,
+    InvalidChecksum,
+    MethodNotSupported,
+    InvalidKey,
+    KeyNotAllowed,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 19] = [
         Self::InvalidJson,
         Self::BodyTooLarge,
         Self::UnsupportedMediaType,
@@ -56,6 +62,10 @@ impl ErrorCode {
         Self::Misconfigured,
         Self::ClockUnavailable,
         Self::EntropyUnavailable,
+        Self::InvalidChecksum,
+        Self::MethodNotSupported,
+        Self::InvalidKey,
+        Self::KeyNotAllowed,
     ];
 
     pub const fn status(self) -> u16 {
@@ -64,8 +74,11 @@ impl ErrorCode {
             | Self::InvalidFileName
             | Self::InvalidSize
             | Self::ContentTypeRequired
-            | Self::InvalidBatch => 400,
-            Self::OriginNotAllowed => 403,
+            | Self::InvalidBatch
+            | Self::InvalidChecksum
+            | Self::MethodNotSupported
+            | Self::InvalidKey => 400,
+            Self::OriginNotAllowed | Self::KeyNotAllowed => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::BodyTooLarge | Self::FileTooLarge => 413,
@@ -91,6 +104,10 @@ impl ErrorCode {
             Self::Misconfigured => "misconfigured",
             Self::ClockUnavailable => "clock_unavailable",
             Self::EntropyUnavailable => "entropy_unavailable",
+            Self::InvalidChecksum => "invalid_checksum",
+            Self::MethodNotSupported => "method_not_supported",
+            Self::InvalidKey => "invalid_key",
+            Self::KeyNotAllowed => "key_not_allowed",
         }
     }
 }
@@ -207,6 +224,15 @@ impl ApiError {
         )
     }
 
+    /// A download key that is not one: empty, badly percent-encoded, `..` or an empty
+    /// segment, control characters, or longer than S3 allows.
+    pub fn invalid_key() -> Self {
+        Self::new(
+            ErrorCode::InvalidKey,
+            "the key must be a percent-encoded S3 key without '..', empty segments or control characters",
+        )
+    }
+
     fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidJson, message)
     }
@@ -254,6 +280,8 @@ impl From<UploadError> for ApiError {
                 ErrorCode::ContentTypeNotAllowed
             }
             UploadError::ContentTypeRequired => ErrorCode::ContentTypeRequired,
+            UploadError::InvalidChecksum(_) => ErrorCode::InvalidChecksum,
+            UploadError::MethodNotSupported { .. } => ErrorCode::MethodNotSupported,
         };
         Self::new(code, error.to_string())
     }
@@ -341,34 +369,58 @@ fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
         None | Some(Value::Null) => None,
         Some(size) => Some(size.as_whole().ok_or(UploadError::InvalidSize)?),
     };
+    let method = match entry.get("method") {
+        None | Some(Value::Null) => None,
+        Some(Value::Text(m)) if UploadMethod::parse(m).is_some() => UploadMethod::parse(m),
+        Some(_) => return Err(UploadError::MethodNotSupported { r2: false }.into()),
+    };
+    let checksum_sha256 = match entry.get("checksum_sha256") {
+        None | Some(Value::Null) => None,
+        Some(Value::Text(c)) => Some(c.clone()),
+        Some(_) => return Err(UploadError::InvalidChecksum(InvalidChecksum).into()),
+    };
     Ok(UploadRequest {
         file_name,
         content_type,
         size,
+        method,
+        checksum_sha256,
     })
 }
 
-/// The JSON answer for one form.
-#[derive(Debug, Serialize)]
-pub struct UploadResponse<'a> {
-    pub url: &'a str,
-    #[serde(serialize_with = "ordered_fields")]
-    pub fields: &'a [(String, String)],
-    pub key: &'a str,
-    #[serde(serialize_with = "iso")]
-    pub expires_at: UtcDateTime,
-    pub max_bytes: u64,
-}
+/// The JSON answer for one upload: `{method: "POST", url, fields, key, expires_at, max_bytes}`
+/// or `{method: "PUT", url, headers, key, expires_at}`.
+#[derive(Debug)]
+pub struct UploadResponse<'a>(pub &'a Upload);
 
 impl<'a> From<&'a Upload> for UploadResponse<'a> {
     fn from(upload: &'a Upload) -> Self {
-        Self {
-            url: &upload.form.url,
-            fields: &upload.form.fields,
-            key: &upload.key,
-            expires_at: upload.form.expires_at,
-            max_bytes: upload.max_bytes,
+        Self(upload)
+    }
+}
+
+impl Serialize for UploadResponse<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let upload = self.0;
+        let mut map = s.serialize_map(None)?;
+        match &upload.signed {
+            SignedUpload::Form(form) => {
+                map.serialize_entry("method", "POST")?;
+                map.serialize_entry("url", &form.url)?;
+                map.serialize_entry("fields", &Ordered(&form.fields))?;
+            }
+            SignedUpload::Put(put) => {
+                map.serialize_entry("method", put.method.as_str())?;
+                map.serialize_entry("url", &put.url)?;
+                map.serialize_entry("headers", &Ordered(&put.headers))?;
+            }
         }
+        map.serialize_entry("key", &upload.key)?;
+        map.serialize_entry("expires_at", &iso_date_time(upload.expires_at))?;
+        if let SignedUpload::Form(_) = upload.signed {
+            map.serialize_entry("max_bytes", &upload.max_bytes)?;
+        }
+        map.end()
     }
 }
 
@@ -378,17 +430,17 @@ struct BatchResponse<'a> {
     uploads: Vec<UploadResponse<'a>>,
 }
 
-/// A flat JSON object of strings, in the order the browser should append them.
-fn ordered_fields<S: Serializer>(fields: &&[(String, String)], s: S) -> Result<S::Ok, S::Error> {
-    let mut map = s.serialize_map(Some(fields.len()))?;
-    for (name, value) in fields.iter() {
-        map.serialize_entry(name, value)?;
-    }
-    map.end()
-}
+/// A flat JSON object of strings, in the order given (a form's fields must be appended in it).
+struct Ordered<'a>(&'a [(String, String)]);
 
-fn iso<S: Serializer>(when: &UtcDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&iso_date_time(*when))
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 /// `POST /uploads`: parse, presign, answer. `random` is called once per file.
@@ -447,6 +499,39 @@ pub fn handle_uploads_as(
             }
             let uploads = uploads.iter().map(UploadResponse::from).collect();
             Ok(to_json(&BatchResponse { uploads }))
+        }
+    }
+}
+
+/// `GET /downloads/{key}` (the key already percent-decoded): `{"url", "expires_at"}`.
+pub fn handle_download(
+    presigner: &mut Presigner,
+    key: &str,
+    now: UtcDateTime,
+) -> Result<String, ApiError> {
+    let download = presigner
+        .presign_download(key, None, now)
+        .map_err(ApiError::from)?;
+    Ok(to_json(&DownloadResponse {
+        url: &download.url,
+        expires_at: iso_date_time(download.expires_at),
+    }))
+}
+
+#[derive(Serialize)]
+struct DownloadResponse<'a> {
+    url: &'a str,
+    expires_at: String,
+}
+
+impl From<KeyRefusal> for ApiError {
+    fn from(refusal: KeyRefusal) -> Self {
+        match refusal {
+            KeyRefusal::Malformed => ApiError::invalid_key(),
+            KeyRefusal::OutsidePrefix => Self::new(
+                ErrorCode::KeyNotAllowed,
+                "downloads are only signed for keys this service issued (under its upload prefix)",
+            ),
         }
     }
 }
@@ -669,6 +754,82 @@ mod tests {
             call(&mut presigner(&[]), &too_many).unwrap_err().code,
             ErrorCode::InvalidBatch
         );
+    }
+
+    #[test]
+    fn a_put_answer_lists_url_headers_key_and_expiry() {
+        let v = call(
+            &mut presigner(&[]),
+            r#"{"file_name": "a.png", "content_type": "image/png", "size": 5, "method": "PUT"}"#,
+        )
+        .unwrap();
+        let mut names: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        names.sort();
+        assert_eq!(names, ["expires_at", "headers", "key", "method", "url"]);
+        assert_eq!(v["method"], "PUT");
+        assert_eq!(v["headers"]["content-type"], "image/png");
+        assert_eq!(v["headers"]["content-length"], "5");
+        assert_eq!(v["expires_at"], "2026-11-24T12:10:00Z");
+        let key = v["key"].as_str().unwrap();
+        assert!(v["url"].as_str().unwrap().contains(key));
+        // A form says so too.
+        let form = call(&mut presigner(&[]), r#"{"file_name": "a.png"}"#).unwrap();
+        assert_eq!(form["method"], "POST");
+    }
+
+    #[test]
+    fn methods_and_checksums_are_checked_in_each_entry() {
+        let mut p = presigner(&[]);
+        for (body, code) in [
+            (
+                r#"{"file_name": "a", "method": "PATCH"}"#,
+                ErrorCode::MethodNotSupported,
+            ),
+            (
+                r#"{"file_name": "a", "method": 1}"#,
+                ErrorCode::MethodNotSupported,
+            ),
+            (
+                r#"{"file_name": "a", "checksum_sha256": "abc"}"#,
+                ErrorCode::InvalidChecksum,
+            ),
+            (
+                r#"{"file_name": "a", "checksum_sha256": 7}"#,
+                ErrorCode::InvalidChecksum,
+            ),
+        ] {
+            assert_eq!(call(&mut p, body).unwrap_err().code, code, "{body}");
+        }
+        let batch = call(
+            &mut p,
+            r#"{"files": [{"file_name": "a", "method": "PUT"}, {"file_name": "b", "method": "POST"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(batch["uploads"][0]["method"], "PUT");
+        assert_eq!(batch["uploads"][1]["method"], "POST");
+    }
+
+    #[test]
+    fn downloads_answer_a_url_or_a_coded_refusal() {
+        let mut p = presigner(&[]);
+        let body = handle_download(&mut p, "uploads/abc/x y.txt", NOW).unwrap();
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert!(v["url"]
+            .as_str()
+            .unwrap()
+            .contains("/uploads/abc/x%20y.txt?"));
+        assert_eq!(v["expires_at"], "2026-11-24T12:05:00Z");
+        for (key, code, status) in [
+            ("elsewhere/x.txt", ErrorCode::KeyNotAllowed, 403),
+            ("uploads/../x", ErrorCode::InvalidKey, 400),
+            ("uploads//x", ErrorCode::InvalidKey, 400),
+            ("uploads/a\u{7}b", ErrorCode::InvalidKey, 400),
+            ("", ErrorCode::InvalidKey, 400),
+        ] {
+            let error = handle_download(&mut p, key, NOW).unwrap_err();
+            assert_eq!((error.code, error.status()), (code, status), "{key:?}");
+            assert!(!error.to_json().contains("X-Amz-Signature"));
+        }
     }
 
     #[test]

@@ -3,13 +3,42 @@
 use std::fmt;
 
 use crate::media_type::{MediaRange, MediaType};
+use crate::object_url::ObjectLocation;
 use crate::sigv4::{Credentials, Secret};
 
-/// S3 refuses POST uploads above 5 GiB.
-pub const S3_POST_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// S3 refuses a single POST or PUT above 5 GiB.
+pub const S3_SINGLE_UPLOAD_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 /// SigV4 credentials and policies last at most seven days.
 pub const MAX_EXPIRES_SECONDS: u64 = 604_800;
 const MAX_PREFIX_BYTES: usize = 512;
+/// Cloudflare R2's S3 endpoints (`<account>.r2.cloudflarestorage.com`, and its jurisdictions
+/// such as `<account>.eu.r2...`): R2 has no POST Object, so uploads there are presigned PUTs.
+const R2_HOST_SUFFIX: &str = ".r2.cloudflarestorage.com";
+
+/// How a browser sends the file: a POST form (size range, type and fields pinned by the
+/// policy) or a presigned PUT (type, exact size and checksum pinned as signed headers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadMethod {
+    Post,
+    Put,
+}
+
+impl UploadMethod {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "POST" | "post" => Some(Self::Post),
+            "PUT" | "put" => Some(Self::Put),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Put => "PUT",
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -17,9 +46,17 @@ pub struct Config {
     pub region: String,
     /// Where the browser posts the form, computed once from bucket, region and endpoint.
     pub upload_url: String,
+    /// The same place for presigned URLs: scheme, host and the path keys follow.
+    pub location: ObjectLocation,
+    /// What a request gets when it names no method (`UPLOAD_METHOD`).
+    pub upload_method: UploadMethod,
+    /// False on Cloudflare R2, which has no POST Object.
+    pub post_supported: bool,
     pub prefix: String,
     pub max_bytes: u64,
     pub expires_seconds: u64,
+    /// How long a `GET /downloads/{key}` URL lasts.
+    pub download_expires_seconds: u64,
     /// Empty: any media type.
     pub allowed_types: Vec<MediaRange>,
     pub allowed_origins: AllowedOrigins,
@@ -199,6 +236,38 @@ impl Config {
             }
         });
         let force_path_style = r.flag("S3_FORCE_PATH_STYLE", false);
+        let on_r2 = endpoint
+            .as_deref()
+            .and_then(|e| split_scheme(e))
+            .is_some_and(|(_, host)| {
+                let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
+                hostname.ends_with(R2_HOST_SUFFIX)
+            });
+        // `auto` is R2's region; anywhere else it would sign for a region that does not exist.
+        if region == "auto" && !on_r2 {
+            r.problem(
+                "S3_REGION",
+                "may be auto only with a Cloudflare R2 S3_ENDPOINT (*.r2.cloudflarestorage.com)",
+            );
+        }
+        let upload_method = match r.get("UPLOAD_METHOD") {
+            None if on_r2 => UploadMethod::Put,
+            None => UploadMethod::Post,
+            Some(raw) => match UploadMethod::parse(&raw) {
+                Some(UploadMethod::Post) if on_r2 => {
+                    r.problem(
+                        "UPLOAD_METHOD",
+                        "must be PUT with Cloudflare R2, which has no POST Object",
+                    );
+                    UploadMethod::Put
+                }
+                Some(method) => method,
+                None => {
+                    r.problem("UPLOAD_METHOD", "must be POST or PUT");
+                    UploadMethod::Post
+                }
+            },
+        };
 
         let prefix = r.raw("UPLOAD_PREFIX").unwrap_or_else(|| "uploads/".into());
         if !is_valid_prefix(&prefix) {
@@ -209,8 +278,15 @@ impl Config {
                 ),
             );
         }
-        let max_bytes = r.number("UPLOAD_MAX_BYTES", 10_485_760, 1, S3_POST_MAX_BYTES);
+        let max_bytes = r.number(
+            "UPLOAD_MAX_BYTES",
+            10_485_760,
+            1,
+            S3_SINGLE_UPLOAD_MAX_BYTES,
+        );
         let expires_seconds = r.number("UPLOAD_EXPIRES_SECONDS", 600, 1, MAX_EXPIRES_SECONDS);
+        let download_expires_seconds =
+            r.number("DOWNLOAD_EXPIRES_SECONDS", 300, 1, MAX_EXPIRES_SECONDS);
 
         let allowed_types = match r.get("UPLOAD_ALLOWED_TYPES") {
             None => Vec::new(),
@@ -254,13 +330,23 @@ impl Config {
             });
         }
         let upload_url = upload_url(&bucket, &region, endpoint.as_deref(), force_path_style);
+        let location = ObjectLocation::from_upload_url(&upload_url).ok_or_else(|| ConfigError {
+            problems: vec![Problem {
+                variable: "S3_ENDPOINT",
+                reason: "must be an http:// or https:// origin".into(),
+            }],
+        })?;
         Ok(Self {
             bucket,
             region,
             upload_url,
+            location,
+            upload_method,
+            post_supported: !on_r2,
             prefix,
             max_bytes,
             expires_seconds,
+            download_expires_seconds,
             allowed_types,
             allowed_origins,
             demo_page,
@@ -292,7 +378,7 @@ pub fn upload_url(
         None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
         None => format!("https://{bucket}.s3.{region}.amazonaws.com/"),
         Some(endpoint) => {
-            let (scheme, host) = endpoint.split_once("://").expect("validated origin");
+            let (scheme, host) = split_scheme(endpoint).unwrap_or(("https", endpoint));
             let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
             let no_subdomains = hostname == "localhost"
                 || hostname.starts_with('[')
@@ -304,6 +390,13 @@ pub fn upload_url(
             }
         }
     }
+}
+
+/// `("https", "host/path")` from `https://host/path`. Split on characters, not on the string
+/// `"://"`: a substring search links about 2 KB of searcher code into the wasm.
+pub fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    Some((scheme, rest.strip_prefix("//")?))
 }
 
 /// The non-blank items of a comma-separated list, each parsed; `None` if any fails.
@@ -324,7 +417,7 @@ fn is_valid_bucket(bucket: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && !bucket.contains("..")
+        && !bytes.windows(2).any(|pair| pair == b"..")
 }
 
 /// Empty, or ending in `/`: keys are `{prefix}{uuid}/{name}`, and IAM rules and listings
@@ -345,7 +438,7 @@ fn is_valid_prefix(prefix: &str) -> bool {
 /// if it is not one.
 fn parse_endpoint(raw: &str) -> Option<String> {
     let trimmed = raw.trim().trim_end_matches('/');
-    let (scheme, authority) = trimmed.split_once("://")?;
+    let (scheme, authority) = split_scheme(trimmed)?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => ":80",
@@ -430,6 +523,8 @@ mod tests {
             ("ALLOWED_ORIGINS", "https://ok.example, javascript:alert(1)"),
             ("DEMO_PAGE", "sometimes"),
             ("AWS_ACCESS_KEY_ID", "has space"),
+            ("UPLOAD_METHOD", "PATCH"),
+            ("DOWNLOAD_EXPIRES_SECONDS", "604801"),
         ];
         for (name, value) in table {
             let err = config(&[(name, value)]).unwrap_err();
@@ -441,6 +536,60 @@ mod tests {
                 assert!(!message.contains(value), "{message} echoes {value}");
             }
         }
+    }
+
+    #[test]
+    fn r2_defaults_to_put_and_refuses_post() {
+        let endpoint = ("S3_ENDPOINT", "https://0123abcd.r2.cloudflarestorage.com");
+        let c = config(&[endpoint, ("S3_REGION", "auto")]).unwrap();
+        assert_eq!(
+            (c.upload_method, c.post_supported),
+            (UploadMethod::Put, false)
+        );
+        assert_eq!(c.region, "auto");
+        let eu = (
+            "S3_ENDPOINT",
+            "https://0123abcd.eu.r2.cloudflarestorage.com",
+        );
+        assert!(!config(&[eu, ("S3_REGION", "auto")]).unwrap().post_supported);
+        let err = config(&[endpoint, ("UPLOAD_METHOD", "POST")]).unwrap_err();
+        assert_eq!(err.variables(), ["UPLOAD_METHOD"]);
+        assert!(err.to_string().contains("no POST Object"), "{err}");
+        // Elsewhere POST stays the default, and PUT can be chosen.
+        let c = config(&[]).unwrap();
+        assert_eq!(
+            (c.upload_method, c.post_supported),
+            (UploadMethod::Post, true)
+        );
+        let c = config(&[("UPLOAD_METHOD", "PUT")]).unwrap();
+        assert_eq!(c.upload_method, UploadMethod::Put);
+        // `auto` is R2's region, meaningless elsewhere (the rule names it, so it is no echo).
+        let err = config(&[("S3_REGION", "auto")]).unwrap_err();
+        assert_eq!(err.variables(), ["S3_REGION"]);
+        // A look-alike host is not R2.
+        let fake = (
+            "S3_ENDPOINT",
+            "https://r2.cloudflarestorage.com.example.com",
+        );
+        assert!(config(&[fake]).unwrap().post_supported);
+    }
+
+    #[test]
+    fn presigned_urls_go_where_the_form_goes() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.location.host, "photos.s3.us-east-1.amazonaws.com");
+        assert_eq!(c.location.path_of("k"), "/k");
+        assert_eq!(c.download_expires_seconds, 300);
+        let c = config(&[
+            ("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("DOWNLOAD_EXPIRES_SECONDS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.location.host.as_str(), c.location.path_of("k").as_str()),
+            ("127.0.0.1:9000", "/photos/k")
+        );
+        assert_eq!(c.download_expires_seconds, 60);
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub enum OptionalField {
     Acl(String),
     /// `AES256` or `aws:kms`.
     ServerSideEncryption(String),
+    /// The file's SHA-256 (base64): S3 refuses other bytes with `BadDigest`.
+    ChecksumSha256(String),
+    /// `x-amz-checksum-algorithm: SHA256`, naming the checksum above.
+    ChecksumAlgorithmSha256,
     /// `x-amz-meta-{name}`: user metadata stored with the object.
     Metadata {
         name: String,
@@ -43,6 +47,8 @@ impl OptionalField {
             }
             Self::Acl(v) => ("acl".into(), v.clone()),
             Self::ServerSideEncryption(v) => ("x-amz-server-side-encryption".into(), v.clone()),
+            Self::ChecksumSha256(v) => ("x-amz-checksum-sha256".into(), v.clone()),
+            Self::ChecksumAlgorithmSha256 => ("x-amz-checksum-algorithm".into(), "SHA256".into()),
             Self::Metadata { name, value } => (format!("x-amz-meta-{name}"), value.clone()),
         }
     }

@@ -80,6 +80,29 @@ pub fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
     })
 }
 
+/// Longest name a download shows, in bytes of UTF-8 (before percent-encoding triples it).
+pub const MAX_DISPLAY_NAME_BYTES: usize = 255;
+
+/// The person's own file name as a download should show it (`Content-Disposition`): the last
+/// path segment, with invisible characters dropped (a bidi override could disguise
+/// `gpj.exe` as `exe.jpg`), cut to [`MAX_DISPLAY_NAME_BYTES`] keeping the extension. Unlike
+/// the key, spaces, punctuation and every script stay as they were.
+pub fn display_name(raw: &str) -> String {
+    let last_segment = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let visible: String = last_segment.chars().filter(|c| !is_invisible(*c)).collect();
+    let visible = visible.trim();
+    if visible.len() <= MAX_DISPLAY_NAME_BYTES {
+        return visible.to_owned();
+    }
+    let (stem, extension) = split_extension(visible);
+    let budget = MAX_DISPLAY_NAME_BYTES - extension.map_or(0, |ext| ext.len() + 1);
+    let stem = truncate_at_char_boundary(stem, budget).trim_end();
+    match extension {
+        Some(ext) => [stem, ".", ext].concat(),
+        None => stem.to_owned(),
+    }
+}
+
 /// Maps every character to a kept one, `-`, or nothing; collapses runs of `-` and `.`.
 fn clean_characters(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
@@ -182,6 +205,17 @@ fn is_combining_mark(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_keep_the_person_s_own_name() {
+        let name = "Café résumé © 2026 — 履歴書.pdf";
+        assert_eq!(display_name(name), name);
+        assert_eq!(display_name("C:\\Users\\me\\a b.txt"), "a b.txt");
+        assert_eq!(display_name("evil\u{202E}gpj.exe"), "evilgpj.exe");
+        let long = format!("{}.tar.gz", "長".repeat(200));
+        let shown = display_name(&long);
+        assert!(shown.len() <= MAX_DISPLAY_NAME_BYTES && shown.ends_with("長.tar.gz"));
+    }
 
     #[test]
     fn sanitiser_table() {

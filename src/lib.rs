@@ -49,6 +49,9 @@ mod shell {
     const VERSION: &str = env!("CARGO_PKG_VERSION");
     const PREFLIGHT_MAX_AGE_SECONDS: &str = "86400";
     const ALLOW_UPLOADS: &str = "POST, OPTIONS";
+    const ALLOW_DOWNLOADS: &str = "GET, OPTIONS";
+    /// `GET /downloads/{key}`, the key percent-encoded as in any URL path.
+    const DOWNLOADS_PATH: &str = "/downloads/";
     const ALLOW_READ: &str = "GET, HEAD";
     /// The Workers Static Assets binding that serves `web/` (wrangler.toml `[assets]`).
     const ASSETS_BINDING: &str = "ASSETS";
@@ -153,8 +156,13 @@ mod shell {
         let answer = match path {
             "/uploads" => match method.as_str() {
                 "POST" => return uploads(req, &headers, grant, state),
-                "OPTIONS" => return Reply::Now(preflight(&grant, state)),
+                "OPTIONS" => return Reply::Now(preflight(&grant, state, ALLOW_UPLOADS)),
                 _ => Err(ApiError::method_not_allowed(ALLOW_UPLOADS)),
+            },
+            _ if path.starts_with(DOWNLOADS_PATH) => match method.as_str() {
+                "GET" => download(&path[DOWNLOADS_PATH.len()..], &grant, state),
+                "OPTIONS" => return Reply::Now(preflight(&grant, state, ALLOW_DOWNLOADS)),
+                _ => Err(ApiError::method_not_allowed(ALLOW_DOWNLOADS)),
             },
             "/healthz" => match method.as_str() {
                 "GET" | "HEAD" => {
@@ -193,7 +201,8 @@ mod shell {
     /// authority ends at the first `/` after `://` (default ports omitted, as in `Origin`)
     /// and whose path ends at `?` or `#`.
     fn split_url(url: &str) -> (&str, &str) {
-        let authority_start = url.find("://").map_or(0, |i| i + 3);
+        // (A WHATWG URL's scheme has no ':', and `://` follows it for http and https.)
+        let authority_start = url.find(':').map_or(0, |i| i + 3).min(url.len());
         let path_start = url[authority_start..]
             .find('/')
             .map_or(url.len(), |i| authority_start + i);
@@ -283,18 +292,39 @@ mod shell {
         FINISH.with(|finish| finish.as_ref().unchecked_ref::<Function>().clone())
     }
 
-    /// Everything that can be refused before the body is read; the declared length, if any.
-    fn check_upload_request(
-        headers: &Headers,
-        grant: &Grant,
-        state: &State,
-    ) -> Result<Option<usize>, ApiError> {
+    /// Usable settings and an allowed origin: what every signing route needs first.
+    fn admit(grant: &Grant, state: &State) -> Result<(), ApiError> {
         if let Err(e) = state.borrow().as_ref() {
             return Err(ApiError::misconfigured(e));
         }
         if matches!(grant, Grant::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
+        Ok(())
+    }
+
+    /// `GET /downloads/{key}`: a presigned GET, only for keys under the prefix.
+    fn download(encoded_key: &str, grant: &Grant, state: &State) -> Result<Json, ApiError> {
+        admit(grant, state)?;
+        // The runtime's own decoder: it refuses malformed escapes and invalid UTF-8.
+        let key = js_sys::decode_uri_component(encoded_key)
+            .ok()
+            .and_then(|key| key.as_string())
+            .ok_or_else(ApiError::invalid_key)?;
+        let now = now()?;
+        let mut state = state.borrow_mut();
+        let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
+        let body = api::handle_download(presigner, &key, now)?;
+        Ok(Json { status: 200, body })
+    }
+
+    /// Everything that can be refused before the body is read; the declared length, if any.
+    fn check_upload_request(
+        headers: &Headers,
+        grant: &Grant,
+        state: &State,
+    ) -> Result<Option<usize>, ApiError> {
+        admit(grant, state)?;
         let content_type = header(headers, "Content-Type");
         if !api::is_json_content_type(content_type.as_deref()) {
             return Err(ApiError::unsupported_media_type());
@@ -363,7 +393,7 @@ mod shell {
         step.then_settled(&settled, &settled)
     }
 
-    fn preflight(grant: &Grant, state: &State) -> Response {
+    fn preflight(grant: &Grant, state: &State, methods: &str) -> Response {
         if let Err(e) = state.borrow().as_ref() {
             return error_response(&ApiError::misconfigured(e), grant);
         }
@@ -371,7 +401,7 @@ mod shell {
             Grant::CrossOrigin(origin) => {
                 let headers = headers(&[
                     ("Access-Control-Allow-Origin", origin),
-                    ("Access-Control-Allow-Methods", ALLOW_UPLOADS),
+                    ("Access-Control-Allow-Methods", methods),
                     ("Access-Control-Allow-Headers", "Content-Type"),
                     ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS),
                     ("Vary", "Origin"),

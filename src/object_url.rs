@@ -22,7 +22,7 @@ pub struct ObjectLocation {
 impl ObjectLocation {
     /// `None` for a URL that is not `scheme://host[/path]`.
     pub fn from_upload_url(upload_url: &str) -> Option<Self> {
-        let (scheme, rest) = upload_url.split_once("://")?;
+        let (scheme, rest) = crate::config::split_scheme(upload_url)?;
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         if host.is_empty() {
             return None;

@@ -5,34 +5,66 @@ use std::fmt;
 use time::{Duration, UtcDateTime};
 
 use crate::auth::Caller;
-use crate::config::{Config, S3_POST_MAX_BYTES};
+use crate::config::{Config, UploadMethod, S3_SINGLE_UPLOAD_MAX_BYTES};
 use crate::form::{self, OptionalField, PostForm, UploadTarget};
 use crate::key::{self, FileNameError};
 use crate::media_type::MediaType;
+use crate::object_url::{self, InvalidChecksum, KeyRefusal, PutPins, SignedUrl};
 use crate::sigv4::SigningKeyCache;
 
 /// What a client asks for, with JSON types already checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadRequest {
     pub file_name: String,
     pub content_type: Option<String>,
     /// Exact size in bytes, if the client knows it (browsers do: `File.size`).
     pub size: Option<u64>,
+    /// `None`: the `UPLOAD_METHOD` setting decides.
+    pub method: Option<UploadMethod>,
+    /// The file's SHA-256, base64: the store then refuses any other bytes.
+    pub checksum_sha256: Option<String>,
 }
 
-/// A signed form and what the client needs to know about it.
+/// A signed upload and what the client needs to know about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
     pub key: String,
-    pub form: PostForm,
-    /// The largest file this form accepts.
+    pub signed: SignedUpload,
+    pub expires_at: UtcDateTime,
+    /// The largest file the store will accept: enforced by a POST policy always, by a PUT
+    /// only when the size was given (then it is that exact size).
     pub max_bytes: u64,
+}
+
+/// How the file is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedUpload {
+    /// A multipart/form-data POST of `fields`, then the file.
+    Form(PostForm),
+    /// A PUT of the bare file to the URL, with exactly its signed headers.
+    Put(SignedUrl),
+}
+
+/// A presigned download.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Download {
+    pub url: String,
+    pub expires_at: UtcDateTime,
+}
+
+impl Upload {
+    pub fn form(&self) -> Option<&PostForm> {
+        match &self.signed {
+            SignedUpload::Form(form) => Some(form),
+            SignedUpload::Put(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadError {
     InvalidFileName(FileNameError),
-    /// Zero, or above what S3 accepts in a POST.
+    /// Zero, or above what S3 accepts in one POST or PUT.
     InvalidSize,
     FileTooLarge {
         max_bytes: u64,
@@ -43,6 +75,11 @@ pub enum UploadError {
     },
     /// An allow-list is set, no type was given, and none could be inferred from the name.
     ContentTypeRequired,
+    InvalidChecksum(InvalidChecksum),
+    /// A method the store cannot take (POST on R2), or not POST or PUT at all.
+    MethodNotSupported {
+        r2: bool,
+    },
 }
 
 impl fmt::Display for UploadError {
@@ -51,7 +88,7 @@ impl fmt::Display for UploadError {
             Self::InvalidFileName(e) => e.fmt(f),
             Self::InvalidSize => write!(
                 f,
-                "size must be a whole number of bytes from 1 to {S3_POST_MAX_BYTES}"
+                "size must be a whole number of bytes from 1 to {S3_SINGLE_UPLOAD_MAX_BYTES}"
             ),
             Self::FileTooLarge { max_bytes } => {
                 write!(f, "file is larger than the {max_bytes} bytes allowed")
@@ -65,6 +102,11 @@ impl fmt::Display for UploadError {
             Self::ContentTypeRequired => f.write_str(
                 "content_type is required: no allowed type could be inferred from the file name",
             ),
+            Self::InvalidChecksum(e) => e.fmt(f),
+            Self::MethodNotSupported { r2: true } => f.write_str(
+                "this bucket is on Cloudflare R2, which has no POST Object: use method PUT",
+            ),
+            Self::MethodNotSupported { r2: false } => f.write_str("method must be POST or PUT"),
         }
     }
 }
@@ -121,7 +163,7 @@ impl Presigner {
             .and_then(|c| c.max_bytes)
             .map_or(config.max_bytes, |claim| claim.min(config.max_bytes));
         let content_length = match request.size {
-            Some(size) if size == 0 || size > S3_POST_MAX_BYTES => {
+            Some(size) if size == 0 || size > S3_SINGLE_UPLOAD_MAX_BYTES => {
                 return Err(UploadError::InvalidSize)
             }
             Some(size) if size > max_bytes => return Err(UploadError::FileTooLarge { max_bytes }),
@@ -136,29 +178,95 @@ impl Presigner {
             }
         };
         let content_type = self.content_type_for(request, caller, &key)?;
-        let optional_fields: Vec<OptionalField> = content_type
-            .map(|t| OptionalField::ContentType(t.as_str().to_owned()))
-            .into_iter()
-            .collect();
+        let method = request.method.unwrap_or(config.upload_method);
+        if method == UploadMethod::Post && !config.post_supported {
+            return Err(UploadError::MethodNotSupported { r2: true });
+        }
+        let checksum = match &request.checksum_sha256 {
+            Some(value) => Some(
+                object_url::parse_checksum_sha256(value).map_err(UploadError::InvalidChecksum)?,
+            ),
+            None => None,
+        };
+        // Stored with the object, so a download shows the person's own name, not the key's.
+        let disposition = object_url::content_disposition(&key::display_name(&request.file_name));
 
         // Whole seconds (inside `at`): x-amz-date and the policy expiration have no finer
-        // resolution, and `expires_at` must not promise a moment after the policy expires.
+        // resolution, and `expires_at` must not promise a moment after the upload expires.
         let at = self
             .signing_keys
             .at(&config.credentials.secret_access_key, &config.region, now);
-        let target = UploadTarget {
-            url: &config.upload_url,
-            bucket: &config.bucket,
-            key: &key,
-            content_length: content_length.clone(),
-            optional_fields: &optional_fields,
+        let expires_at = at.now() + Duration::seconds(config.expires_seconds as i64);
+        let signed = match method {
+            UploadMethod::Post => {
+                let mut optional_fields = Vec::with_capacity(4);
+                if let Some(t) = &content_type {
+                    optional_fields.push(OptionalField::ContentType(t.as_str().to_owned()));
+                }
+                optional_fields.push(OptionalField::ContentDisposition(disposition));
+                if let Some(checksum) = checksum {
+                    optional_fields.push(OptionalField::ChecksumAlgorithmSha256);
+                    optional_fields.push(OptionalField::ChecksumSha256(checksum.to_owned()));
+                }
+                let target = UploadTarget {
+                    url: &config.upload_url,
+                    bucket: &config.bucket,
+                    key: &key,
+                    content_length: content_length.clone(),
+                    optional_fields: &optional_fields,
+                };
+                let expires_in = Duration::seconds(config.expires_seconds as i64);
+                SignedUpload::Form(form::sign_post_form(
+                    &target,
+                    &config.credentials,
+                    at,
+                    expires_in,
+                ))
+            }
+            UploadMethod::Put => {
+                let pins = PutPins {
+                    content_type: content_type.as_ref().map(MediaType::as_str),
+                    content_length: request.size,
+                    checksum_sha256: checksum,
+                    content_disposition: Some(&disposition),
+                };
+                SignedUpload::Put(object_url::presigned_put(
+                    &config.location,
+                    &key,
+                    &pins,
+                    config.expires_seconds,
+                    &config.credentials,
+                    at,
+                ))
+            }
         };
-        let expires_in = Duration::seconds(config.expires_seconds as i64);
-        let form = form::sign_post_form(&target, &config.credentials, at, expires_in);
         Ok(Upload {
             key,
-            form,
+            signed,
+            expires_at,
             max_bytes: *content_length.end(),
+        })
+    }
+
+    /// A presigned GET for `key`, if it is one this worker could have issued: under the
+    /// prefix (and under the caller's segment when given), with no `..` or empty segment.
+    pub fn presign_download(
+        &mut self,
+        key: &str,
+        segment: Option<&str>,
+        now: UtcDateTime,
+    ) -> Result<Download, KeyRefusal> {
+        let config = &self.config;
+        object_url::check_download_key(key, &config.prefix, segment)?;
+        let at = self
+            .signing_keys
+            .at(&config.credentials.secret_access_key, &config.region, now);
+        let expires_in = config.download_expires_seconds;
+        let signed =
+            object_url::presigned_get(&config.location, key, expires_in, &config.credentials, at);
+        Ok(Download {
+            url: signed.url,
+            expires_at: at.now() + Duration::seconds(expires_in as i64),
         })
     }
 
@@ -218,6 +326,7 @@ pub(crate) mod tests {
             file_name: name.into(),
             content_type: content_type.map(Into::into),
             size,
+            ..UploadRequest::default()
         }
     }
 
@@ -227,7 +336,7 @@ pub(crate) mod tests {
     fn conditions(upload: &Upload) -> Vec<serde_json::Value> {
         use base64::{engine::general_purpose::STANDARD, Engine as _};
         let bytes = STANDARD
-            .decode(upload.form.field("policy").unwrap())
+            .decode(upload.form().unwrap().field("policy").unwrap())
             .unwrap();
         let policy: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         policy["conditions"].as_array().unwrap().clone()
@@ -239,8 +348,11 @@ pub(crate) mod tests {
             .presign(&request("holiday photo.JPG", None, None), NOW, [7; 16])
             .unwrap();
         assert!(upload.key.starts_with("uploads/") && upload.key.ends_with("/holiday-photo.jpg"));
-        assert_eq!(upload.form.field("key"), Some(upload.key.as_str()));
-        assert_eq!(upload.form.field("Content-Type"), None);
+        assert_eq!(
+            upload.form().unwrap().field("key"),
+            Some(upload.key.as_str())
+        );
+        assert_eq!(upload.form().unwrap().field("Content-Type"), None);
         assert_eq!(upload.max_bytes, 10_485_760);
         assert!(conditions(&upload).contains(&serde_json::json!([
             "content-length-range",
@@ -258,7 +370,10 @@ pub(crate) mod tests {
                 [7; 16],
             )
             .unwrap();
-        assert_eq!(upload.form.field("Content-Type"), Some("image/png"));
+        assert_eq!(
+            upload.form().unwrap().field("Content-Type"),
+            Some("image/png")
+        );
         assert_eq!(upload.max_bytes, 1234);
         assert!(conditions(&upload).contains(&serde_json::json!([
             "content-length-range",
@@ -272,7 +387,10 @@ pub(crate) mod tests {
         let mut p = presigner(&[("UPLOAD_MAX_BYTES", "1000")]);
         let table = [
             (0, Err(UploadError::InvalidSize)),
-            (S3_POST_MAX_BYTES + 1, Err(UploadError::InvalidSize)),
+            (
+                S3_SINGLE_UPLOAD_MAX_BYTES + 1,
+                Err(UploadError::InvalidSize),
+            ),
             (1001, Err(UploadError::FileTooLarge { max_bytes: 1000 })),
             (1000, Ok(1000)),
             (1, Ok(1)),
@@ -311,7 +429,7 @@ pub(crate) mod tests {
         ];
         for (name, content_type, expected) in table {
             let got = p.presign(&request(name, content_type, None), NOW, [1; 16]);
-            let got = got.map(|u| u.form.field("Content-Type").unwrap().to_owned());
+            let got = got.map(|u| u.form().unwrap().field("Content-Type").unwrap().to_owned());
             assert_eq!(
                 got.as_deref().map_err(Clone::clone),
                 expected,
@@ -324,14 +442,170 @@ pub(crate) mod tests {
         );
     }
 
+    const NAME: &str = "Café résumé © 2026 — 履歴書.pdf";
+    const DISPOSITION: &str = "inline; filename=\"Caf_ r_sum_ _ 2026 _ ___.pdf\"; filename*=UTF-8''Caf%C3%A9%20r%C3%A9sum%C3%A9%20%C2%A9%202026%20%E2%80%94%20%E5%B1%A5%E6%AD%B4%E6%9B%B8.pdf";
+
+    fn checksum() -> String {
+        use base64::{engine::general_purpose::STANDARD, Engine as _};
+        STANDARD.encode([9u8; 32])
+    }
+
+    #[test]
+    fn every_form_pins_the_original_name_and_the_checksum() {
+        let upload = presigner(&[])
+            .presign(
+                &UploadRequest {
+                    file_name: NAME.into(),
+                    checksum_sha256: Some(checksum()),
+                    ..UploadRequest::default()
+                },
+                NOW,
+                [7; 16],
+            )
+            .unwrap();
+        assert!(
+            upload.key.ends_with("/Café-résumé-2026-履歴書.pdf"),
+            "{}",
+            upload.key
+        );
+        let form = upload.form().unwrap();
+        assert_eq!(form.field("Content-Disposition"), Some(DISPOSITION));
+        assert_eq!(form.field("x-amz-checksum-algorithm"), Some("SHA256"));
+        assert_eq!(
+            form.field("x-amz-checksum-sha256"),
+            Some(checksum().as_str())
+        );
+        let conditions = conditions(&upload);
+        for (name, value) in [
+            ("Content-Disposition", DISPOSITION.to_owned()),
+            ("x-amz-checksum-algorithm", "SHA256".to_owned()),
+            ("x-amz-checksum-sha256", checksum()),
+        ] {
+            assert!(
+                conditions.contains(&serde_json::json!({ name: value })),
+                "{name} not pinned"
+            );
+        }
+        // Without a checksum, no checksum field.
+        let plain = presigner(&[])
+            .presign(&request("a.txt", None, None), NOW, [7; 16])
+            .unwrap();
+        assert_eq!(plain.form().unwrap().field("x-amz-checksum-sha256"), None);
+    }
+
+    #[test]
+    fn a_put_signs_type_size_name_and_checksum() {
+        let upload = presigner(&[])
+            .presign(
+                &UploadRequest {
+                    file_name: NAME.into(),
+                    content_type: Some("application/pdf".into()),
+                    size: Some(4096),
+                    method: Some(UploadMethod::Put),
+                    checksum_sha256: Some(checksum()),
+                },
+                NOW,
+                [7; 16],
+            )
+            .unwrap();
+        let SignedUpload::Put(put) = &upload.signed else {
+            panic!("a PUT was asked for");
+        };
+        let header = |name: &str| {
+            put.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("content-type"), Some("application/pdf"));
+        assert_eq!(header("content-length"), Some("4096"));
+        assert_eq!(header("content-disposition"), Some(DISPOSITION));
+        assert_eq!(header("x-amz-checksum-sha256"), Some(checksum().as_str()));
+        assert!(put
+            .url
+            .starts_with("https://photos.s3.us-east-1.amazonaws.com/uploads/"));
+        assert!(put.url.contains("X-Amz-Expires=600&"));
+        assert!(put.url.contains(
+            "X-Amz-SignedHeaders=content-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256&"
+        ));
+        assert_eq!(upload.expires_at, utc_datetime!(2026-11-24 12:10));
+        // Without a size or type, neither is signed: any size up to S3's 5 GiB is taken.
+        let bare = presigner(&[("UPLOAD_METHOD", "PUT")])
+            .presign(&request("a.bin", None, None), NOW, [7; 16])
+            .unwrap();
+        let SignedUpload::Put(put) = &bare.signed else {
+            panic!("UPLOAD_METHOD is PUT");
+        };
+        let names: Vec<&str> = put.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["content-disposition"]);
+    }
+
+    #[test]
+    fn bad_checksums_and_methods_are_refused() {
+        let mut p = presigner(&[]);
+        let bad = UploadRequest {
+            file_name: "a.txt".into(),
+            checksum_sha256: Some("not-a-digest".into()),
+            ..UploadRequest::default()
+        };
+        assert!(matches!(
+            p.presign(&bad, NOW, [1; 16]),
+            Err(UploadError::InvalidChecksum(_))
+        ));
+        let mut r2 = presigner(&[
+            ("S3_ENDPOINT", "https://acct.r2.cloudflarestorage.com"),
+            ("S3_REGION", "auto"),
+        ]);
+        let post = UploadRequest {
+            file_name: "a.txt".into(),
+            method: Some(UploadMethod::Post),
+            ..UploadRequest::default()
+        };
+        let refused = r2.presign(&post, NOW, [1; 16]).unwrap_err();
+        assert_eq!(refused, UploadError::MethodNotSupported { r2: true });
+        assert!(refused.to_string().contains("no POST Object"));
+        let put = r2
+            .presign(&request("a.txt", None, None), NOW, [1; 16])
+            .unwrap();
+        assert!(put.form().is_none());
+    }
+
+    #[test]
+    fn downloads_are_signed_only_inside_the_prefix() {
+        let mut p = presigner(&[("DOWNLOAD_EXPIRES_SECONDS", "120")]);
+        let key = "uploads/0b7e0c2a-0000-4000-8000-000000000000/Café résumé.pdf";
+        let download = p.presign_download(key, None, NOW).unwrap();
+        assert!(download.url.starts_with(
+            "https://photos.s3.us-east-1.amazonaws.com/uploads/0b7e0c2a-0000-4000-8000-000000000000/Caf%C3%A9%20r%C3%A9sum%C3%A9.pdf?X-Amz-Algorithm="
+        ), "{}", download.url);
+        assert!(download
+            .url
+            .contains("X-Amz-Expires=120&X-Amz-SignedHeaders=host&"));
+        assert_eq!(download.expires_at, utc_datetime!(2026-11-24 12:02));
+        assert_eq!(
+            p.presign_download("secrets/x", None, NOW),
+            Err(KeyRefusal::OutsidePrefix)
+        );
+        assert_eq!(
+            p.presign_download("uploads/../secrets/x", None, NOW),
+            Err(KeyRefusal::Malformed)
+        );
+    }
+
     #[test]
     fn expiry_is_reported_to_the_second_the_policy_uses() {
         let now = utc_datetime!(2026-11-24 12:00:00.999);
         let upload = presigner(&[])
             .presign(&request("a.txt", None, None), now, [1; 16])
             .unwrap();
-        assert_eq!(upload.form.expires_at, utc_datetime!(2026-11-24 12:10:00));
-        assert_eq!(upload.form.field("x-amz-date"), Some("20261124T120000Z"));
+        assert_eq!(
+            upload.form().unwrap().expires_at,
+            utc_datetime!(2026-11-24 12:10:00)
+        );
+        assert_eq!(
+            upload.form().unwrap().field("x-amz-date"),
+            Some("20261124T120000Z")
+        );
     }
 
     #[test]
@@ -420,7 +694,13 @@ pub(crate) mod tests {
         let tomorrow = p
             .presign(&req, utc_datetime!(2026-11-25 00:00:00), [1; 16])
             .unwrap();
-        let scope = |u: &Upload| u.form.field("x-amz-credential").unwrap().to_owned();
+        let scope = |u: &Upload| {
+            u.form()
+                .unwrap()
+                .field("x-amz-credential")
+                .unwrap()
+                .to_owned()
+        };
         assert_eq!(scope(&morning), scope(&evening));
         assert!(scope(&tomorrow).contains("/20261125/"));
     }

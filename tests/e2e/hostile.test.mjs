@@ -173,7 +173,8 @@ function inAllowList(value) {
  */
 function assertForm(form, expect = {}) {
   assert.equal(typeof form, "object", JSON.stringify(form));
-  assert.deepEqual(Object.keys(form).sort(), ["expires_at", "fields", "key", "max_bytes", "url"]);
+  assert.deepEqual(Object.keys(form).sort(), ["expires_at", "fields", "key", "max_bytes", "method", "url"]);
+  assert.equal(form.method, "POST");
   assert.equal(form.url, `${s3.url}/${s3.bucket}`);
   assert.equal(typeof form.fields, "object");
   for (const [name, value] of Object.entries(form.fields)) {
@@ -203,6 +204,10 @@ function assertForm(form, expect = {}) {
   if (form.fields["Content-Type"]) {
     assert.ok(conditions.includes(JSON.stringify(form.fields["Content-Type"])), "policy does not pin the type");
   }
+  // Every form stores the original name, ASCII-only on the wire, pinned by the policy.
+  const disposition = form.fields["Content-Disposition"];
+  assert.match(disposition ?? "", /^inline; filename="[ -~]*"; filename\*=UTF-8''[A-Za-z0-9!#$&+\-.^_`|~%]+$/, disposition);
+  assert.ok(conditions.includes(JSON.stringify(disposition)), "policy does not pin the Content-Disposition");
 }
 
 function assertSuccess(res, expect = {}) {
