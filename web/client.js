@@ -1,12 +1,34 @@
-// edge-presign browser client: asks the worker for a signed S3 POST form, then sends the file
-// straight to the bucket. No dependencies, no build step: `import { uploadFile } from "/client.js"`.
+// edge-presign browser client: asks the worker for a signed S3 upload (a POST form or a
+// presigned PUT URL), then sends the file straight to the bucket. No dependencies, no build
+// step: `import { uploadFile } from "/client.js"`.
+//
+// Options of uploadFile / uploadFiles, besides endpoint, onProgress, signal and fetch:
+//   method: "POST" | "PUT"  asks the worker for a POST form or a presigned PUT. Sent only when
+//                           given: by default the worker's UPLOAD_METHOD decides (R2 takes PUT
+//                           only, and refuses POST with `method_not_supported`). The file then
+//                           goes the way the worker's answer names, with the same progress,
+//                           abort and errors either way.
+//   checksum: true          sends the file's SHA-256 (`checksum_sha256`): the bucket refuses
+//                           other bytes (S3 code `BadDigest`) and stores nothing. The digest
+//                           reads the whole file into memory, so it is limited to
+//                           CHECKSUM_MAX_BYTES (256 MiB): a larger file rejects with
+//                           `checksum_too_large` before the worker is asked. Needs a secure
+//                           context (https or localhost), where `crypto.subtle` exists.
+// downloadUrl(key) asks the worker for a short-lived GET URL of an uploaded object.
 
 const BATCH_LIMIT = 20;
 
-/** A failed upload. `source` says who refused it: "worker" | "storage" | "network" | "abort". */
+/** Largest file `checksum: true` accepts: hashing reads the whole file into memory. */
+export const CHECKSUM_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A failed upload. `source` says who refused it:
+ * "worker" | "storage" | "network" | "abort" | "client" (this module, before asking anyone).
+ */
 export class UploadError extends Error {
   /**
-   * @param {string} code worker error code, S3 <Code>, "network_error", "aborted" or "http_<status>"
+   * @param {string} code worker error code, S3 <Code>, "network_error", "aborted", "http_<status>",
+   *   or a client code ("checksum_too_large", "checksum_unavailable", "file_unreadable")
    * @param {string} message readable explanation
    * @param {{status?: number, source?: string, details?: any[], maxBytes?: number, storageMessage?: string}} [extra]
    */
@@ -27,6 +49,7 @@ const FRIENDLY = {
   InvalidPolicyDocument: "The bucket did not accept the signed upload form",
   ExpiredToken: "The worker's temporary credentials have expired",
   AccessDenied: "The bucket refused the upload",
+  BadDigest: "The bytes that reached the bucket did not match the file's SHA-256 checksum (the file may have changed while uploading)",
 };
 
 function friendly(code, message) {
@@ -107,18 +130,17 @@ function origin(url) {
   try { return new URL(url, globalThis.location?.href).origin; } catch { return url; }
 }
 
-/** Calls the worker; resolves with its JSON answer or rejects with an UploadError. */
-async function askWorker(endpoint, body, { signal, fetch: customFetch } = {}) {
+/**
+ * Calls the worker at `target` (POST of `body` as JSON, or GET when there is no body); resolves
+ * with its JSON answer or rejects with an UploadError.
+ */
+async function askWorker(target, body, { signal, fetch: customFetch, expected = "form" } = {}) {
   if (signal?.aborted) throw aborted();
-  const target = `${endpoint}/uploads`;
   let response;
   try {
-    response = await (customFetch || globalThis.fetch)(target, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      signal,
-    });
+    response = await (customFetch || globalThis.fetch)(target, body === undefined
+      ? { method: "GET", signal }
+      : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   } catch (e) {
     if (signal?.aborted || e?.name === "AbortError") throw aborted();
     throw new UploadError("network_error",
@@ -136,30 +158,102 @@ async function askWorker(endpoint, body, { signal, fetch: customFetch } = {}) {
     throw new UploadError(code, message || code, { status, source: "worker", details });
   }
   throw new UploadError(`http_${status}`,
-    `The upload service answered HTTP ${status}${response.ok ? " without a valid form" : ""}`,
+    `The upload service answered HTTP ${status}${response.ok ? ` without a valid ${expected}` : ""}`,
     { status, source: "worker" });
 }
 
-const describe = (file) => ({
+const sizeLimit = (file) => `${file.name} is ${file.size} bytes, but checksum: true is limited to files of ` +
+  `at most ${CHECKSUM_MAX_BYTES} bytes (256 MiB), because the SHA-256 is computed over the whole file in memory`;
+
+/** Refuses, before anything is sent, a file too large to hash in memory. */
+function checkChecksumSize(file) {
+  if (!(file.size <= CHECKSUM_MAX_BYTES)) {
+    throw new UploadError("checksum_too_large", sizeLimit(file), { source: "client" });
+  }
+}
+
+/** The file's SHA-256 as padded base64 (44 characters), as `checksum_sha256` wants it. */
+async function sha256Base64(file, signal) {
+  checkChecksumSize(file); // before reading anything, and before the worker is asked
+  if (signal?.aborted) throw aborted();
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) {
+    throw new UploadError("checksum_unavailable",
+      "This page cannot compute a SHA-256 checksum: crypto.subtle needs a secure context (https or localhost)",
+      { source: "client" });
+  }
+  let digest;
+  try {
+    digest = await subtle.digest("SHA-256", await file.arrayBuffer());
+  } catch (e) {
+    if (signal?.aborted) throw aborted();
+    throw new UploadError("file_unreadable", `Could not read ${file.name} to compute its checksum: ${e?.message || e}`,
+      { source: "client" });
+  }
+  if (signal?.aborted) throw aborted();
+  let binary = "";
+  for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** One request entry: what the worker signs for `file`; `method` only when given. */
+const describe = (file, { method, checksum } = {}) => ({
   file_name: file.name,
   ...(file.type ? { content_type: file.type } : {}),
   size: file.size,
+  ...(method ? { method } : {}),
+  ...(checksum ? { checksum_sha256: checksum } : {}),
 });
 
-/** Sends `file` to storage with a signed form, reporting progress; resolves with {key, url, size}. */
-function sendToStorage(file, form, { onProgress, signal } = {}) {
+/** Describes `file`, with its SHA-256 when `checksum` is on. */
+async function entryFor(file, { method, checksum, signal } = {}) {
+  return describe(file, { method, checksum: checksum ? await sha256Base64(file, signal) : undefined });
+}
+
+/**
+ * Headers a page's script may not set (the Fetch standard's forbidden request headers): the
+ * browser sets them itself. Notably `content-length`, which XHR takes from the Blob.
+ */
+const FORBIDDEN_HEADER = /^(accept-charset|accept-encoding|access-control-request-(headers|method)|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|proxy-.*|sec-.*)$/i;
+
+/**
+ * Sends `file` to storage the way the worker's answer says, reporting progress; resolves with
+ * {key, url, size}. A POST answer (`fields`) is a multipart form with the file last; a PUT
+ * answer (`headers`) is the bare file as the body, with those headers. Answers of older
+ * workers name no method: they are POST forms.
+ */
+function sendToStorage(file, answer, { onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(aborted());
-    if (!form || typeof form.url !== "string" || typeof form.key !== "string") {
+    if (!answer || typeof answer.url !== "string" || typeof answer.key !== "string") {
       return reject(new UploadError("http_200", "The upload service answered without a valid form",
         { status: 200, source: "worker" }));
     }
-    const data = new FormData();
-    for (const [name, value] of Object.entries(form.fields || {})) data.append(name, value);
-    data.append("file", file); // S3 ignores every field after "file": it must come last.
+    const method = String(answer.method || "POST").toUpperCase();
+    let body;
+    let objectAt;
+    const headers = [];
+    if (method === "POST") {
+      body = new FormData();
+      for (const [name, value] of Object.entries(answer.fields || {})) body.append(name, value);
+      body.append("file", file); // S3 ignores every field after "file": it must come last.
+      objectAt = objectUrl(answer.url, answer.key);
+    } else if (method === "PUT") {
+      body = file;
+      for (const [name, value] of Object.entries(answer.headers || {})) {
+        if (!FORBIDDEN_HEADER.test(name)) headers.push([name, String(value)]);
+      }
+      objectAt = answer.url.replace(/[?#].*$/, ""); // the signed URL without its signature
+    } else {
+      return reject(new UploadError("http_200", `The upload service answered with an unknown method ${method}`,
+        { status: 200, source: "worker" }));
+    }
     const xhr = new XMLHttpRequest();
-    try { xhr.open("POST", form.url); } catch {
-      return reject(new UploadError("network_error", `Network error: could not reach ${form.url}`,
+    try {
+      xhr.open(method, answer.url);
+      for (const [name, value] of headers) xhr.setRequestHeader(name, value);
+    } catch {
+      return reject(new UploadError("network_error", `Network error: could not reach ${answer.url}`,
         { source: "network" }));
     }
     const onAbort = () => xhr.abort();
@@ -171,31 +265,34 @@ function sendToStorage(file, form, { onProgress, signal } = {}) {
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         report(file.size, file.size);
-        return done(resolve, { key: form.key, url: objectUrl(form.url, form.key), size: file.size });
+        return done(resolve, { key: answer.key, url: objectAt, size: file.size });
       }
       const error = parseStorageError(xhr.responseText, xhr.status);
-      if (error.maxBytes === undefined && form.max_bytes) error.maxBytes = form.max_bytes;
+      if (error.maxBytes === undefined && answer.max_bytes) error.maxBytes = answer.max_bytes;
       done(reject, error);
     };
     xhr.onerror = xhr.ontimeout = () => done(reject, new UploadError("network_error",
-      `Network error: could not reach the storage bucket at ${origin(form.url)}`,
+      `Network error: could not reach the storage bucket at ${origin(answer.url)}`,
       { source: "network" }));
     xhr.onabort = () => done(reject, aborted());
     signal?.addEventListener("abort", onAbort, { once: true });
-    try { xhr.send(data); } catch { xhr.onerror(); }
+    try { xhr.send(body); } catch { xhr.onerror(); }
   });
 }
 
 /**
- * Uploads one file: asks the worker for a signed form, then POSTs the file straight to the bucket.
+ * Uploads one file: asks the worker for a signed form or PUT URL, then sends the file straight
+ * to the bucket. With `checksum: true` the SHA-256 is computed first (files up to
+ * CHECKSUM_MAX_BYTES; a larger one rejects with code "checksum_too_large", nothing asked or sent).
  * @param {File} file
  * @param {{endpoint?: string, onProgress?: (p: {loaded: number, total: number, fraction: number}) => void,
- *          signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ *          signal?: AbortSignal, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean}} [options]
  * @returns {Promise<{key: string, url: string, size: number}>} rejects with an UploadError
  */
-export async function uploadFile(file, { endpoint = "", onProgress, signal, fetch: customFetch } = {}) {
-  const form = await askWorker(endpoint, describe(file), { signal, fetch: customFetch });
-  return sendToStorage(file, form, { onProgress, signal });
+export async function uploadFile(file, { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false } = {}) {
+  const entry = await entryFor(file, { method, checksum, signal });
+  const answer = await askWorker(`${endpoint}/uploads`, entry, { signal, fetch: customFetch });
+  return sendToStorage(file, answer, { onProgress, signal });
 }
 
 /**
@@ -209,18 +306,34 @@ export async function uploadFile(file, { endpoint = "", onProgress, signal, fetc
  * of `files`: `{status: "fulfilled", value: {key, url, size}}` or
  * `{status: "rejected", reason: UploadError}`. Aborting `signal` rejects every unfinished entry
  * with code "aborted".
+ *
+ * `method` and `checksum` apply to every file. With `checksum: true`, a file over
+ * CHECKSUM_MAX_BYTES rejects the whole call with code "checksum_too_large" (its `details` give
+ * each such file, with `index`) before the worker is asked.
  * @param {FileList|File[]} files
  * @param {{endpoint?: string, onProgress?: (index: number, p: {loaded: number, total: number, fraction: number}) => void,
- *          signal?: AbortSignal, concurrency?: number, fetch?: typeof fetch}} [options]
+ *          signal?: AbortSignal, concurrency?: number, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean}} [options]
  * @returns {Promise<Array<{status: "fulfilled", value: {key: string, url: string, size: number}} | {status: "rejected", reason: UploadError}>>}
  */
-export async function uploadFiles(files, { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch } = {}) {
+export async function uploadFiles(files, { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch,
+  method, checksum = false } = {}) {
   const list = Array.from(files || []);
+  if (checksum) {
+    const details = list.flatMap((file, index) => (file.size <= CHECKSUM_MAX_BYTES ? []
+      : [{ index, code: "checksum_too_large", message: sizeLimit(file) }]));
+    if (details.length) {
+      throw new UploadError("checksum_too_large", details.length === 1 ? details[0].message
+        : `${details.length} files are over the ${CHECKSUM_MAX_BYTES}-byte (256 MiB) limit of checksum: true`,
+      { source: "client", details });
+    }
+  }
   const forms = [];
   for (let start = 0; start < list.length; start += BATCH_LIMIT) {
     const chunk = list.slice(start, start + BATCH_LIMIT);
+    const entries = [];
+    for (const file of chunk) entries.push(await entryFor(file, { method, checksum, signal })); // one file in memory at a time
     try {
-      const answer = await askWorker(endpoint, { files: chunk.map(describe) }, { signal, fetch: customFetch });
+      const answer = await askWorker(`${endpoint}/uploads`, { files: entries }, { signal, fetch: customFetch });
       if (!Array.isArray(answer.uploads) || answer.uploads.length !== chunk.length) {
         throw new UploadError("http_200", "The upload service answered without the expected forms",
           { status: 200, source: "worker" });
@@ -249,4 +362,24 @@ export async function uploadFiles(files, { endpoint = "", onProgress, signal, co
   const lanes = Math.max(1, Math.min(Number(concurrency) || 1, list.length));
   await Promise.all(Array.from({ length: lanes }, worker));
   return results;
+}
+
+/**
+ * Asks the worker for a short-lived GET URL of an uploaded object (`GET /downloads/{key}`, each
+ * key segment percent-encoded). Opening it shows or downloads the file under the person's
+ * original name. Rejects with an UploadError: worker codes "invalid_key", "key_not_allowed"
+ * (a key outside the upload prefix), or "network_error" / "aborted" as for uploads.
+ * @param {string} key the object key an upload resolved with
+ * @param {{endpoint?: string, signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ * @returns {Promise<{url: string, expiresAt: Date}>}
+ */
+export async function downloadUrl(key, { endpoint = "", signal, fetch: customFetch } = {}) {
+  const path = String(key).split("/").map(encodeURIComponent).join("/");
+  const answer = await askWorker(`${endpoint}/downloads/${path}`, undefined,
+    { signal, fetch: customFetch, expected: "download URL" });
+  if (typeof answer.url !== "string") {
+    throw new UploadError("http_200", "The upload service answered without a valid download URL",
+      { status: 200, source: "worker" });
+  }
+  return { url: answer.url, expiresAt: new Date(answer.expires_at) };
 }

@@ -117,6 +117,56 @@ test("client.js uploadFiles: a bad entry fails the batch with its index and uplo
   assert.equal((await s3.listObjects()).length, before);
 });
 
+test("the demo page uploads with PUT through the CORS front, and downloads it back", async () => {
+  const name = "Café résumé © 2026 — 履歴書.pdf";
+  const bytes = randomBytes(300 * 1024);
+  await page.selectOption("#method", "PUT");
+  await page.setInputFiles("#file-input", [{ name, mimeType: "application/pdf", buffer: bytes }]);
+  const done = page.locator('[data-testid="upload-item"][data-state="done"]').filter({ hasText: "履歴書" });
+  await done.first().waitFor({ timeout: 60_000 });
+  const key = (await done.first().locator('[data-testid="upload-key"]').textContent()).trim();
+  assert.match(key, /^uploads\/[0-9a-f-]{36}\/Café-résumé-2026-履歴書\.pdf$/);
+  assert.ok((await s3.readObject(key)).equals(bytes), "PUT stored the bytes intact");
+  const bar = done.first().locator("progress");
+  assert.equal(await bar.getAttribute("value"), await bar.getAttribute("max"), "PUT progress reached the end");
+
+  // The page's download link asks the worker for a presigned GET; the browser fetches it
+  // cross-origin from the bucket and gets the same bytes.
+  const link = done.first().locator(".download");
+  assert.equal(await link.getAttribute("data-key"), key);
+  const downloaded = await page.evaluate(async (key) => {
+    const { downloadUrl } = await import("/client.js");
+    const { url, expiresAt } = await downloadUrl(key);
+    const response = await fetch(url);
+    return { status: response.status, expiresAt: String(expiresAt), bytes: [...new Uint8Array(await response.arrayBuffer())] };
+  }, key);
+  assert.equal(downloaded.status, 200);
+  assert.ok(Buffer.from(downloaded.bytes).equals(bytes), "downloaded bytes are identical");
+  await page.screenshot({ path: join(OUTPUT, "demo-put.png"), fullPage: true });
+  await page.selectOption("#method", "");
+});
+
+test("client.js checksum: true sends the SHA-256 the store verifies, with POST and with PUT", async () => {
+  const answer = await page.evaluate(async () => {
+    const { uploadFile } = await import("/client.js");
+    const file = new File([new Uint8Array(50_000).fill(3)], "summed.bin", { type: "application/octet-stream" });
+    const out = {};
+    for (const method of ["POST", "PUT"]) {
+      try {
+        const result = await uploadFile(file, { method, checksum: true });
+        out[method] = { ok: true, key: result.key };
+      } catch (e) {
+        out[method] = { ok: false, code: e.code, message: e.message };
+      }
+    }
+    return out;
+  });
+  for (const method of ["POST", "PUT"]) {
+    assert.ok(answer[method].ok, `${method}: ${JSON.stringify(answer[method])}`);
+    assert.ok((await s3.readObject(answer[method].key)).equals(Buffer.alloc(50_000, 3)));
+  }
+});
+
 test("the worker never logged its secret", () => {
   assert.ok(!worker.logs().includes(s3.secretKey));
 });
