@@ -89,7 +89,12 @@ pub const MAX_DISPLAY_NAME_BYTES: usize = 255;
 /// the key, spaces, punctuation and every script stay as they were.
 pub fn display_name(raw: &str) -> String {
     let last_segment = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let visible: String = last_segment.chars().filter(|c| !is_invisible(*c)).collect();
+    // Most names have nothing to drop: skip the copy then.
+    let visible: std::borrow::Cow<str> = if last_segment.chars().any(is_invisible) {
+        last_segment.chars().filter(|c| !is_invisible(*c)).collect()
+    } else {
+        last_segment.into()
+    };
     let visible = visible.trim();
     if visible.len() <= MAX_DISPLAY_NAME_BYTES {
         return visible.to_owned();

@@ -142,24 +142,18 @@ fn signed(
 /// person's own name; older ones show the fallback, where every character outside printable
 /// ASCII, and `"` and `\`, becomes `_`.
 pub fn content_disposition(original_name: &str) -> String {
-    let fallback: String = original_name
-        .chars()
-        .map(|c| match c {
-            ' '..='~' if c != '"' && c != '\\' => c,
-            _ => '_',
-        })
-        .collect();
+    let mut out = String::with_capacity(original_name.len() * 4 + 40);
+    out.push_str("inline; filename=\"");
+    out.extend(original_name.chars().map(|c| match c {
+        ' '..='~' if c != '"' && c != '\\' => c,
+        _ => '_',
+    }));
+    out.push_str("\"; filename*=UTF-8''");
     // RFC 5987 attr-char: ALPHA / DIGIT / "!#$&+-.^_`|~"; everything else is %XX.
-    let encoded = sigv4::percent_encode(original_name, |byte| {
+    sigv4::percent_encode_into(&mut out, original_name, |byte| {
         byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte)
     });
-    [
-        "inline; filename=\"",
-        &fallback,
-        "\"; filename*=UTF-8''",
-        &encoded,
-    ]
-    .concat()
+    out
 }
 
 /// Why a `checksum_sha256` is refused.
