@@ -530,7 +530,7 @@ impl From<KeyRefusal> for ApiError {
             KeyRefusal::Malformed => ApiError::invalid_key(),
             KeyRefusal::OutsidePrefix => Self::new(
                 ErrorCode::KeyNotAllowed,
-                "downloads are only signed for keys this service issued (under its upload prefix)",
+                "downloads are only signed for keys this service issues: {UPLOAD_PREFIX}{uuid}/{name}",
             ),
         }
     }
@@ -812,15 +812,21 @@ mod tests {
     #[test]
     fn downloads_answer_a_url_or_a_coded_refusal() {
         let mut p = presigner(&[]);
-        let body = handle_download(&mut p, "uploads/abc/x y.txt", NOW).unwrap();
+        let body = handle_download(
+            &mut p,
+            "uploads/0b7e0c2a-0000-4000-8000-000000000000/x y.txt",
+            NOW,
+        )
+        .unwrap();
         let v: Value = serde_json::from_str(&body).unwrap();
         assert!(v["url"]
             .as_str()
             .unwrap()
-            .contains("/uploads/abc/x%20y.txt?"));
+            .contains("/0b7e0c2a-0000-4000-8000-000000000000/x%20y.txt?"));
         assert_eq!(v["expires_at"], "2026-11-24T12:05:00Z");
         for (key, code, status) in [
             ("elsewhere/x.txt", ErrorCode::KeyNotAllowed, 403),
+            ("uploads/report.pdf", ErrorCode::KeyNotAllowed, 403),
             ("uploads/../x", ErrorCode::InvalidKey, 400),
             ("uploads//x", ErrorCode::InvalidKey, 400),
             ("uploads/a\u{7}b", ErrorCode::InvalidKey, 400),

@@ -25,10 +25,12 @@ pub enum UploadMethod {
 
 impl UploadMethod {
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "POST" | "post" => Some(Self::Post),
-            "PUT" | "put" => Some(Self::Put),
-            _ => None,
+        if raw.eq_ignore_ascii_case("POST") {
+            Some(Self::Post)
+        } else if raw.eq_ignore_ascii_case("PUT") {
+            Some(Self::Put)
+        } else {
+            None
         }
     }
 
@@ -274,7 +276,7 @@ impl Config {
             r.problem(
                 "UPLOAD_PREFIX",
                 format!(
-                    "must be empty or end with '/', be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', '..' segment or control character"
+                    "must be empty or end with '/', be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', empty or '..' segment or control character"
                 ),
             );
         }
@@ -429,8 +431,10 @@ fn is_valid_prefix(prefix: &str) -> bool {
         && !prefix.contains('\\')
         && !prefix.chars().any(char::is_control)
         && !prefix
+            .trim_end_matches('/')
             .split('/')
             .any(|segment| segment == ".." || segment == ".")
+        && !prefix.as_bytes().windows(2).any(|pair| pair == b"//")
 }
 
 /// `scheme://host[:port]`, lowercased, without a trailing slash and without the scheme's
@@ -513,6 +517,7 @@ mod tests {
             ("UPLOAD_PREFIX", "/abs/"),
             ("UPLOAD_PREFIX", "a/../b/"),
             ("UPLOAD_PREFIX", "uploads"),
+            ("UPLOAD_PREFIX", "a//"),
             ("UPLOAD_ALLOWED_TYPES", " , ,"),
             ("UPLOAD_MAX_BYTES", "0"),
             ("UPLOAD_MAX_BYTES", "5368709121"),

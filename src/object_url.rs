@@ -45,12 +45,32 @@ impl ObjectLocation {
 }
 
 /// A presigned URL and the headers the client must send with it, exactly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedUrl {
     pub method: Method,
     pub url: String,
     /// Each signed header besides `host`, as the client must send it.
     pub headers: Vec<(String, String)>,
+}
+
+/// The query (signature, and the STS token when there is one) stays out of `Debug` output,
+/// and so out of any log.
+impl fmt::Debug for SignedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedUrl")
+            .field("method", &self.method)
+            .field("url", &without_query(&self.url))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// `url` up to its query, marked as cut: for `Debug` output of presigned URLs.
+pub fn without_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => [base, "?<redacted>"].concat(),
+        None => url.to_owned(),
+    }
 }
 
 /// What a presigned PUT pins (each a signed header, so the store refuses anything else).
@@ -189,8 +209,10 @@ pub enum KeyRefusal {
 /// Longest S3 object key, in bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
 
-/// Checks that `key` is one this worker could have issued: well formed, under `prefix`, and
-/// under `segment/` when a caller's segment is given.
+/// Checks that `key` is one this worker could have issued: well formed, and shaped as
+/// `{prefix}[{segment}/]{uuid v4}/{name}`, the only shape `key::object_key` makes. So a key the
+/// worker never issued (`uploads/report.pdf`, or anything at all with an empty prefix) is
+/// refused even when it lies under the prefix.
 pub fn check_download_key(
     key: &str,
     prefix: &str,
@@ -206,16 +228,34 @@ pub fn check_download_key(
     if malformed {
         return Err(KeyRefusal::Malformed);
     }
-    let rest = key.strip_prefix(prefix).ok_or(KeyRefusal::OutsidePrefix)?;
+    let mut rest = key.strip_prefix(prefix).ok_or(KeyRefusal::OutsidePrefix)?;
     if let Some(segment) = segment {
-        let under_own = rest
+        rest = rest
             .strip_prefix(segment)
-            .is_some_and(|after| after.starts_with('/'));
-        if !under_own {
-            return Err(KeyRefusal::OutsidePrefix);
-        }
+            .and_then(|after| after.strip_prefix('/'))
+            .ok_or(KeyRefusal::OutsidePrefix)?;
     }
-    Ok(())
+    let issued = rest
+        .split_once('/')
+        .is_some_and(|(id, name)| !name.contains('/') && is_hyphenated_v4(id));
+    if issued {
+        Ok(())
+    } else {
+        Err(KeyRefusal::OutsidePrefix)
+    }
+}
+
+/// `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx` in lowercase hex: how `key::object_key` writes
+/// the random part of every key. A shape check, not a parser (the `uuid` crate's parser costs
+/// 0.9 KiB of gzip wasm); a test holds it equal to the crate's own reading.
+fn is_hyphenated_v4(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            14 => c == b'4',
+            19 => matches!(c, b'8' | b'9' | b'a' | b'b'),
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+        })
 }
 
 #[cfg(test)]
@@ -268,12 +308,81 @@ mod tests {
         }
     }
 
+    /// What `uuid` itself reads as a v4 UUID written lowercase and hyphenated.
+    fn crate_says_hyphenated_v4(id: &str) -> bool {
+        uuid::Uuid::try_parse(id).is_ok_and(|uuid| {
+            uuid.get_version_num() == 4
+                && uuid.get_variant() == uuid::Variant::RFC4122
+                && uuid
+                    .hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer())
+                    == id
+        })
+    }
+
+    #[test]
+    fn the_uuid_shape_check_agrees_with_the_uuid_crate() {
+        for seed in 0u8..=255 {
+            let key = crate::key::object_key("", "a.txt", [seed; 16]).unwrap();
+            let id = key.split('/').next().unwrap();
+            assert!(is_hyphenated_v4(id) && crate_says_hyphenated_v4(id), "{id}");
+            // Every single-character change is judged alike by both.
+            for i in 0..id.len() {
+                for c in ['0', '4', '8', 'a', 'b', 'f', 'g', 'A', '-', '{'] {
+                    let mut changed = id.to_owned();
+                    changed.replace_range(i..=i, &c.to_string());
+                    assert_eq!(
+                        is_hyphenated_v4(&changed),
+                        crate_says_hyphenated_v4(&changed),
+                        "{changed}"
+                    );
+                }
+            }
+        }
+        for other in [
+            "",
+            "0b7e0c2a000040008000000000000000",
+            "urn:uuid:0b7e0c2a-0000-4000-8000-000000000000",
+        ] {
+            assert!(!is_hyphenated_v4(other) && !crate_says_hyphenated_v4(other));
+        }
+    }
+
     #[test]
     fn download_keys_stay_inside_the_prefix_and_segment() {
         let ok = "uploads/alice/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
-        assert_eq!(check_download_key(ok, "uploads/", None), Ok(()));
+        assert_eq!(check_download_key(ok, "uploads/alice/", None), Ok(()));
         assert_eq!(check_download_key(ok, "uploads/", Some("alice")), Ok(()));
+        let unsegmented = "uploads/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
+        assert_eq!(check_download_key(unsegmented, "uploads/", None), Ok(()));
+        assert_eq!(
+            check_download_key(unsegmented, "", None),
+            Err(KeyRefusal::OutsidePrefix)
+        );
         let table = [
+            // Under the prefix, but not a shape the worker issues.
+            ("uploads/report.pdf", None, KeyRefusal::OutsidePrefix),
+            (ok, None, KeyRefusal::OutsidePrefix),
+            (
+                "uploads/0b7e0c2a-0000-4000-8000-000000000000/a/b.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (
+                "uploads/0B7E0C2A-0000-4000-8000-000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (
+                "uploads/0b7e0c2a-0000-1000-8000-000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (
+                "uploads/0b7e0c2a000040008000000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
             ("other/cat.png", None, KeyRefusal::OutsidePrefix),
             (ok, Some("bob"), KeyRefusal::OutsidePrefix),
             (
@@ -298,6 +407,46 @@ mod tests {
             check_download_key(&format!("uploads/{}", "a".repeat(1100)), "uploads/", None),
             Err(KeyRefusal::Malformed)
         );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_signature_or_token() {
+        let credentials = Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: Some(Secret::new("FQoGZXIvYXdzEXAMPLETOKEN")),
+        };
+        let now = utc_datetime!(2026-11-24 12:00);
+        let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
+        let at = SigningTime::new(&key, now).unwrap();
+        let location = ObjectLocation::from_upload_url("https://b.s3.amazonaws.com/").unwrap();
+        let get = presigned_get(&location, "k", 60, &credentials, at);
+        assert!(get
+            .url
+            .contains("X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLETOKEN&"));
+        let printed = format!("{get:?}");
+        assert!(!printed.contains("FQoGZXIvYXdzEXAMPLETOKEN") && !printed.contains("Signature"));
+        assert!(
+            printed.contains("https://b.s3.amazonaws.com/k?<redacted>"),
+            "{printed}"
+        );
+        // With a token the parameters are still in canonical order: the query as sent is the
+        // query as signed.
+        let (_, query) = get.url.split_once('?').unwrap();
+        let (signed_part, _) = query.split_once("&X-Amz-Signature=").unwrap();
+        // The same parameters in another order, sorted by `canonical_query`.
+        let params = [
+            ("X-Amz-SignedHeaders", "host"),
+            ("X-Amz-Security-Token", "FQoGZXIvYXdzEXAMPLETOKEN"),
+            ("X-Amz-Expires", "60"),
+            ("X-Amz-Date", "20261124T120000Z"),
+            (
+                "X-Amz-Credential",
+                "AKIAIOSFODNN7EXAMPLE/20261124/us-east-1/s3/aws4_request",
+            ),
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+        ];
+        assert_eq!(sigv4::canonical_query(&params), signed_part);
     }
 
     #[test]

@@ -46,10 +46,20 @@ pub enum SignedUpload {
 }
 
 /// A presigned download.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Download {
     pub url: String,
     pub expires_at: UtcDateTime,
+}
+
+/// The URL's query (signature, STS token) stays out of `Debug` output.
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Download")
+            .field("url", &object_url::without_query(&self.url))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Upload {

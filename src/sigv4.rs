@@ -410,8 +410,8 @@ pub fn presign_url(
     let (canonical_headers, signed_headers) = canonical_headers(&headers);
 
     // The query's parameters, written in canonical order (sorted by name, `Security-Token`
-    // before `SignedHeaders`) rather than sorted at run time; a test checks the order
-    // against `canonical_query`.
+    // before `SignedHeaders`) rather than sorted at run time; a test in object_url.rs checks
+    // the order, with a session token, against `canonical_query`.
     let amz_date = at.amz_date();
     let mut query = String::with_capacity(512);
     for (name, value) in [

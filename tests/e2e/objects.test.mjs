@@ -192,6 +192,8 @@ describe("downloads only inside the prefix", () => {
     const cases = [
       ["secrets/passwords.txt", 403, "key_not_allowed"],
       ["uploadsX/a.txt", 403, "key_not_allowed"],
+      ["uploads/report.pdf", 403, "key_not_allowed"], // under the prefix, but never issued
+      ["uploads/0b7e0c2a-0000-4000-8000-000000000000/a/b.txt", 403, "key_not_allowed"],
       ["uploads//a.txt", 400, "invalid_key"],
       ["uploads/a%2F..%2Fb", 400, "invalid_key"],
       ["uploads/%2E%2E/secrets.txt", 403, "key_not_allowed"], // the URL parser resolves the dots first
