@@ -331,7 +331,9 @@ impl Config {
                 problems: r.problems,
             });
         }
-        let upload_url = upload_url(&bucket, &region, endpoint.as_deref(), force_path_style);
+        // R2's S3 endpoint is documented path style (`https://<account>.r2.cloudflarestorage.com/<bucket>`).
+        let path_style = force_path_style || on_r2;
+        let upload_url = upload_url(&bucket, &region, endpoint.as_deref(), path_style);
         let location = ObjectLocation::from_upload_url(&upload_url).ok_or_else(|| ConfigError {
             problems: vec![Problem {
                 variable: "S3_ENDPOINT",
@@ -552,6 +554,10 @@ mod tests {
             (UploadMethod::Put, false)
         );
         assert_eq!(c.region, "auto");
+        assert_eq!(
+            c.upload_url,
+            "https://0123abcd.r2.cloudflarestorage.com/photos"
+        );
         let eu = (
             "S3_ENDPOINT",
             "https://0123abcd.eu.r2.cloudflarestorage.com",

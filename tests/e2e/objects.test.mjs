@@ -222,7 +222,8 @@ describe("Cloudflare R2", () => {
     const answer = await ask({ file_name: "a.txt", size: 3 }, r2.url);
     assert.equal(answer.method, "PUT");
     const url = new URL(answer.url);
-    assert.equal(url.host, `${s3.bucket}.0123456789abcdef.r2.cloudflarestorage.com`);
+    assert.equal(url.host, "0123456789abcdef.r2.cloudflarestorage.com");
+    assert.match(url.pathname, new RegExp(`^/${s3.bucket}/uploads/`));
     assert.match(url.searchParams.get("X-Amz-Credential"), /\/auto\/s3\/aws4_request$/);
 
     const { status, body } = await postJson(`${r2.url}/uploads`, { file_name: "a.txt", method: "POST" });
