@@ -3,7 +3,8 @@
 - tests/fixtures/boto3-presigned-post.json: what generate_presigned_post (s3v4) returns for
   fixed inputs;
 - tests/fixtures/boto3-presigned-url.json: what generate_presigned_url returns for GET and PUT
-  on keys with spaces, Unicode, '+', '~', '=' and '/'.
+  on keys with spaces, Unicode, '+', '~', '=' and '/', and for the multipart operations
+  (CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload).
 
 Run once by hand (pip install boto3==1.*), then commit the output; the Rust test compares
 against the file and does not need Python. The clock is frozen so the output is repeatable.
@@ -97,8 +98,8 @@ def client(session_token=None, endpoint=None):
     )
 
 
-def presign(c, method, key, content_type=None):
-    params = {"Bucket": "photos", "Key": key}
+def presign(c, method, key, content_type=None, extra=None):
+    params = {"Bucket": "photos", "Key": key, **(extra or {})}
     if content_type:
         params["ContentType"] = content_type
     with mock.patch("botocore.signers.datetime.datetime", FrozenDatetime), mock.patch(
@@ -126,6 +127,25 @@ cases.append(
         "url": presign(client("FQoGZXIvYXdzEXAMPLETOKEN"), "get_object", KEYS[1]),
     }
 )
+# Multipart: each operation's subresource parameters are signed with the query. The upload ID
+# holds the characters real ones carry ('.', '-', '_', '~', '+', '/', '=').
+UPLOAD_ID = "VXBsb2FkIElE.for-6_~+/=="
+for operation, method, subresource, extra in [
+    ("create_multipart_upload", "POST", [["uploads", ""]], {}),
+    ("upload_part", "PUT", [["partNumber", "7"], ["uploadId", UPLOAD_ID]], {"PartNumber": 7, "UploadId": UPLOAD_ID}),
+    ("list_parts", "GET", [["uploadId", UPLOAD_ID]], {"UploadId": UPLOAD_ID}),
+    ("complete_multipart_upload", "POST", [["uploadId", UPLOAD_ID]], {"UploadId": UPLOAD_ID}),
+    ("abort_multipart_upload", "DELETE", [["uploadId", UPLOAD_ID]], {"UploadId": UPLOAD_ID}),
+]:
+    cases.append(
+        {
+            "method": method,
+            "key": KEYS[2],
+            "operation": operation,
+            "subresource": subresource,
+            "url": presign(client(), operation, KEYS[2], extra=extra),
+        }
+    )
 out = {
     "generated_by": f"scripts/gen-boto3-fixture.py with boto3 {boto3.__version__}, botocore {botocore.__version__}",
     "inputs": {"bucket": "photos", "region": "us-east-1", "now": "2026-11-24T12:00:00Z", "expires_in": 600,

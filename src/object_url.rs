@@ -447,6 +447,25 @@ mod tests {
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
         ];
         assert_eq!(sigv4::canonical_query(&params), signed_part);
+        // A subresource that would sort before the X-Amz-* parameters is refused, not signed
+        // out of order.
+        let target = sigv4::UrlTarget {
+            method: Method::Get,
+            scheme: "https",
+            host: "b.s3.amazonaws.com",
+            path: "/k",
+            headers: &[],
+            expires_in: 60,
+        };
+        let signed =
+            sigv4::presign_subresource_url(&target, &[("uploadId", "a")], &credentials, at);
+        assert!(signed.unwrap().contains("&uploadId=a&X-Amz-Signature="));
+        for name in ["UploadId", "", "A"] {
+            assert_eq!(
+                sigv4::presign_subresource_url(&target, &[(name, "a")], &credentials, at),
+                None
+            );
+        }
     }
 
     #[test]

@@ -404,14 +404,39 @@ pub fn presign_url(
     credentials: &Credentials,
     at: SigningTime<'_>,
 ) -> String {
+    signed_url(target, &[], credentials, at)
+}
+
+/// A presigned URL for an S3 subresource, such as UploadPart's `partNumber` and `uploadId`
+/// or CreateMultipartUpload's `uploads` (empty value). S3's subresource names start with a
+/// lowercase letter, so they sort after every `X-Amz-*` parameter; any other name is
+/// refused with `None` rather than signed out of order.
+pub fn presign_subresource_url(
+    target: &UrlTarget<'_>,
+    subresource: &[(&str, &str)],
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> Option<String> {
+    let lowercase_names = subresource
+        .iter()
+        .all(|(name, _)| name.bytes().next().is_some_and(|b| b.is_ascii_lowercase()));
+    lowercase_names.then(|| signed_url(target, subresource, credentials, at))
+}
+
+fn signed_url(
+    target: &UrlTarget<'_>,
+    subresource: &[(&str, &str)],
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> String {
     let mut headers = Vec::with_capacity(target.headers.len() + 1);
     headers.push(("host", target.host));
     headers.extend_from_slice(target.headers);
     let (canonical_headers, signed_headers) = canonical_headers(&headers);
 
     // The query's parameters, written in canonical order (sorted by name, `Security-Token`
-    // before `SignedHeaders`) rather than sorted at run time; a test in object_url.rs checks
-    // the order, with a session token, against `canonical_query`.
+    // before `SignedHeaders`, lowercase subresources last) rather than sorted at run time;
+    // tests in object_url.rs check the order, with a session token, against `canonical_query`.
     let amz_date = at.amz_date();
     let mut query = String::with_capacity(512);
     for (name, value) in [
@@ -435,6 +460,10 @@ pub fn presign_url(
             query.push_str(name);
             query.push_str(&uri_encode(value, false));
         }
+    }
+    if !subresource.is_empty() {
+        query.push('&');
+        query.push_str(&canonical_query(subresource));
     }
     let uri = uri_encode(target.path, true);
     let request = canonical_request(

@@ -119,12 +119,14 @@ fn form_matches_boto3_with_session_token() {
 /// parameters, same signature.
 #[test]
 fn presigned_urls_match_boto3() {
-    use edge_presign::sigv4::{presign_url, Method, UrlTarget};
+    use edge_presign::sigv4::{presign_subresource_url, presign_url, Method, UrlTarget};
     use std::collections::BTreeMap;
 
     let fixture = fixture("boto3-presigned-url.json");
     let cases = fixture["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 6);
+    // 6 GET/PUT cases, then CreateMultipartUpload, UploadPart, ListParts,
+    // CompleteMultipartUpload and AbortMultipartUpload.
+    assert_eq!(cases.len(), 11);
     let now = utc_datetime!(2026-11-24 12:00);
     for case in cases {
         let credentials = Credentials {
@@ -134,32 +136,43 @@ fn presigned_urls_match_boto3() {
         };
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();
-        let (method, headers): (Method, Vec<(&str, &str)>) = match text(case, "method") {
-            "GET" => (Method::Get, vec![]),
-            _ => (
-                Method::Put,
-                vec![("content-type", case["content_type"].as_str().unwrap())],
-            ),
+        let method = match text(case, "method") {
+            "GET" => Method::Get,
+            "PUT" => Method::Put,
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            other => panic!("unexpected method {other}"),
         };
+        let headers: Vec<(&str, &str)> = case["content_type"]
+            .as_str()
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
         let path = format!("/photos/{}", text(case, "key"));
-        let ours = presign_url(
-            &UrlTarget {
-                method,
-                scheme: "https",
-                host: "s3.amazonaws.com",
-                path: &path,
-                headers: &headers,
-                expires_in: 600,
-            },
-            &credentials,
-            at,
-        );
+        let target = UrlTarget {
+            method,
+            scheme: "https",
+            host: "s3.amazonaws.com",
+            path: &path,
+            headers: &headers,
+            expires_in: 600,
+        };
+        let ours = match case["subresource"].as_array() {
+            None => presign_url(&target, &credentials, at),
+            Some(pairs) => {
+                let subresource: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|pair| (pair[0].as_str().unwrap(), pair[1].as_str().unwrap()))
+                    .collect();
+                presign_subresource_url(&target, &subresource, &credentials, at).unwrap()
+            }
+        };
         let split = |url: &str| -> (String, BTreeMap<String, String>) {
             let (base, query) = url.split_once('?').unwrap();
             let params = query
                 .split('&')
                 .map(|pair| {
-                    let (name, value) = pair.split_once('=').unwrap();
+                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
                     (name.to_owned(), value.to_owned())
                 })
                 .collect();
