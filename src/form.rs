@@ -159,18 +159,12 @@ pub fn sign_post_form(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::{Secret, SigningKey};
+    use crate::sigv4::SigningKey;
     use base64::{engine::general_purpose::STANDARD, Engine as _};
     use serde_json::{json, Value};
     use time::macros::utc_datetime;
 
-    fn credentials(token: Option<&str>) -> Credentials {
-        Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            session_token: token.map(Secret::new),
-        }
-    }
+    use crate::sigv4::tests::example_credentials as credentials;
 
     fn build(optional_fields: &[OptionalField], token: Option<&str>) -> PostForm {
         let now = utc_datetime!(2026-11-24 12:00);

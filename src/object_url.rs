@@ -261,7 +261,8 @@ fn is_hyphenated_v4(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::{Secret, SigningKey};
+    use crate::sigv4::tests::example_credentials;
+    use crate::sigv4::SigningKey;
     use time::macros::utc_datetime;
 
     #[test]
@@ -411,11 +412,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_signature_or_token() {
-        let credentials = Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            session_token: Some(Secret::new("FQoGZXIvYXdzEXAMPLETOKEN")),
-        };
+        let credentials = example_credentials(Some("FQoGZXIvYXdzEXAMPLETOKEN"));
         let now = utc_datetime!(2026-11-24 12:00);
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();
@@ -470,11 +467,7 @@ mod tests {
 
     #[test]
     fn a_put_signs_every_pinned_header() {
-        let credentials = Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            session_token: None,
-        };
+        let credentials = example_credentials(None);
         let now = utc_datetime!(2026-11-24 12:00);
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();

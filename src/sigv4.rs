@@ -553,19 +553,24 @@ pub fn sign_headers(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// AWS's documented example credentials, with an optional session token.
+    pub(crate) fn example_credentials(session_token: Option<&str>) -> Credentials {
+        Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: session_token.map(Secret::new),
+        }
+    }
 
     /// AWS's published header-signing examples (S3 API Reference, "Examples: Signature
     /// Calculations in AWS Signature Version 4"), each reproduced to the signature.
     #[test]
     fn header_signing_reproduces_the_aws_examples() {
         use time::macros::utc_datetime;
-        let credentials = Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            session_token: None,
-        };
+        let credentials = example_credentials(None);
         let now = utc_datetime!(2013-05-24 00:00);
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();
@@ -703,11 +708,7 @@ mod tests {
     /// GET /test.txt on examplebucket, 2013-05-24, valid 86,400 seconds.
     #[test]
     fn presigned_url_matches_the_aws_example() {
-        let credentials = Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new(EXAMPLE_SECRET),
-            session_token: None,
-        };
+        let credentials = example_credentials(None);
         let key = SigningKey::derive(
             &credentials.secret_access_key,
             date!(2013 - 05 - 24),

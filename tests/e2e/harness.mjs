@@ -20,6 +20,13 @@ export async function postJson(url, value, headers = {}) {
   return { status: response.status, headers: response.headers, body, text };
 }
 
+/** Asks the worker at `base` for a signed upload; asserts it answered 200 and returns the answer. */
+export async function requestUpload(base, request) {
+  const { status, body } = await postJson(`${base}/uploads`, request);
+  if (status !== 200) throw new Error(`POST /uploads answered ${status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
 /**
  * Uploads as a browser does: every field in order, then the file last as `file`.
  * The multipart body is encoded first and sent in one write on a fresh connection: a server

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { postJson, startAll, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
+import { postJson, requestUpload, startAll, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
 
 const ORIGINAL_NAME = "Café résumé © 2026 — 履歴书.pdf";
 
@@ -31,11 +31,7 @@ after(async () => {
   await stopAll();
 });
 
-async function ask(request, base = worker.url) {
-  const { status, body } = await postJson(`${base}/uploads`, request);
-  assert.equal(status, 200, JSON.stringify(body));
-  return body;
-}
+const ask = (request, base = worker.url) => requestUpload(base, request);
 
 /** PUTs `bytes` with the answer's headers; `content-length` is the body's own, as in a browser. */
 async function put(answer, bytes, { url = answer.url, headers = {} } = {}) {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { postJson, startAll, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
+import { requestUpload, startAll, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
 
 let s3;
 let worker;
@@ -27,11 +27,7 @@ after(async () => {
   await stopAll();
 });
 
-async function requestForm(request, base = worker.url) {
-  const { status, body } = await postJson(`${base}/uploads`, request);
-  assert.equal(status, 200, JSON.stringify(body));
-  return body;
-}
+const requestForm = (request, base = worker.url) => requestUpload(base, request);
 
 // S3 answers a failed policy condition with AccessDenied ("Invalid according to Policy");
 // s3s-fs names it InvalidPolicyDocument. Either is a refusal for that reason.
