@@ -511,3 +511,38 @@ mod tests {
         assert!(get.headers.is_empty());
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
+
+        /// Every key the worker issues can be downloaded; anything it accepts is shaped as
+        /// an issued key (so never escapes the prefix), and the original name of any file
+        /// becomes an ASCII-only header value.
+        #[test]
+        fn issued_keys_and_only_issued_shapes_are_downloadable(
+            name in any::<String>(),
+            random in any::<[u8; 16]>(),
+            probe in any::<String>(),
+        ) {
+            if let Ok(key) = crate::key::object_key("uploads/", &name, random) {
+                prop_assert_eq!(check_download_key(&key, "uploads/", None), Ok(()));
+            }
+            // A probe under an issued-looking prefix, so acceptance is actually exercised.
+            let issued_id = crate::key::object_key("", "x", random).unwrap();
+            let probe = format!("uploads/{}{probe}", issued_id.trim_end_matches('x'));
+            if check_download_key(&probe, "uploads/", None).is_ok() {
+                let rest = probe.strip_prefix("uploads/").unwrap();
+                let (id, last) = rest.split_once('/').unwrap();
+                prop_assert!(is_hyphenated_v4(id) && !last.is_empty() && !last.contains('/'));
+                prop_assert!(last != ".." && last != "." && !last.chars().any(char::is_control));
+            }
+            let disposition = content_disposition(&crate::key::display_name(&name));
+            prop_assert!(disposition.bytes().all(|b| (0x20..0x7f).contains(&b)), "{}", disposition);
+        }
+    }
+}
