@@ -187,7 +187,21 @@ export async function startS3({
  * Starts the worker under `wrangler dev` pointed at `s3`. `vars` override settings; `config`
  * names another wrangler config. Secrets go through an env file, never a command line.
  */
-export async function startWorker(s3, vars = {}, { port, echo = false, config } = {}) {
+export async function startWorker(s3, vars = {}, options = {}) {
+  // A port found free can be taken before wrangler binds it (by another instance starting at
+  // the same time, or by one of workerd's own ephemeral sockets): try again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(s3, vars, options);
+    } catch (error) {
+      const clash = /Address already in use|EADDRINUSE/.test(String(error?.message));
+      if (!clash || options.port !== undefined || attempt === 3) throw error;
+      console.error(`[stack] wrangler dev: a port was taken while it started (attempt ${attempt}); trying fresh ports`);
+    }
+  }
+}
+
+async function startWorkerOnce(s3, vars, { port, echo = false, config } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "edge-presign-worker-"));
   const envFile = join(dir, "secrets.env");
   await writeFile(envFile, `AWS_ACCESS_KEY_ID=${s3.accessKey}\nAWS_SECRET_ACCESS_KEY=${s3.secretKey}\n`, {
