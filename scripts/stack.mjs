@@ -141,7 +141,8 @@ export async function startS3({
   const s3Port = cors ? await freePort() : (port ?? (await freePort()));
   const proc = launch("s3s-fs", "s3s-fs", [
     "--host", "127.0.0.1", "--port", String(s3Port),
-    "--access-key", accessKey, "--secret-key", secretKey, dir,
+    // `=`: a random base64url secret may start with '-', which would read as a flag.
+    `--access-key=${accessKey}`, `--secret-key=${secretKey}`, dir,
   ]);
   const procs = [proc];
   let url = `http://127.0.0.1:${s3Port}`;
