@@ -371,7 +371,9 @@ fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
     };
     let method = match entry.get("method") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(m)) if UploadMethod::parse(m).is_some() => UploadMethod::parse(m),
+        Some(Value::Text(m)) => {
+            Some(UploadMethod::parse(m).ok_or(UploadError::MethodNotSupported { r2: false })?)
+        }
         Some(_) => return Err(UploadError::MethodNotSupported { r2: false }.into()),
     };
     let checksum_sha256 = match entry.get("checksum_sha256") {

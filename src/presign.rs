@@ -206,7 +206,8 @@ impl Presigner {
         let at = self
             .signing_keys
             .at(&config.credentials.secret_access_key, &config.region, now);
-        let expires_at = at.now() + Duration::seconds(config.expires_seconds as i64);
+        let expires_in = Duration::seconds(config.expires_seconds as i64);
+        let expires_at = at.now() + expires_in;
         let signed = match method {
             UploadMethod::Post => {
                 let mut optional_fields = Vec::with_capacity(4);
@@ -225,7 +226,6 @@ impl Presigner {
                     content_length: content_length.clone(),
                     optional_fields: &optional_fields,
                 };
-                let expires_in = Duration::seconds(config.expires_seconds as i64);
                 SignedUpload::Form(form::sign_post_form(
                     &target,
                     &config.credentials,
