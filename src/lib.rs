@@ -175,19 +175,16 @@ mod shell {
                 }
                 _ => Err(ApiError::method_not_allowed(ALLOW_READ)),
             },
-            // The demo page only when DEMO_PAGE is on; the client module always (pages on
-            // other origins import it).
-            "/" | "/client.js" => match method.as_str() {
-                "GET" | "HEAD" => {
-                    let demo_on = state.borrow().as_ref().is_ok_and(|p| p.config().demo_page);
-                    if path == "/" && !demo_on {
-                        Err(ApiError::not_found())
-                    } else {
-                        return static_asset(&req, &env, grant);
-                    }
+            // The client module and its types always (pages on other origins import them);
+            // everything else in web/ (the demo page, examples) only when DEMO_PAGE is on.
+            _ if method == "GET" || method == "HEAD" => {
+                let public = matches!(path, "/client.js" | "/client.d.ts");
+                let demo_on = state.borrow().as_ref().is_ok_and(|p| p.config().demo_page);
+                if public || demo_on {
+                    return static_asset(&req, &env, grant);
                 }
-                _ => Err(ApiError::method_not_allowed(ALLOW_READ)),
-            },
+                Err(ApiError::not_found())
+            }
             _ => Err(ApiError::not_found()),
         };
         Reply::Now(answer_response(answer, &grant))
@@ -434,6 +431,9 @@ mod shell {
             let Ok(response) = value.dyn_into::<Response>() else {
                 return error_response(&missing(), &grant).into();
             };
+            if response.status() == 404 {
+                return error_response(&ApiError::not_found(), &grant).into();
+            }
             let Grant::CrossOrigin(origin) = &grant else {
                 return response.into();
             };
