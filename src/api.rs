@@ -7,13 +7,14 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use time::UtcDateTime;
 
-use crate::auth::Caller;
+use crate::auth::{AuthError, Caller};
 use crate::config::ConfigError;
-use crate::config::UploadMethod;
 use crate::json::Value;
-use crate::object_url::{InvalidChecksum, KeyRefusal};
-use crate::presign::{Presigner, SignedUpload, Upload, UploadError, UploadRequest};
-use crate::sigv4::iso_date_time;
+use crate::key::KeyRefusal;
+use crate::object_url::InvalidChecksum;
+use crate::presign::{Download, Presigner, SignedUpload, Upload, UploadError, UploadRequest};
+use crate::s3::S3Error;
+use crate::sigv4::{iso_date_time, Method};
 
 /// Largest request body read; anything longer is refused without reading the rest.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -43,10 +44,24 @@ pub enum ErrorCode {
     MethodNotSupported,
     InvalidKey,
     KeyNotAllowed,
+    SizeRequired,
+    Unauthorized,
+    RateLimited,
+    AuthUnavailable,
+    ObjectNotFound,
+    UploadNotFound,
+    InvalidUploadId,
+    InvalidPartNumber,
+    InvalidParts,
+    PartTooSmall,
+    StorageUnavailable,
+    StorageRefused,
+    StorageError,
+    InternalError,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 33] = [
         Self::InvalidJson,
         Self::BodyTooLarge,
         Self::UnsupportedMediaType,
@@ -66,6 +81,20 @@ impl ErrorCode {
         Self::MethodNotSupported,
         Self::InvalidKey,
         Self::KeyNotAllowed,
+        Self::SizeRequired,
+        Self::Unauthorized,
+        Self::RateLimited,
+        Self::AuthUnavailable,
+        Self::ObjectNotFound,
+        Self::UploadNotFound,
+        Self::InvalidUploadId,
+        Self::InvalidPartNumber,
+        Self::InvalidParts,
+        Self::PartTooSmall,
+        Self::StorageUnavailable,
+        Self::StorageRefused,
+        Self::StorageError,
+        Self::InternalError,
     ];
 
     pub const fn status(self) -> u16 {
@@ -77,13 +106,25 @@ impl ErrorCode {
             | Self::InvalidBatch
             | Self::InvalidChecksum
             | Self::MethodNotSupported
-            | Self::InvalidKey => 400,
+            | Self::InvalidKey
+            | Self::SizeRequired
+            | Self::InvalidUploadId
+            | Self::InvalidPartNumber
+            | Self::InvalidParts
+            | Self::PartTooSmall => 400,
+            Self::Unauthorized => 401,
             Self::OriginNotAllowed | Self::KeyNotAllowed => 403,
-            Self::NotFound => 404,
+            Self::NotFound | Self::ObjectNotFound | Self::UploadNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::BodyTooLarge | Self::FileTooLarge => 413,
             Self::UnsupportedMediaType | Self::ContentTypeNotAllowed => 415,
-            Self::Misconfigured | Self::ClockUnavailable | Self::EntropyUnavailable => 500,
+            Self::RateLimited => 429,
+            Self::Misconfigured
+            | Self::ClockUnavailable
+            | Self::EntropyUnavailable
+            | Self::InternalError => 500,
+            Self::StorageUnavailable | Self::StorageRefused | Self::StorageError => 502,
+            Self::AuthUnavailable => 503,
         }
     }
 
@@ -108,6 +149,20 @@ impl ErrorCode {
             Self::MethodNotSupported => "method_not_supported",
             Self::InvalidKey => "invalid_key",
             Self::KeyNotAllowed => "key_not_allowed",
+            Self::SizeRequired => "size_required",
+            Self::Unauthorized => "unauthorized",
+            Self::RateLimited => "rate_limited",
+            Self::AuthUnavailable => "auth_unavailable",
+            Self::ObjectNotFound => "object_not_found",
+            Self::UploadNotFound => "upload_not_found",
+            Self::InvalidUploadId => "invalid_upload_id",
+            Self::InvalidPartNumber => "invalid_part_number",
+            Self::InvalidParts => "invalid_parts",
+            Self::PartTooSmall => "part_too_small",
+            Self::StorageUnavailable => "storage_unavailable",
+            Self::StorageRefused => "storage_refused",
+            Self::StorageError => "storage_error",
+            Self::InternalError => "internal_error",
         }
     }
 }
@@ -132,8 +187,9 @@ pub struct ApiError {
     pub message: String,
     /// For a batch: one entry per bad file, with its index.
     pub details: Vec<EntryError>,
-    /// A header the answer must carry, such as `("Allow", "POST, OPTIONS")` for a 405.
-    pub header: Option<(&'static str, &'static str)>,
+    /// A header the answer must carry: `Allow` on a 405, `WWW-Authenticate` on a 401,
+    /// `Retry-After` on a 429.
+    pub header: Option<(&'static str, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -167,7 +223,7 @@ impl ApiError {
     /// `allow` lists the methods the path accepts; it travels as the `Allow` header.
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {
-            header: Some(("Allow", allow)),
+            header: Some(("Allow", allow.to_owned())),
             ..Self::new(
                 ErrorCode::MethodNotAllowed,
                 format!("this endpoint accepts {allow}"),
@@ -233,7 +289,44 @@ impl ApiError {
         )
     }
 
-    fn invalid_json(message: impl Into<String>) -> Self {
+    /// Over the rate limit: try again after `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        Self {
+            header: Some(("Retry-After", seconds.to_string())),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                "too many requests from this caller; try again later",
+            )
+        }
+    }
+
+    /// S3 could not be reached, or answered with a server error.
+    pub fn storage_unavailable() -> Self {
+        Self::new(
+            ErrorCode::StorageUnavailable,
+            "the storage service could not be reached; try again",
+        )
+    }
+
+    pub fn invalid_upload_id() -> Self {
+        Self::new(
+            ErrorCode::InvalidUploadId,
+            "uploadId must be 1 to 1024 visible ASCII characters",
+        )
+    }
+
+    pub fn invalid_part_number() -> Self {
+        Self::new(
+            ErrorCode::InvalidPartNumber,
+            "partNumber must be a whole number from 1 to 10000",
+        )
+    }
+
+    pub fn invalid_parts(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidParts, message)
+    }
+
+    pub fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidJson, message)
     }
 
@@ -282,8 +375,61 @@ impl From<UploadError> for ApiError {
             UploadError::ContentTypeRequired => ErrorCode::ContentTypeRequired,
             UploadError::InvalidChecksum(_) => ErrorCode::InvalidChecksum,
             UploadError::MethodNotSupported { .. } => ErrorCode::MethodNotSupported,
+            UploadError::SizeRequired => ErrorCode::SizeRequired,
         };
         Self::new(code, error.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    /// 401 with `WWW-Authenticate` (RFC 6750: no error code when no token came at all), or
+    /// 503 when the identity provider's keys cannot be had. The message names the check that
+    /// failed and never quotes the token.
+    fn from(error: AuthError) -> Self {
+        if error.is_unavailable() {
+            return Self::new(ErrorCode::AuthUnavailable, error.to_string());
+        }
+        let challenge = match error {
+            AuthError::MissingToken => "Bearer",
+            _ => "Bearer error=\"invalid_token\"",
+        };
+        Self {
+            header: Some(("WWW-Authenticate", challenge.to_owned())),
+            ..Self::new(ErrorCode::Unauthorized, error.to_string())
+        }
+    }
+}
+
+impl From<S3Error> for ApiError {
+    /// Each S3 refusal with its own code; the worker's own failures (credentials S3 refuses,
+    /// anything unexpected) as 502, never as the caller's fault.
+    fn from(error: S3Error) -> Self {
+        match error {
+            S3Error::NoSuchUpload => Self::new(
+                ErrorCode::UploadNotFound,
+                "no such multipart upload: it was completed, aborted or has expired",
+            ),
+            S3Error::NoSuchKey => Self::new(
+                ErrorCode::ObjectNotFound,
+                "there is no object under this key",
+            ),
+            S3Error::EntityTooSmall => Self::new(
+                ErrorCode::PartTooSmall,
+                "every part but the last must be at least 5 MiB",
+            ),
+            S3Error::InvalidPart => Self::invalid_parts(
+                "a listed part was not uploaded, its ETag differs, or the parts are out of order",
+            ),
+            S3Error::AccessDenied => Self::new(
+                ErrorCode::StorageRefused,
+                "the storage service refused the worker's credentials for this operation",
+            ),
+            S3Error::Other { status, .. } if status >= 500 => Self::storage_unavailable(),
+            S3Error::Other { status, code } => Self::new(
+                ErrorCode::StorageError,
+                format!("the storage service answered {status} {code}"),
+            ),
+        }
     }
 }
 
@@ -303,25 +449,7 @@ pub enum UploadBody {
 }
 
 pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::body_too_large());
-    }
-    let value = Value::parse(body).map_err(|e| {
-        // Where, not serde_json's wording: its messages cost wasm bytes and say little more.
-        let problem = if e.is_eof() {
-            "ends early"
-        } else {
-            "is not valid JSON"
-        };
-        ApiError::invalid_json(format!(
-            "request body {problem} at line {}, column {}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if !matches!(value, Value::Object(_)) {
-        return Err(ApiError::invalid_json("request body must be a JSON object"));
-    }
+    let value = parse_object(body)?;
     let Some(files) = value.get("files") else {
         return parse_entry(&value).map(UploadBody::Single);
     };
@@ -342,6 +470,30 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
             })
             .collect(),
     ))
+}
+
+/// A request body that must be one JSON object, at most [`MAX_BODY_BYTES`].
+pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::body_too_large());
+    }
+    let value = Value::parse(body).map_err(|e| {
+        // Where, not serde_json's wording: its messages cost wasm bytes and say little more.
+        let problem = if e.is_eof() {
+            "ends early"
+        } else {
+            "is not valid JSON"
+        };
+        ApiError::invalid_json(format!(
+            "request body {problem} at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if !matches!(value, Value::Object(_)) {
+        return Err(ApiError::invalid_json("request body must be a JSON object"));
+    }
+    Ok(value)
 }
 
 fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
@@ -372,7 +524,7 @@ fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
     let method = match entry.get("method") {
         None | Some(Value::Null) => None,
         Some(Value::Text(m)) => {
-            Some(UploadMethod::parse(m).ok_or(UploadError::MethodNotSupported { r2: false })?)
+            Some(Method::parse_upload(m).ok_or(UploadError::MethodNotSupported { r2: false })?)
         }
         Some(_) => return Err(UploadError::MethodNotSupported { r2: false }.into()),
     };
@@ -417,7 +569,7 @@ impl Serialize for UploadResponse<'_> {
                 map.serialize_entry("headers", &Ordered(&put.headers))?;
             }
         }
-        map.serialize_entry("key", &upload.key)?;
+        map.serialize_entry("key", upload.key.as_str())?;
         map.serialize_entry("expires_at", &iso_date_time(upload.expires_at))?;
         if let SignedUpload::Form(_) = upload.signed {
             map.serialize_entry("max_bytes", &upload.max_bytes)?;
@@ -433,7 +585,7 @@ struct BatchResponse<'a> {
 }
 
 /// A flat JSON object of strings, in the order given (a form's fields must be appended in it).
-struct Ordered<'a>(&'a [(String, String)]);
+pub struct Ordered<'a>(pub &'a [(String, String)]);
 
 impl Serialize for Ordered<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -452,22 +604,23 @@ pub fn handle_uploads(
     now: UtcDateTime,
     random: impl FnMut() -> [u8; 16],
 ) -> Result<String, ApiError> {
-    handle_uploads_as(presigner, body, None, now, random)
+    handle_uploads_as(presigner, body, None, now, random).map(|(json, _)| json)
 }
 
 /// `POST /uploads` for an authenticated caller (or anyone, with `None`): keys under the
-/// caller's segment, limits narrowed by the token's claims.
+/// caller's segment, limits narrowed by the token's claims. The answer, and what was signed
+/// (for the audit log).
 pub fn handle_uploads_as(
     presigner: &mut Presigner,
     body: &[u8],
     caller: Option<&Caller>,
     now: UtcDateTime,
     mut random: impl FnMut() -> [u8; 16],
-) -> Result<String, ApiError> {
+) -> Result<(String, Vec<Upload>), ApiError> {
     match parse_upload_body(body)? {
         UploadBody::Single(request) => {
             let upload = presigner.presign_as(&request, caller, now, random())?;
-            Ok(to_json(&UploadResponse::from(&upload)))
+            Ok((to_json(&UploadResponse::from(&upload)), vec![upload]))
         }
         UploadBody::Batch(entries) => {
             let mut uploads = Vec::with_capacity(entries.len());
@@ -499,25 +652,19 @@ pub fn handle_uploads_as(
                 error.details = errors;
                 return Err(error);
             }
-            let uploads = uploads.iter().map(UploadResponse::from).collect();
-            Ok(to_json(&BatchResponse { uploads }))
+            let answers = uploads.iter().map(UploadResponse::from).collect();
+            let json = to_json(&BatchResponse { uploads: answers });
+            Ok((json, uploads))
         }
     }
 }
 
-/// `GET /downloads/{key}` (the key already percent-decoded): `{"url", "expires_at"}`.
-pub fn handle_download(
-    presigner: &mut Presigner,
-    key: &str,
-    now: UtcDateTime,
-) -> Result<String, ApiError> {
-    let download = presigner
-        .presign_download(key, None, now)
-        .map_err(ApiError::from)?;
-    Ok(to_json(&DownloadResponse {
+/// The answer to `GET /downloads/{key}`: `{"url", "expires_at"}`.
+pub fn download_answer(download: &Download) -> String {
+    to_json(&DownloadResponse {
         url: &download.url,
         expires_at: iso_date_time(download.expires_at),
-    }))
+    })
 }
 
 #[derive(Serialize)]
@@ -532,13 +679,13 @@ impl From<KeyRefusal> for ApiError {
             KeyRefusal::Malformed => ApiError::invalid_key(),
             KeyRefusal::OutsidePrefix => Self::new(
                 ErrorCode::KeyNotAllowed,
-                "downloads are only signed for keys this service issues: {UPLOAD_PREFIX}{uuid}/{name}",
+                "only keys this service issued to this caller are signed: {UPLOAD_PREFIX}[{user}/]{uuid}/{name}",
             ),
         }
     }
 }
 
-fn to_json(value: &impl Serialize) -> String {
+pub fn to_json(value: &impl Serialize) -> String {
     // Our answers hold only strings, integers and booleans, which always serialise. Not
     // `expect`: it would pull serde_json's `Debug` (and std's I/O error names) into the wasm.
     serde_json::to_string(value).unwrap_or_default()
@@ -804,7 +951,7 @@ mod tests {
         }
         let batch = call(
             &mut p,
-            r#"{"files": [{"file_name": "a", "method": "PUT"}, {"file_name": "b", "method": "POST"}]}"#,
+            r#"{"files": [{"file_name": "a", "method": "PUT", "size": 1}, {"file_name": "b", "method": "POST"}]}"#,
         )
         .unwrap();
         assert_eq!(batch["uploads"][0]["method"], "PUT");
@@ -814,12 +961,10 @@ mod tests {
     #[test]
     fn downloads_answer_a_url_or_a_coded_refusal() {
         let mut p = presigner(&[]);
-        let body = handle_download(
-            &mut p,
-            "uploads/0b7e0c2a-0000-4000-8000-000000000000/x y.txt",
-            NOW,
-        )
-        .unwrap();
+        let key = p
+            .check_key("uploads/0b7e0c2a-0000-4000-8000-000000000000/x y.txt", None)
+            .unwrap();
+        let body = download_answer(&p.presign_download(&key, Some("text/plain"), None, NOW));
         let v: Value = serde_json::from_str(&body).unwrap();
         assert!(v["url"]
             .as_str()
@@ -834,10 +979,61 @@ mod tests {
             ("uploads/a\u{7}b", ErrorCode::InvalidKey, 400),
             ("", ErrorCode::InvalidKey, 400),
         ] {
-            let error = handle_download(&mut p, key, NOW).unwrap_err();
+            let error = ApiError::from(p.check_key(key, None).unwrap_err());
             assert_eq!((error.code, error.status()), (code, status), "{key:?}");
-            assert!(!error.to_json().contains("X-Amz-Signature"));
         }
+    }
+
+    #[test]
+    fn auth_and_storage_failures_get_their_own_codes() {
+        let missing = ApiError::from(AuthError::MissingToken);
+        assert_eq!(
+            (missing.status(), missing.code),
+            (401, ErrorCode::Unauthorized)
+        );
+        assert_eq!(missing.header, Some(("WWW-Authenticate", "Bearer".into())));
+        let expired = ApiError::from(AuthError::Expired);
+        assert_eq!(
+            expired.header,
+            Some(("WWW-Authenticate", "Bearer error=\"invalid_token\"".into()))
+        );
+        assert!(expired.message.contains("expired"));
+        let keys = ApiError::from(AuthError::KeysUnavailable);
+        assert_eq!(
+            (keys.status(), keys.code, keys.header),
+            (503, ErrorCode::AuthUnavailable, None)
+        );
+        for (error, status, code) in [
+            (S3Error::NoSuchUpload, 404, ErrorCode::UploadNotFound),
+            (S3Error::NoSuchKey, 404, ErrorCode::ObjectNotFound),
+            (S3Error::EntityTooSmall, 400, ErrorCode::PartTooSmall),
+            (S3Error::InvalidPart, 400, ErrorCode::InvalidParts),
+            (S3Error::AccessDenied, 502, ErrorCode::StorageRefused),
+            (
+                S3Error::Other {
+                    status: 503,
+                    code: "SlowDown".into(),
+                },
+                502,
+                ErrorCode::StorageUnavailable,
+            ),
+            (
+                S3Error::Other {
+                    status: 400,
+                    code: "Weird".into(),
+                },
+                502,
+                ErrorCode::StorageError,
+            ),
+        ] {
+            let e = ApiError::from(error);
+            assert_eq!((e.status(), e.code), (status, code));
+        }
+        let limited = ApiError::rate_limited(60);
+        assert_eq!(
+            (limited.status(), limited.header),
+            (429, Some(("Retry-After", "60".into())))
+        );
     }
 
     #[test]
@@ -858,7 +1054,7 @@ mod tests {
     fn a_405_carries_its_allow_header() {
         let e = ApiError::method_not_allowed("GET, HEAD");
         assert_eq!(e.status(), 405);
-        assert_eq!(e.header, Some(("Allow", "GET, HEAD")));
+        assert_eq!(e.header, Some(("Allow", "GET, HEAD".into())));
         assert_eq!(ApiError::not_found().header, None);
     }
 

@@ -28,6 +28,7 @@ use sha2::Sha256;
 
 use crate::json::Value;
 use crate::media_type::{MediaRange, MediaType};
+use crate::origin::{Origin, Scheme};
 use crate::sigv4::Secret;
 
 /// Longest token accepted; identity providers' tokens are 1–2 KB.
@@ -194,23 +195,87 @@ impl Claims {
     }
 }
 
-/// A parsed, not yet verified token.
-pub struct Token<'a> {
-    pub algorithm: Algorithm,
-    pub kid: Option<String>,
-    pub claims: Claims,
+/// A token as it arrived: split, decoded and read, but not verified. Its claims cannot be
+/// read from outside this module: the only ways on are [`HmacKey::verify`] and
+/// [`Jwk::accept`], which give a [`VerifiedToken`].
+pub struct UntrustedToken<'a> {
+    algorithm: Algorithm,
+    kid: Option<String>,
+    claims: Claims,
     /// `header.payload`, the bytes the signature covers.
-    pub signing_input: &'a str,
-    pub signature: Vec<u8>,
+    signing_input: &'a str,
+    signature: Vec<u8>,
 }
 
-impl fmt::Debug for Token<'_> {
+impl fmt::Debug for UntrustedToken<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A caller's token is a credential: only its algorithm and key id are shown.
-        f.debug_struct("Token")
+        f.debug_struct("UntrustedToken")
             .field("algorithm", &self.algorithm)
             .field("kid", &self.kid)
             .finish_non_exhaustive()
+    }
+}
+
+impl<'a> UntrustedToken<'a> {
+    /// Splits and decodes a compact JWS. Nothing is trusted yet.
+    pub fn parse(token: &'a str) -> Result<Self, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::Malformed(
+                "it must have three dot-separated parts",
+            ));
+        };
+        let header_json = decode_segment(header, "the header is not base64url")?;
+        let payload_json = decode_segment(payload, "the payload is not base64url")?;
+        let signature = decode_segment(signature, "the signature is not base64url")?;
+        let signing_input = &token[..header.len() + 1 + payload.len()];
+        let header = parse_object(&header_json, "the header is not a JSON object")?;
+        let malformed_header = |_| AuthError::Malformed("the header's alg or kid is not a string");
+        let alg = header.text("alg").map_err(malformed_header)?;
+        let algorithm = alg
+            .and_then(Algorithm::from_name)
+            .ok_or(AuthError::UnsupportedAlgorithm)?;
+        let kid = header
+            .text("kid")
+            .map_err(malformed_header)?
+            .map(str::to_owned);
+        let claims = Claims::from_json(&payload_json)?;
+        Ok(Self {
+            algorithm,
+            kid,
+            claims,
+            signing_input,
+            signature,
+        })
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// What the signature covers, for WebCrypto's `verify`.
+    pub fn signing_input(&self) -> &[u8] {
+        self.signing_input.as_bytes()
+    }
+
+    /// The signature in the form WebCrypto verifies: RSASSA-PKCS1-v1_5 takes it as is; ECDSA
+    /// takes the JWS form (`r || s`, 64 bytes for P-256) too, and nothing else.
+    pub fn webcrypto_signature(&self) -> Result<&[u8], AuthError> {
+        match self.algorithm {
+            Algorithm::Es256 if self.signature.len() != 64 => Err(AuthError::BadSignature),
+            Algorithm::Hs256 => Err(AuthError::UnsupportedAlgorithm),
+            _ => Ok(&self.signature),
+        }
     }
 }
 
@@ -231,47 +296,35 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
     Ok(token)
 }
 
+/// The caller's token: the `Authorization: Bearer` header when there is one, otherwise the
+/// cookie `cookie_name` from a `Cookie` header (the shell passes one only where a cookie may
+/// authenticate: a request from the worker's own origin).
+pub fn request_token<'a>(
+    authorization: Option<&'a str>,
+    cookies: Option<&'a str>,
+    cookie_name: Option<&str>,
+) -> Result<&'a str, AuthError> {
+    if authorization.is_some() {
+        return bearer_token(authorization);
+    }
+    let (Some(cookies), Some(name)) = (cookies, cookie_name) else {
+        return Err(AuthError::MissingToken);
+    };
+    let value = cookies.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim().trim_matches('"'))
+    });
+    match value {
+        Some(token) if token.len() > MAX_TOKEN_BYTES => Err(AuthError::TooLong),
+        Some(token) if !token.is_empty() => Ok(token),
+        _ => Err(AuthError::MissingToken),
+    }
+}
+
 fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, AuthError> {
     URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| AuthError::Malformed(what))
-}
-
-/// Splits and decodes a compact JWS. Nothing is trusted yet.
-pub fn parse_token(token: &str) -> Result<Token<'_>, AuthError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(AuthError::TooLong);
-    }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AuthError::Malformed(
-            "it must have three dot-separated parts",
-        ));
-    };
-    let header_json = decode_segment(header, "the header is not base64url")?;
-    let payload_json = decode_segment(payload, "the payload is not base64url")?;
-    let signature = decode_segment(signature, "the signature is not base64url")?;
-    let signing_input = &token[..header.len() + 1 + payload.len()];
-    let header = parse_object(&header_json, "the header is not a JSON object")?;
-    let malformed_header = |_| AuthError::Malformed("the header's alg or kid is not a string");
-    let alg = header.text("alg").map_err(malformed_header)?;
-    let algorithm = alg
-        .and_then(Algorithm::from_name)
-        .ok_or(AuthError::UnsupportedAlgorithm)?;
-    let kid = header
-        .text("kid")
-        .map_err(malformed_header)?
-        .map(str::to_owned);
-    let claims = Claims::from_json(&payload_json)?;
-    Ok(Token {
-        algorithm,
-        kid,
-        claims,
-        signing_input,
-        signature,
-    })
 }
 
 /// A JSON object, or `Malformed(what)`.
@@ -279,6 +332,23 @@ fn parse_object(json: &[u8], what: &'static str) -> Result<Value, AuthError> {
     match Value::parse(json) {
         Ok(object @ Value::Object(_)) => Ok(object),
         _ => Err(AuthError::Malformed(what)),
+    }
+}
+
+/// A token whose signature verified. Its claims are still unchecked: [`VerifiedToken::caller`]
+/// checks them at a given moment.
+#[derive(Debug)]
+pub struct VerifiedToken {
+    claims: Claims,
+    /// Verified with a JWKS key, so the issuer rules apply.
+    by_jwks: bool,
+}
+
+impl VerifiedToken {
+    /// The caller, if the claims hold at `now` (Unix seconds). `issuer` applies to tokens
+    /// verified with the JWKS.
+    pub fn caller(self, now: i64, issuer: Option<&IssuerRules>) -> Result<Caller, AuthError> {
+        check_claims(&self.claims, now, issuer.filter(|_| self.by_jwks))
     }
 }
 
@@ -294,15 +364,19 @@ impl HmacKey {
         )
     }
 
-    /// HS256: the HMAC of the signing input, compared in constant time.
-    pub fn verify(&self, token: &Token<'_>) -> Result<(), AuthError> {
+    /// HS256 only: the HMAC of the signing input, compared in constant time.
+    pub fn verify(&self, token: UntrustedToken<'_>) -> Result<VerifiedToken, AuthError> {
         if token.algorithm != Algorithm::Hs256 {
             return Err(AuthError::UnsupportedAlgorithm);
         }
         let mut mac = self.0.clone();
         mac.update(token.signing_input.as_bytes());
         mac.verify_slice(&token.signature)
-            .map_err(|_| AuthError::BadSignature)
+            .map_err(|_| AuthError::BadSignature)?;
+        Ok(VerifiedToken {
+            claims: token.claims,
+            by_jwks: false,
+        })
     }
 }
 
@@ -319,29 +393,91 @@ pub struct IssuerRules {
     pub audience: Option<String>,
 }
 
-/// The limits an authenticated caller's uploads get.
+/// A JWKS address: https, or plain http on a loopback host (for tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwksUrl(String);
+
+impl JwksUrl {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (origin, _) = Origin::parse_url(raw)?;
+        let secure = origin.scheme() == Scheme::Https || origin.is_loopback();
+        secure.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How callers are authenticated, when they are: by an HS256 secret, by an identity
+/// provider's JWKS, or by either.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub secret: Option<HmacKey>,
+    pub jwks: Option<(JwksUrl, IssuerRules)>,
+    /// A cookie that may carry the token on requests from the worker's own origin.
+    pub cookie: Option<String>,
+}
+
+/// The limits an authenticated caller's uploads get. Only a [`VerifiedToken`] whose claims
+/// hold makes one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
+    sub: String,
     /// `sub`, encoded for one key segment (see the module documentation).
-    pub segment: String,
+    segment: String,
     /// Narrower than `UPLOAD_MAX_BYTES`, when the token says so.
-    pub max_bytes: Option<u64>,
+    max_bytes: Option<u64>,
     /// Types this caller may upload, on top of `UPLOAD_ALLOWED_TYPES`.
-    pub content_types: Option<Vec<MediaRange>>,
+    content_types: Option<Vec<MediaRange>>,
 }
 
 impl Caller {
+    /// The token's subject (for rate limits and the audit log: an id, not a credential).
+    pub fn sub(&self) -> &str {
+        &self.sub
+    }
+
+    /// The caller's key segment: every key it gets or may name sits under it.
+    pub fn segment(&self) -> &str {
+        &self.segment
+    }
+
+    /// The caller's own size limit, if the token narrows `UPLOAD_MAX_BYTES`.
+    pub fn max_bytes(&self) -> Option<u64> {
+        self.max_bytes
+    }
+
+    /// True when the token lists the types this caller may upload.
+    pub fn restricts_types(&self) -> bool {
+        self.content_types.is_some()
+    }
+
     /// True when the token's `content_types` (if any) allow `media_type`.
     pub fn allows_type(&self, media_type: &MediaType) -> bool {
         self.content_types
             .as_ref()
             .is_none_or(|ranges| ranges.iter().any(|r| r.matches(media_type)))
     }
+
+    /// A caller for tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        sub: &str,
+        max_bytes: Option<u64>,
+        content_types: Option<Vec<MediaRange>>,
+    ) -> Self {
+        Self {
+            sub: sub.to_owned(),
+            segment: user_segment(sub).unwrap(),
+            max_bytes,
+            content_types,
+        }
+    }
 }
 
-/// Checks a verified token's claims at `now` (Unix seconds). `issuer` applies to tokens
-/// verified with the JWKS.
-pub fn check_claims(
+/// Checks a verified token's claims at `now` (Unix seconds).
+fn check_claims(
     claims: &Claims,
     now: i64,
     issuer: Option<&IssuerRules>,
@@ -381,7 +517,6 @@ pub fn check_claims(
         .as_deref()
         .ok_or(AuthError::MissingClaim("sub"))?;
     let segment = user_segment(sub)?;
-    let max_bytes = claims.max_bytes;
     let content_types = match &claims.content_types {
         None => None,
         Some(list) => Some(
@@ -392,8 +527,9 @@ pub fn check_claims(
         ),
     };
     Ok(Caller {
+        sub: sub.to_owned(),
         segment,
-        max_bytes,
+        max_bytes: claims.max_bytes,
         content_types,
     })
 }
@@ -423,6 +559,28 @@ pub struct Jwk {
     /// The public members only (`kty`, `n`, `e` or `crv`, `x`, `y`), as JSON for
     /// `crypto.subtle.importKey("jwk", ...)`.
     pub public_json: String,
+}
+
+impl Jwk {
+    /// The token, verified: `signature_valid` is WebCrypto's `verify` of the token's
+    /// [`UntrustedToken::webcrypto_signature`] over its signing input with this key. The
+    /// token's algorithm must be this key's (no HS256 "signed" with a public key).
+    pub fn accept(
+        &self,
+        token: UntrustedToken<'_>,
+        signature_valid: bool,
+    ) -> Result<VerifiedToken, AuthError> {
+        if token.algorithm != self.algorithm {
+            return Err(AuthError::UnknownKey);
+        }
+        if !signature_valid {
+            return Err(AuthError::BadSignature);
+        }
+        Ok(VerifiedToken {
+            claims: token.claims,
+            by_jwks: true,
+        })
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -491,28 +649,24 @@ pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
     Ok(keys)
 }
 
-/// The key a token names: same `kid` and same algorithm. A token without `kid` may use the
-/// set's only key of its algorithm.
-pub fn select_key<'k>(keys: &'k [Jwk], token: &Token<'_>) -> Result<&'k Jwk, AuthError> {
-    let mut candidates = keys.iter().filter(|k| k.algorithm == token.algorithm);
+/// The key a token names, with its place in the set: same `kid` and same algorithm. A token
+/// without `kid` may use the set's only key of its algorithm.
+pub fn select_key<'k>(
+    keys: &'k [Jwk],
+    token: &UntrustedToken<'_>,
+) -> Result<(usize, &'k Jwk), AuthError> {
+    let mut candidates = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.algorithm == token.algorithm);
     let chosen = match &token.kid {
-        Some(kid) => candidates.find(|k| k.kid.as_deref() == Some(kid.as_str())),
+        Some(kid) => candidates.find(|(_, k)| k.kid.as_deref() == Some(kid.as_str())),
         None => match (candidates.next(), candidates.next()) {
             (Some(only), None) => Some(only),
             _ => None,
         },
     };
     chosen.ok_or(AuthError::UnknownKey)
-}
-
-/// The signature in the form WebCrypto verifies: RSASSA-PKCS1-v1_5 takes it as is; ECDSA
-/// takes the JWS form (`r || s`, 64 bytes for P-256) too, and nothing else.
-pub fn webcrypto_signature<'t>(token: &'t Token<'_>) -> Result<&'t [u8], AuthError> {
-    match token.algorithm {
-        Algorithm::Es256 if token.signature.len() != 64 => Err(AuthError::BadSignature),
-        Algorithm::Hs256 => Err(AuthError::UnsupportedAlgorithm),
-        _ => Ok(&token.signature),
-    }
 }
 
 /// How long to keep a fetched JWKS: its `max-age`, within
@@ -560,7 +714,7 @@ impl JwksCache {
     }
 
     /// Whether the cached set can verify this token at `now`.
-    pub fn action_for(&self, token: &Token<'_>, now: i64) -> JwksAction {
+    pub fn action_for(&self, token: &UntrustedToken<'_>, now: i64) -> JwksAction {
         if self.keys.is_empty() || now >= self.fresh_until {
             return JwksAction::Fetch;
         }
@@ -585,30 +739,6 @@ impl JwksCache {
         self.keys = keys;
         self.fresh_until = now + ttl;
         self.last_fetch = Some(now);
-    }
-}
-
-/// Whether `url` may serve a JWKS: https, or http on a loopback host (for tests).
-pub fn is_acceptable_jwks_url(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => !host.is_empty(),
-        "http" => {
-            host.eq_ignore_ascii_case("localhost")
-                || host == "::1"
-                || host.split('.').count() == 4 && host.starts_with("127.")
-        }
-        _ => false,
     }
 }
 
@@ -637,9 +767,8 @@ pub(crate) mod tests {
 
     fn verify(token: &str) -> Result<Caller, AuthError> {
         let key = HmacKey::new(&Secret::new(SECRET));
-        let parsed = parse_token(token)?;
-        key.verify(&parsed)?;
-        check_claims(&parsed.claims, NOW, None)
+        let parsed = UntrustedToken::parse(token)?;
+        key.verify(parsed)?.caller(NOW, None)
     }
 
     const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -647,8 +776,8 @@ pub(crate) mod tests {
     #[test]
     fn a_valid_hs256_token_gives_the_callers_segment() {
         let caller = verify(&sign_hs256(HS256, &valid_payload(), SECRET)).unwrap();
-        assert_eq!(caller.segment, "alice");
-        assert_eq!(caller.max_bytes, None);
+        assert_eq!((caller.segment(), caller.sub()), ("alice", "alice"));
+        assert_eq!(caller.max_bytes(), None);
     }
 
     #[test]
@@ -658,20 +787,16 @@ pub(crate) mod tests {
             .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
             .unwrap();
         let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let parsed = parse_token(token).unwrap();
         let mac = HmacKey(Hmac::new_from_slice(&key).unwrap());
-        mac.verify(&parsed).unwrap();
-        assert_eq!(parsed.claims.exp, Some(NumericDate(1_300_819_380)));
-        assert_eq!(parsed.claims.iss.as_deref(), Some("joe"));
+        let verified = mac.verify(UntrustedToken::parse(token).unwrap()).unwrap();
+        assert_eq!(verified.claims.exp, Some(NumericDate(1_300_819_380)));
+        assert_eq!(verified.claims.iss.as_deref(), Some("joe"));
         // It has no sub, and expired in 2011.
         assert_eq!(
-            check_claims(&parsed.claims, 1_300_819_000, None),
+            check_claims(&verified.claims, 1_300_819_000, None),
             Err(AuthError::MissingClaim("sub"))
         );
-        assert_eq!(
-            check_claims(&parsed.claims, NOW, None),
-            Err(AuthError::Expired)
-        );
+        assert_eq!(verified.caller(NOW, None), Err(AuthError::Expired));
     }
 
     #[test]
@@ -937,7 +1062,7 @@ pub(crate) mod tests {
         )
         .unwrap();
         let caller = check_claims(&claims, NOW, None).unwrap();
-        assert_eq!(caller.max_bytes, Some(1000));
+        assert_eq!(caller.max_bytes(), Some(1000));
         assert!(caller.allows_type(&MediaType::parse("image/png").unwrap()));
         assert!(!caller.allows_type(&MediaType::parse("text/html").unwrap()));
     }
@@ -1017,8 +1142,8 @@ pub(crate) mod tests {
         let keys = jwks();
         let pick = |header: &str| {
             let token = token_with(header);
-            let parsed = parse_token(&token).unwrap();
-            select_key(&keys, &parsed).map(|k| k.kid.clone().unwrap())
+            let parsed = UntrustedToken::parse(&token).unwrap();
+            select_key(&keys, &parsed).map(|(_, k)| k.kid.clone().unwrap())
         };
         assert_eq!(pick(r#"{"alg":"RS256","kid":"rsa-1"}"#), Ok("rsa-1".into()));
         assert_eq!(pick(r#"{"alg":"ES256","kid":"ec-1"}"#), Ok("ec-1".into()));
@@ -1041,7 +1166,10 @@ pub(crate) mod tests {
             Err(AuthError::UnknownKey)
         );
         let es = token_with(r#"{"alg":"ES256","kid":"ec-1"}"#);
-        assert!(webcrypto_signature(&parse_token(&es).unwrap()).is_ok());
+        assert!(UntrustedToken::parse(&es)
+            .unwrap()
+            .webcrypto_signature()
+            .is_ok());
         let short = format!(
             "{}.{}.{}",
             b64(br#"{"alg":"ES256"}"#),
@@ -1049,7 +1177,10 @@ pub(crate) mod tests {
             b64(&[1u8; 70])
         );
         assert_eq!(
-            webcrypto_signature(&parse_token(&short).unwrap()),
+            UntrustedToken::parse(&short)
+                .unwrap()
+                .webcrypto_signature()
+                .map(|_| ()),
             Err(AuthError::BadSignature)
         );
     }
@@ -1065,7 +1196,10 @@ pub(crate) mod tests {
 
         let known = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
         let unknown = token_with(r#"{"alg":"RS256","kid":"rotated"}"#);
-        let (known, unknown) = (parse_token(&known).unwrap(), parse_token(&unknown).unwrap());
+        let (known, unknown) = (
+            UntrustedToken::parse(&known).unwrap(),
+            UntrustedToken::parse(&unknown).unwrap(),
+        );
         let mut cache = JwksCache::default();
         assert_eq!(cache.action_for(&known, NOW), JwksAction::Fetch, "empty");
         cache.store(jwks(), NOW, 3600);
@@ -1093,25 +1227,119 @@ pub(crate) mod tests {
             "http://localhost/jwks",
             "http://[::1]:9000/jwks",
         ] {
-            assert!(is_acceptable_jwks_url(ok), "{ok}");
+            assert!(JwksUrl::parse(ok).is_some(), "{ok}");
         }
         for bad in [
             "http://id.example.com/jwks",
             "ftp://127.0.0.1/jwks",
             "http://127.0.0.1.evil.com/jwks",
+            "http://127.evil.example.com/jwks",
             "http://localhost.evil.com/jwks",
             "https://user@id.example.com/jwks",
             "https:///jwks",
             "jwks.json",
         ] {
-            assert!(!is_acceptable_jwks_url(bad), "{bad}");
+            assert!(JwksUrl::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_jwks_key_accepts_only_its_own_algorithm_and_a_valid_signature() {
+        let keys = jwks();
+        let rs = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
+        let parse = || UntrustedToken::parse(&rs).unwrap();
+        let verified = keys[0].accept(parse(), true).unwrap();
+        assert!(verified.by_jwks);
+        assert_eq!(
+            keys[0].accept(parse(), false).map(|_| ()),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            keys[1].accept(parse(), true).map(|_| ()),
+            Err(AuthError::UnknownKey),
+            "an RS256 token against the EC key"
+        );
+        // Algorithm confusion: an HS256 token "signed" with the RSA key's public PEM is an
+        // HS256 token, which only the shared secret may verify.
+        let hs = sign_hs256(r#"{"alg":"HS256","kid":"rsa-1"}"#, &valid_payload(), RSA_N);
+        let confused = UntrustedToken::parse(&hs).unwrap();
+        assert_eq!(
+            select_key(&keys, &confused).map(|_| ()),
+            Err(AuthError::UnknownKey)
+        );
+        assert_eq!(
+            keys[0]
+                .accept(UntrustedToken::parse(&hs).unwrap(), true)
+                .map(|_| ()),
+            Err(AuthError::UnknownKey)
+        );
+        assert_eq!(
+            HmacKey::new(&Secret::new(SECRET))
+                .verify(confused)
+                .map(|_| ()),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn issuer_rules_apply_only_to_tokens_verified_by_the_jwks() {
+        let rules = IssuerRules {
+            issuer: "https://id.example.com/".into(),
+            audience: None,
+        };
+        let hs = sign_hs256(HS256, &valid_payload(), SECRET);
+        let key = HmacKey::new(&Secret::new(SECRET));
+        let by_secret = key.verify(UntrustedToken::parse(&hs).unwrap()).unwrap();
+        assert!(by_secret.caller(NOW, Some(&rules)).is_ok(), "no iss needed");
+        let rs = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
+        let by_jwks = jwks()[0]
+            .accept(UntrustedToken::parse(&rs).unwrap(), true)
+            .unwrap();
+        assert_eq!(
+            by_jwks.caller(NOW, Some(&rules)),
+            Err(AuthError::WrongIssuer)
+        );
+    }
+
+    #[test]
+    fn the_token_comes_from_the_header_or_else_the_named_cookie() {
+        let cookies = Some("theme=dark; session=abc.def.ghi; other=1");
+        assert_eq!(
+            request_token(Some("Bearer x.y.z"), cookies, Some("session")),
+            Ok("x.y.z")
+        );
+        assert_eq!(
+            request_token(None, cookies, Some("session")),
+            Ok("abc.def.ghi")
+        );
+        assert_eq!(
+            request_token(None, cookies, None),
+            Err(AuthError::MissingToken),
+            "no cookie is read unless one is named"
+        );
+        assert_eq!(
+            request_token(None, cookies, Some("sess")),
+            Err(AuthError::MissingToken)
+        );
+        assert_eq!(
+            request_token(None, None, Some("session")),
+            Err(AuthError::MissingToken)
+        );
+        assert_eq!(
+            request_token(None, Some("session="), Some("session")),
+            Err(AuthError::MissingToken)
+        );
+        let long = format!("session={}", "a".repeat(MAX_TOKEN_BYTES + 1));
+        assert_eq!(
+            request_token(None, Some(&long), Some("session")),
+            Err(AuthError::TooLong)
+        );
     }
 
     #[test]
     fn debug_never_shows_tokens_or_secrets() {
         let token = sign_hs256(HS256, &valid_payload(), SECRET);
-        let parsed = parse_token(&token).unwrap();
+        let parsed = UntrustedToken::parse(&token).unwrap();
         let key = HmacKey::new(&Secret::new(SECRET));
         let printed = format!("{parsed:?} {key:?}");
         assert!(
@@ -1119,6 +1347,10 @@ pub(crate) mod tests {
             "{printed}"
         );
         assert!(!printed.contains(parsed.signing_input));
+        let verified = key.verify(parsed).unwrap();
+        let caller = verified.caller(NOW, None).unwrap();
+        let printed = format!("{caller:?}");
+        assert!(!printed.contains(&token), "{printed}");
     }
 }
 
@@ -1135,9 +1367,11 @@ mod properties {
         #[test]
         fn any_token_gets_an_answer(token in ".{0,300}") {
             let key = HmacKey::new(&Secret::new("k"));
-            if let Ok(parsed) = parse_token(&token) {
-                let _ = key.verify(&parsed);
+            if let Ok(parsed) = UntrustedToken::parse(&token) {
                 let _ = check_claims(&parsed.claims, 0, None);
+                if let Ok(verified) = key.verify(parsed) {
+                    let _ = verified.caller(0, None);
+                }
             }
         }
 

@@ -1,83 +1,82 @@
 //! Settings, read and validated once per isolate. Errors name the variable, never its value.
+//!
+//! Every text value is trimmed of surrounding whitespace, except secrets: a secret is used
+//! byte for byte, so one that starts or ends with whitespace (a pasted newline) is refused
+//! rather than silently changed. An empty value means the default (for `UPLOAD_PREFIX`: the
+//! bucket's root); an empty list, or an empty item in a list, is refused.
 
 use std::fmt;
 
-use crate::media_type::{MediaRange, MediaType};
+use crate::auth::{AuthSettings, HmacKey, IssuerRules, JwksUrl};
+use crate::media_type::{Disposition, MediaRange, MediaType};
 use crate::object_url::ObjectLocation;
-use crate::sigv4::{Credentials, Secret};
+use crate::origin::Origin;
+use crate::sigv4::{Credentials, Method, Secret};
 
 /// S3 refuses a single POST or PUT above 5 GiB.
 pub const S3_SINGLE_UPLOAD_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// S3's largest object, which only a multipart upload reaches: 5 TiB.
+pub const S3_MULTIPART_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 /// SigV4 credentials and policies last at most seven days.
 pub const MAX_EXPIRES_SECONDS: u64 = 604_800;
 const MAX_PREFIX_BYTES: usize = 512;
+/// HS256 secrets shorter than the hash (32 bytes) are guessable offline from one token.
+const MIN_AUTH_SECRET_BYTES: usize = 32;
+/// Stored with every upload unless `UPLOAD_CACHE_CONTROL` says otherwise: kept out of shared
+/// caches (CDNs), reusable by the downloader's own browser for an hour.
+pub const DEFAULT_CACHE_CONTROL: &str = "private, max-age=3600";
 /// Cloudflare R2's S3 endpoints (`<account>.r2.cloudflarestorage.com`, and its jurisdictions
 /// such as `<account>.eu.r2...`): R2 has no POST Object, so uploads there are presigned PUTs.
 const R2_HOST_SUFFIX: &str = ".r2.cloudflarestorage.com";
-
-/// How a browser sends the file: a POST form (size range, type and fields pinned by the
-/// policy) or a presigned PUT (type, exact size and checksum pinned as signed headers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UploadMethod {
-    Post,
-    Put,
-}
-
-impl UploadMethod {
-    pub fn parse(raw: &str) -> Option<Self> {
-        if raw.eq_ignore_ascii_case("POST") {
-            Some(Self::Post)
-        } else if raw.eq_ignore_ascii_case("PUT") {
-            Some(Self::Put)
-        } else {
-            None
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Post => "POST",
-            Self::Put => "PUT",
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub bucket: String,
     pub region: String,
-    /// Where the browser posts the form, computed once from bucket, region and endpoint.
-    pub upload_url: String,
-    /// The same place for presigned URLs: scheme, host and the path keys follow.
+    /// Where objects live (scheme, host, the path keys follow).
     pub location: ObjectLocation,
-    /// What a request gets when it names no method (`UPLOAD_METHOD`).
-    pub upload_method: UploadMethod,
+    /// Where the browser posts a form: `location`'s form URL, computed once.
+    pub upload_url: String,
+    /// What a request gets when it names no method (`UPLOAD_METHOD`): POST or PUT.
+    pub upload_method: Method,
     /// False on Cloudflare R2, which has no POST Object.
     pub post_supported: bool,
     pub prefix: String,
     pub max_bytes: u64,
+    /// Largest multipart upload (`UPLOAD_MAX_MULTIPART_BYTES`), checked when it completes.
+    pub max_multipart_bytes: u64,
     pub expires_seconds: u64,
     /// How long a `GET /downloads/{key}` URL lasts.
     pub download_expires_seconds: u64,
     /// Empty: any media type.
     pub allowed_types: Vec<MediaRange>,
+    /// Types shown inline besides the built-in safe set (`UPLOAD_INLINE_TYPES`).
+    pub inline_types: Vec<MediaRange>,
+    /// Stored with every upload (`UPLOAD_CACHE_CONTROL`).
+    pub cache_control: String,
     pub allowed_origins: AllowedOrigins,
+    /// Every route sits under it: empty, or `/api/uploads` style (`BASE_PATH`).
+    pub base_path: String,
     pub demo_page: bool,
+    /// `None`: anyone may ask for uploads.
+    pub auth: Option<AuthSettings>,
+    /// The rate limiter's period, for `Retry-After` (`UPLOAD_RATE_LIMIT_PERIOD`).
+    pub rate_limit_period: u64,
     pub credentials: Credentials,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AllowedOrigins {
     Any,
-    /// Lowercased `scheme://host[:port]`; empty means same-origin only.
-    List(Vec<String>),
+    /// Empty means same-origin only.
+    List(Vec<Origin>),
 }
 
 impl AllowedOrigins {
     pub fn allows(&self, origin: &str) -> bool {
         match self {
             Self::Any => true,
-            Self::List(origins) => origins.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            Self::List(origins) => origins.iter().any(|o| o.matches(origin)),
         }
     }
 }
@@ -119,6 +118,8 @@ impl std::error::Error for ConfigError {}
 pub enum Setting {
     Unset,
     Text(String),
+    /// A TOML list of strings.
+    List(Vec<String>),
     /// Set, but to something that has no text form (a TOML table, say). Reported, never
     /// silently replaced by the default: that could switch a limit off.
     NotText,
@@ -136,34 +137,67 @@ struct Reader<F> {
     problems: Vec<Problem>,
 }
 
+const NOT_TEXT: &str = "must be a string, a whole number or true/false";
+
 impl<F: Fn(&str) -> Setting> Reader<F> {
-    /// The value as given, or `None` when unset (or unusable, which is recorded).
-    fn raw(&mut self, name: &'static str) -> Option<String> {
-        match (self.lookup)(name) {
-            Setting::Unset => None,
-            Setting::Text(value) => Some(value),
-            Setting::NotText => {
-                self.problem(
-                    name,
-                    "must be a string, a whole number, true/false or a list of strings",
-                );
-                None
-            }
-        }
-    }
-
-    /// The trimmed value, or `None` when unset or blank.
-    fn get(&mut self, name: &'static str) -> Option<String> {
-        self.raw(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
     fn problem(&mut self, variable: &'static str, reason: impl Into<String>) {
         self.problems.push(Problem {
             variable,
             reason: reason.into(),
         });
+    }
+
+    /// The trimmed value, or `None` when unset or blank.
+    fn get(&mut self, name: &'static str) -> Option<String> {
+        match (self.lookup)(name) {
+            Setting::Unset => None,
+            Setting::Text(value) => Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
+            Setting::List(_) | Setting::NotText => {
+                self.problem(name, NOT_TEXT);
+                None
+            }
+        }
+    }
+
+    /// A list from a TOML list or a comma-separated string, each item trimmed; `None` when
+    /// unset or blank. An empty list or an empty item is refused: it must not quietly mean
+    /// "anything".
+    fn list(&mut self, name: &'static str) -> Option<Vec<String>> {
+        let items: Vec<String> = match (self.lookup)(name) {
+            Setting::Unset => return None,
+            Setting::Text(text) if text.trim().is_empty() => return None,
+            Setting::Text(text) => text.split(',').map(|i| i.trim().to_owned()).collect(),
+            Setting::List(items) => items.iter().map(|i| i.trim().to_owned()).collect(),
+            Setting::NotText => {
+                self.problem(
+                    name,
+                    "must be a comma-separated string or a list of strings",
+                );
+                return None;
+            }
+        };
+        if items.is_empty() || items.iter().any(String::is_empty) {
+            self.problem(name, "must not be an empty list or have an empty item");
+            return None;
+        }
+        Some(items)
+    }
+
+    /// A secret as given, byte for byte; `None` when unset or empty.
+    fn secret(&mut self, name: &'static str) -> Option<Secret> {
+        match (self.lookup)(name) {
+            Setting::Unset => None,
+            Setting::Text(value) if value.is_empty() => None,
+            Setting::Text(value) if value.trim().len() != value.len() => {
+                self.problem(name, "must not start or end with whitespace");
+                None
+            }
+            Setting::Text(value) => Some(Secret::new(value)),
+            Setting::List(_) | Setting::NotText => {
+                self.problem(name, "must be a string");
+                None
+            }
+        }
     }
 
     fn required(&mut self, name: &'static str) -> String {
@@ -197,6 +231,23 @@ impl<F: Fn(&str) -> Setting> Reader<F> {
             }
         }
     }
+
+    /// A list whose every item `parse` accepts; `None` (and a problem) otherwise.
+    fn parsed_list<T>(
+        &mut self,
+        name: &'static str,
+        rule: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Vec<T> {
+        let items = self.list(name).unwrap_or_default();
+        match items.iter().map(|i| parse(i)).collect::<Option<Vec<T>>>() {
+            Some(parsed) => parsed,
+            None => {
+                self.problem(name, rule);
+                Vec::new()
+            }
+        }
+    }
 }
 
 impl Config {
@@ -211,7 +262,6 @@ impl Config {
             lookup,
             problems: Vec::new(),
         };
-
         let bucket = r.required("S3_BUCKET");
         if !bucket.is_empty() && !is_valid_bucket(&bucket) {
             r.problem(
@@ -226,25 +276,20 @@ impl Config {
         {
             r.problem("S3_REGION", "must be lowercase letters, digits and hyphens");
         }
-        let endpoint = r.get("S3_ENDPOINT");
-        let endpoint = endpoint.and_then(|e| match parse_endpoint(&e) {
-            Some(endpoint) => Some(endpoint),
-            None => {
+        let endpoint = r.get("S3_ENDPOINT").and_then(|raw| {
+            let origin = Origin::parse(&raw);
+            if origin.is_none() {
                 r.problem(
                     "S3_ENDPOINT",
                     "must be an http:// or https:// origin with no path, query or fragment",
                 );
-                None
             }
+            origin
         });
         let force_path_style = r.flag("S3_FORCE_PATH_STYLE", false);
         let on_r2 = endpoint
-            .as_deref()
-            .and_then(|e| split_scheme(e))
-            .is_some_and(|(_, host)| {
-                let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
-                hostname.ends_with(R2_HOST_SUFFIX)
-            });
+            .as_ref()
+            .is_some_and(|e| e.hostname().ends_with(R2_HOST_SUFFIX));
         // `auto` is R2's region; anywhere else it would sign for a region that does not exist.
         if region == "auto" && !on_r2 {
             r.problem(
@@ -252,79 +297,66 @@ impl Config {
                 "may be auto only with a Cloudflare R2 S3_ENDPOINT (*.r2.cloudflarestorage.com)",
             );
         }
-        let upload_method = match r.get("UPLOAD_METHOD") {
-            None if on_r2 => UploadMethod::Put,
-            None => UploadMethod::Post,
-            Some(raw) => match UploadMethod::parse(&raw) {
-                Some(UploadMethod::Post) if on_r2 => {
-                    r.problem(
-                        "UPLOAD_METHOD",
-                        "must be PUT with Cloudflare R2, which has no POST Object",
-                    );
-                    UploadMethod::Put
-                }
-                Some(method) => method,
-                None => {
-                    r.problem("UPLOAD_METHOD", "must be POST or PUT");
-                    UploadMethod::Post
-                }
-            },
-        };
-
-        let prefix = r.raw("UPLOAD_PREFIX").unwrap_or_else(|| "uploads/".into());
-        if !is_valid_prefix(&prefix) {
-            r.problem(
-                "UPLOAD_PREFIX",
-                format!(
-                    "must be empty or end with '/', be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', empty or '..' segment or control character"
-                ),
-            );
-        }
+        let upload_method = read_upload_method(&mut r, on_r2);
+        let prefix = read_prefix(&mut r);
         let max_bytes = r.number(
             "UPLOAD_MAX_BYTES",
             10_485_760,
             1,
             S3_SINGLE_UPLOAD_MAX_BYTES,
         );
+        let max_multipart_bytes = r.number(
+            "UPLOAD_MAX_MULTIPART_BYTES",
+            S3_MULTIPART_MAX_BYTES,
+            1,
+            S3_MULTIPART_MAX_BYTES,
+        );
         let expires_seconds = r.number("UPLOAD_EXPIRES_SECONDS", 600, 1, MAX_EXPIRES_SECONDS);
         let download_expires_seconds =
             r.number("DOWNLOAD_EXPIRES_SECONDS", 300, 1, MAX_EXPIRES_SECONDS);
-
-        let allowed_types = match r.get("UPLOAD_ALLOWED_TYPES") {
-            None => Vec::new(),
-            Some(list) => match parse_list(&list, MediaRange::parse) {
-                // Set but empty (",") must not quietly mean "any type".
-                Some(ranges) if !ranges.is_empty() => ranges,
-                _ => {
-                    r.problem(
-                        "UPLOAD_ALLOWED_TYPES",
-                        "must be comma-separated media types such as image/png or image/*",
-                    );
-                    Vec::new()
-                }
-            },
-        };
-        let allowed_origins = match r.get("ALLOWED_ORIGINS") {
-            None => AllowedOrigins::List(Vec::new()),
-            Some(list) if list == "*" => AllowedOrigins::Any,
-            Some(list) => parse_list(&list, parse_endpoint)
-                .map(AllowedOrigins::List)
-                .unwrap_or_else(|| {
-                    r.problem(
-                        "ALLOWED_ORIGINS",
-                        "must be * or comma-separated origins such as https://app.example.com",
-                    );
-                    AllowedOrigins::List(Vec::new())
-                }),
-        };
+        let allowed_types = r.parsed_list(
+            "UPLOAD_ALLOWED_TYPES",
+            "must be comma-separated media types such as image/png or image/*",
+            MediaRange::parse,
+        );
+        let inline_types = r.parsed_list(
+            "UPLOAD_INLINE_TYPES",
+            "must be media types that cannot carry script (not HTML, SVG, XML, JavaScript, image/*, text/* or application/*)",
+            |item| MediaRange::parse(item).filter(|range| !range.admits_scriptable()),
+        );
+        let cache_control = r
+            .get("UPLOAD_CACHE_CONTROL")
+            .unwrap_or_else(|| DEFAULT_CACHE_CONTROL.into());
+        if cache_control.len() > 256 || !cache_control.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            r.problem(
+                "UPLOAD_CACHE_CONTROL",
+                "must be at most 256 characters of printable ASCII",
+            );
+        }
+        let allowed_origins = read_allowed_origins(&mut r);
+        let base_path = r.get("BASE_PATH").unwrap_or_default();
+        if !is_valid_base_path(&base_path) {
+            r.problem(
+                "BASE_PATH",
+                "must be empty or a path that starts with '/' and does not end with one, with no empty, '.' or '..' segment",
+            );
+        }
         let demo_page = r.flag("DEMO_PAGE", false);
+        let auth = read_auth(&mut r);
+        let rate_limit_period = r.number("UPLOAD_RATE_LIMIT_PERIOD", 60, 1, 3600);
 
         let access_key_id = r.required("AWS_ACCESS_KEY_ID");
         if access_key_id.chars().any(|c| c.is_whitespace() || c == '/') {
             r.problem("AWS_ACCESS_KEY_ID", "must not contain spaces or '/'");
         }
-        let secret_access_key = Secret::new(r.required("AWS_SECRET_ACCESS_KEY"));
-        let session_token = r.get("AWS_SESSION_TOKEN").map(Secret::new);
+        let reported = r.problems.len();
+        let secret_access_key = r.secret("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| {
+            if r.problems.len() == reported {
+                r.problem("AWS_SECRET_ACCESS_KEY", "is required");
+            }
+            Secret::new("")
+        });
+        let session_token = r.secret("AWS_SESSION_TOKEN");
 
         if !r.problems.is_empty() {
             return Err(ConfigError {
@@ -333,27 +365,27 @@ impl Config {
         }
         // R2's S3 endpoint is documented path style (`https://<account>.r2.cloudflarestorage.com/<bucket>`).
         let path_style = force_path_style || on_r2;
-        let upload_url = upload_url(&bucket, &region, endpoint.as_deref(), path_style);
-        let location = ObjectLocation::from_upload_url(&upload_url).ok_or_else(|| ConfigError {
-            problems: vec![Problem {
-                variable: "S3_ENDPOINT",
-                reason: "must be an http:// or https:// origin".into(),
-            }],
-        })?;
+        let location = ObjectLocation::new(&bucket, &region, endpoint.as_ref(), path_style);
         Ok(Self {
+            upload_url: location.form_url(),
+            location,
             bucket,
             region,
-            upload_url,
-            location,
             upload_method,
             post_supported: !on_r2,
             prefix,
             max_bytes,
+            max_multipart_bytes,
             expires_seconds,
             download_expires_seconds,
             allowed_types,
+            inline_types,
+            cache_control,
             allowed_origins,
+            base_path,
             demo_page,
+            auth,
+            rate_limit_period,
             credentials: Credentials {
                 access_key_id,
                 secret_access_key,
@@ -366,50 +398,140 @@ impl Config {
     pub fn allows_type(&self, media_type: &MediaType) -> bool {
         self.allowed_types.is_empty() || self.allowed_types.iter().any(|r| r.matches(media_type))
     }
-}
 
-/// Where the form is posted. Virtual-hosted style on AWS; path style when asked, when the
-/// bucket has dots (its virtual host would not match the `*.s3` TLS certificate), or when the
-/// endpoint is an IP address or `localhost` (no subdomains there).
-pub fn upload_url(
-    bucket: &str,
-    region: &str,
-    endpoint: Option<&str>,
-    force_path_style: bool,
-) -> String {
-    let path_style = force_path_style || bucket.contains('.');
-    match endpoint {
-        None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-        None => format!("https://{bucket}.s3.{region}.amazonaws.com/"),
-        Some(endpoint) => {
-            let (scheme, host) = split_scheme(endpoint).unwrap_or(("https", endpoint));
-            let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
-            let no_subdomains = hostname == "localhost"
-                || hostname.starts_with('[')
-                || hostname.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-            if path_style || no_subdomains {
-                format!("{endpoint}/{bucket}")
-            } else {
-                format!("{scheme}://{bucket}.{host}/")
-            }
+    /// Inline for the built-in safe set and `UPLOAD_INLINE_TYPES`; never for a type that can
+    /// carry script.
+    pub fn disposition_for(&self, media_type: &MediaType) -> Disposition {
+        let listed = self.inline_types.iter().any(|r| r.matches(media_type));
+        if !media_type.is_scriptable() && (media_type.is_inline_safe() || listed) {
+            Disposition::Inline
+        } else {
+            Disposition::Attachment
         }
     }
 }
 
-/// `("https", "host/path")` from `https://host/path`. Split on characters, not on the string
-/// `"://"`: a substring search links about 2 KB of searcher code into the wasm.
-pub fn split_scheme(url: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = url.split_once(':')?;
-    Some((scheme, rest.strip_prefix("//")?))
+fn read_upload_method(r: &mut Reader<impl Fn(&str) -> Setting>, on_r2: bool) -> Method {
+    match r.get("UPLOAD_METHOD") {
+        None if on_r2 => Method::Put,
+        None => Method::Post,
+        Some(raw) => match Method::parse_upload(&raw) {
+            Some(Method::Post) if on_r2 => {
+                r.problem(
+                    "UPLOAD_METHOD",
+                    "must be PUT with Cloudflare R2, which has no POST Object",
+                );
+                Method::Put
+            }
+            Some(method) => method,
+            None => {
+                r.problem("UPLOAD_METHOD", "must be POST or PUT");
+                Method::Post
+            }
+        },
+    }
 }
 
-/// The non-blank items of a comma-separated list, each parsed; `None` if any fails.
-fn parse_list<T>(list: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
-    let mut items = Vec::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        items.push(parse(item)?);
+/// Unset: `uploads/`; set but empty: the bucket's root.
+fn read_prefix(r: &mut Reader<impl Fn(&str) -> Setting>) -> String {
+    let prefix = match (r.lookup)("UPLOAD_PREFIX") {
+        Setting::Unset => "uploads/".to_owned(),
+        Setting::Text(text) => text.trim().to_owned(),
+        Setting::List(_) | Setting::NotText => {
+            r.problem("UPLOAD_PREFIX", NOT_TEXT);
+            String::new()
+        }
+    };
+    if !is_valid_prefix(&prefix) {
+        r.problem(
+            "UPLOAD_PREFIX",
+            format!(
+                "must be empty or end with '/', be at most {MAX_PREFIX_BYTES} bytes, not start with '/', and have no '\\', whitespace, empty or '..' segment or control character"
+            ),
+        );
     }
-    Some(items)
+    prefix
+}
+
+fn read_allowed_origins(r: &mut Reader<impl Fn(&str) -> Setting>) -> AllowedOrigins {
+    let items = r.list("ALLOWED_ORIGINS").unwrap_or_default();
+    if items.len() == 1 && items[0] == "*" {
+        return AllowedOrigins::Any;
+    }
+    match items.iter().map(|i| Origin::parse(i)).collect() {
+        Some(origins) => AllowedOrigins::List(origins),
+        None => {
+            r.problem(
+                "ALLOWED_ORIGINS",
+                "must be * or comma-separated origins such as https://app.example.com",
+            );
+            AllowedOrigins::List(Vec::new())
+        }
+    }
+}
+
+/// HS256 with `UPLOAD_AUTH_SECRET`, a JWKS with `UPLOAD_AUTH_JWKS_URL` (and its issuer), or
+/// both; `None` when neither is set.
+fn read_auth(r: &mut Reader<impl Fn(&str) -> Setting>) -> Option<AuthSettings> {
+    let secret = r.secret("UPLOAD_AUTH_SECRET");
+    if secret
+        .as_ref()
+        .is_some_and(|s| s.expose().len() < MIN_AUTH_SECRET_BYTES)
+    {
+        r.problem("UPLOAD_AUTH_SECRET", "must be at least 32 bytes");
+    }
+    let jwks_url = r.get("UPLOAD_AUTH_JWKS_URL").and_then(|raw| {
+        let url = JwksUrl::parse(&raw);
+        if url.is_none() {
+            r.problem(
+                "UPLOAD_AUTH_JWKS_URL",
+                "must be an https:// URL (http:// only for localhost or 127.0.0.1)",
+            );
+        }
+        url
+    });
+    let issuer = r.get("UPLOAD_AUTH_ISSUER");
+    let audience = r.get("UPLOAD_AUTH_AUDIENCE");
+    let cookie = r.get("UPLOAD_AUTH_COOKIE");
+    if cookie.as_deref().is_some_and(|name| !is_cookie_name(name)) {
+        r.problem(
+            "UPLOAD_AUTH_COOKIE",
+            "must be a cookie name (letters, digits, - and _)",
+        );
+    }
+    let jwks = match (jwks_url, issuer) {
+        (Some(url), Some(issuer)) => Some((url, IssuerRules { issuer, audience })),
+        (Some(_), None) => {
+            r.problem(
+                "UPLOAD_AUTH_ISSUER",
+                "is required with UPLOAD_AUTH_JWKS_URL",
+            );
+            None
+        }
+        (None, issuer) => {
+            if issuer.is_some() || audience.is_some() {
+                r.problem(
+                    "UPLOAD_AUTH_JWKS_URL",
+                    "is required with UPLOAD_AUTH_ISSUER or UPLOAD_AUTH_AUDIENCE",
+                );
+            }
+            None
+        }
+    };
+    if secret.is_none() && jwks.is_none() {
+        if cookie.is_some() {
+            r.problem(
+                "UPLOAD_AUTH_COOKIE",
+                "needs UPLOAD_AUTH_SECRET or UPLOAD_AUTH_JWKS_URL",
+            );
+        }
+        return None;
+    }
+    Some(AuthSettings {
+        secret: secret.as_ref().map(HmacKey::new),
+        jwks,
+        cookie,
+    })
 }
 
 /// AWS bucket naming rules (general purpose buckets).
@@ -431,7 +553,7 @@ fn is_valid_prefix(prefix: &str) -> bool {
         && prefix.len() <= MAX_PREFIX_BYTES
         && !prefix.starts_with('/')
         && !prefix.contains('\\')
-        && !prefix.chars().any(char::is_control)
+        && !prefix.chars().any(|c| c.is_control() || c.is_whitespace())
         && !prefix
             .trim_end_matches('/')
             .split('/')
@@ -439,28 +561,26 @@ fn is_valid_prefix(prefix: &str) -> bool {
         && !prefix.as_bytes().windows(2).any(|pair| pair == b"//")
 }
 
-/// `scheme://host[:port]`, lowercased, without a trailing slash and without the scheme's
-/// default port (browsers send `Origin: https://app.example.com`, never `...:443`); `None`
-/// if it is not one.
-fn parse_endpoint(raw: &str) -> Option<String> {
-    let trimmed = raw.trim().trim_end_matches('/');
-    let (scheme, authority) = split_scheme(trimmed)?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => ":80",
-        "https" => ":443",
-        _ => return None,
-    };
-    let valid = !authority.is_empty()
-        && authority
+/// Empty, or `/segment[/segment…]` of URL-safe characters.
+fn is_valid_base_path(path: &str) -> bool {
+    path.is_empty()
+        || path.strip_prefix('/').is_some_and(|rest| {
+            rest.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment != "."
+                    && segment != ".."
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            })
+        })
+}
+
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    if !valid {
-        return None;
-    }
-    let authority = authority.to_ascii_lowercase();
-    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
-    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -497,6 +617,10 @@ mod tests {
         assert!(!c.demo_page);
         assert!(c.credentials.session_token.is_none());
         assert_eq!(c.upload_url, "https://photos.s3.us-east-1.amazonaws.com/");
+        assert_eq!(c.cache_control, "private, max-age=3600");
+        assert_eq!(c.max_multipart_bytes, S3_MULTIPART_MAX_BYTES);
+        assert!(c.auth.is_none());
+        assert_eq!((c.base_path.as_str(), c.rate_limit_period), ("", 60));
     }
 
     #[test]
@@ -532,6 +656,26 @@ mod tests {
             ("AWS_ACCESS_KEY_ID", "has space"),
             ("UPLOAD_METHOD", "PATCH"),
             ("DOWNLOAD_EXPIRES_SECONDS", "604801"),
+            ("UPLOAD_ALLOWED_TYPES", "image/png,,application/pdf"),
+            ("UPLOAD_ALLOWED_TYPES", "image/png,"),
+            ("UPLOAD_PREFIX", " up loads/"),
+            ("UPLOAD_INLINE_TYPES", "text/html"),
+            ("UPLOAD_INLINE_TYPES", "image/*,audio/*"),
+            ("UPLOAD_INLINE_TYPES", "image/svg+xml"),
+            ("UPLOAD_INLINE_TYPES", "application/xhtml+xml"),
+            ("UPLOAD_CACHE_CONTROL", "max-age=60\r\nX-Evil: 1"),
+            ("UPLOAD_MAX_MULTIPART_BYTES", "5497558138881"),
+            ("BASE_PATH", "api/uploads"),
+            ("BASE_PATH", "/api/uploads/"),
+            ("BASE_PATH", "/api/../x"),
+            ("UPLOAD_AUTH_SECRET", "too-short-secret"),
+            ("UPLOAD_AUTH_SECRET", " a-test-secret-of-32-bytes-length"),
+            ("UPLOAD_AUTH_JWKS_URL", "http://id.example.com/jwks"),
+            ("UPLOAD_AUTH_COOKIE", "session"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+            ),
         ];
         for (name, value) in table {
             let err = config(&[(name, value)]).unwrap_err();
@@ -549,10 +693,7 @@ mod tests {
     fn r2_defaults_to_put_and_refuses_post() {
         let endpoint = ("S3_ENDPOINT", "https://0123abcd.r2.cloudflarestorage.com");
         let c = config(&[endpoint, ("S3_REGION", "auto")]).unwrap();
-        assert_eq!(
-            (c.upload_method, c.post_supported),
-            (UploadMethod::Put, false)
-        );
+        assert_eq!((c.upload_method, c.post_supported), (Method::Put, false));
         assert_eq!(c.region, "auto");
         assert_eq!(
             c.upload_url,
@@ -568,12 +709,9 @@ mod tests {
         assert!(err.to_string().contains("no POST Object"), "{err}");
         // Elsewhere POST stays the default, and PUT can be chosen.
         let c = config(&[]).unwrap();
-        assert_eq!(
-            (c.upload_method, c.post_supported),
-            (UploadMethod::Post, true)
-        );
-        let c = config(&[("UPLOAD_METHOD", "PUT")]).unwrap();
-        assert_eq!(c.upload_method, UploadMethod::Put);
+        assert_eq!((c.upload_method, c.post_supported), (Method::Post, true));
+        let c = config(&[("UPLOAD_METHOD", "put")]).unwrap();
+        assert_eq!(c.upload_method, Method::Put);
         // `auto` is R2's region, meaningless elsewhere (the rule names it, so it is no echo).
         let err = config(&[("S3_REGION", "auto")]).unwrap_err();
         assert_eq!(err.variables(), ["S3_REGION"]);
@@ -583,6 +721,18 @@ mod tests {
             "https://r2.cloudflarestorage.com.example.com",
         );
         assert!(config(&[fake]).unwrap().post_supported);
+    }
+
+    #[test]
+    fn base_paths_and_multipart_limits_are_read() {
+        let c = config(&[
+            ("BASE_PATH", "/api/uploads"),
+            ("UPLOAD_MAX_MULTIPART_BYTES", "1073741824"),
+            ("UPLOAD_RATE_LIMIT_PERIOD", "10"),
+        ])
+        .unwrap();
+        assert_eq!(c.base_path, "/api/uploads");
+        assert_eq!((c.max_multipart_bytes, c.rate_limit_period), (1 << 30, 10));
     }
 
     #[test]
@@ -618,69 +768,115 @@ mod tests {
         );
     }
 
+    fn with_list(name: &'static str, items: &[&str]) -> Result<Config, ConfigError> {
+        let items: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+        Config::from_settings(|n| match n {
+            "S3_BUCKET" => Setting::Text("photos".into()),
+            "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Setting::Text("x".into()),
+            _ if n == name => Setting::List(items.clone()),
+            _ => Setting::Unset,
+        })
+    }
+
+    #[test]
+    fn an_empty_list_or_item_never_means_anything() {
+        for name in [
+            "UPLOAD_ALLOWED_TYPES",
+            "ALLOWED_ORIGINS",
+            "UPLOAD_INLINE_TYPES",
+        ] {
+            for items in [&[][..], &[""], &[" "], &["image/png", ""]] {
+                let err = with_list(name, items).unwrap_err();
+                assert_eq!(err.variables(), [name], "{name} = {items:?}");
+            }
+        }
+        let c = with_list("UPLOAD_ALLOWED_TYPES", &[" image/png ", "application/pdf"]).unwrap();
+        assert_eq!(c.allowed_types.len(), 2);
+        // A list where text is expected is reported too.
+        assert_eq!(
+            with_list("S3_REGION", &["us-east-1"])
+                .unwrap_err()
+                .variables(),
+            ["S3_REGION"]
+        );
+        // A blank string is the default, as documented; a lone comma is an empty item.
+        assert!(config(&[("UPLOAD_ALLOWED_TYPES", "  ")])
+            .unwrap()
+            .allowed_types
+            .is_empty());
+        assert!(config(&[("UPLOAD_ALLOWED_TYPES", ",")]).is_err());
+    }
+
+    #[test]
+    fn values_are_trimmed_and_secrets_are_not() {
+        let c = config(&[
+            ("UPLOAD_PREFIX", " uploads/ "),
+            ("S3_REGION", " eu-west-1\n"),
+            ("UPLOAD_CACHE_CONTROL", " no-store "),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.prefix.as_str(), c.region.as_str()),
+            ("uploads/", "eu-west-1")
+        );
+        assert_eq!(c.cache_control, "no-store");
+        let err = config(&[("AWS_SESSION_TOKEN", "token ")]).unwrap_err();
+        assert_eq!(err.variables(), ["AWS_SESSION_TOKEN"]);
+    }
+
+    #[test]
+    fn auth_is_on_when_a_secret_or_a_jwks_is_set() {
+        let secret = ("UPLOAD_AUTH_SECRET", "a-test-secret-of-32-bytes-length");
+        let auth = config(&[secret]).unwrap().auth.unwrap();
+        assert!(auth.secret.is_some() && auth.jwks.is_none() && auth.cookie.is_none());
+        let auth = config(&[
+            (
+                "UPLOAD_AUTH_JWKS_URL",
+                "https://id.example.com/.well-known/jwks.json",
+            ),
+            ("UPLOAD_AUTH_ISSUER", "https://id.example.com/"),
+            ("UPLOAD_AUTH_AUDIENCE", "uploads"),
+            ("UPLOAD_AUTH_COOKIE", "session"),
+        ])
+        .unwrap()
+        .auth
+        .unwrap();
+        let (url, rules) = auth.jwks.unwrap();
+        assert_eq!(url.as_str(), "https://id.example.com/.well-known/jwks.json");
+        assert_eq!(rules.audience.as_deref(), Some("uploads"));
+        assert_eq!(auth.cookie.as_deref(), Some("session"));
+        let err = config(&[("UPLOAD_AUTH_JWKS_URL", "https://id.example.com/jwks")]).unwrap_err();
+        assert_eq!(err.variables(), ["UPLOAD_AUTH_ISSUER"]);
+        let err = config(&[("UPLOAD_AUTH_ISSUER", "https://id.example.com/")]).unwrap_err();
+        assert_eq!(err.variables(), ["UPLOAD_AUTH_JWKS_URL"]);
+        let c = config(&[secret]).unwrap();
+        assert!(
+            !format!("{c:?}").contains(secret.1),
+            "Debug redacts the auth secret"
+        );
+    }
+
+    #[test]
+    fn inline_types_widen_the_safe_set_but_never_to_script() {
+        let c = config(&[("UPLOAD_INLINE_TYPES", "image/tiff, model/gltf-binary")]).unwrap();
+        let tiff = MediaType::parse("image/tiff").unwrap();
+        let html = MediaType::parse("text/html").unwrap();
+        let png = MediaType::parse("image/png").unwrap();
+        let octet = MediaType::octet_stream();
+        assert_eq!(c.disposition_for(&tiff), Disposition::Inline);
+        assert_eq!(c.disposition_for(&png), Disposition::Inline);
+        assert_eq!(c.disposition_for(&html), Disposition::Attachment);
+        assert_eq!(c.disposition_for(&octet), Disposition::Attachment);
+        let plain = config(&[]).unwrap();
+        assert_eq!(plain.disposition_for(&tiff), Disposition::Attachment);
+    }
+
     #[test]
     fn the_secret_never_reaches_debug_or_errors() {
         let c = config(&[]).unwrap();
         assert!(!format!("{c:?}").contains(SECRET));
         let err = config(&[("S3_BUCKET", "")]).unwrap_err();
         assert!(!format!("{err} {err:?}").contains(SECRET));
-    }
-
-    #[test]
-    fn upload_urls_follow_addressing_rules() {
-        let table = [
-            (
-                "photos",
-                None,
-                false,
-                "https://photos.s3.us-east-1.amazonaws.com/",
-            ),
-            (
-                "photos",
-                None,
-                true,
-                "https://s3.us-east-1.amazonaws.com/photos",
-            ),
-            (
-                "my.photos",
-                None,
-                false,
-                "https://s3.us-east-1.amazonaws.com/my.photos",
-            ),
-            (
-                "photos",
-                Some("http://127.0.0.1:9000"),
-                false,
-                "http://127.0.0.1:9000/photos",
-            ),
-            (
-                "photos",
-                Some("http://localhost:9000"),
-                false,
-                "http://localhost:9000/photos",
-            ),
-            (
-                "photos",
-                Some("https://minio.example.com"),
-                true,
-                "https://minio.example.com/photos",
-            ),
-            (
-                "photos",
-                Some("https://minio.example.com"),
-                false,
-                "https://photos.minio.example.com/",
-            ),
-            (
-                "my.photos",
-                Some("https://minio.example.com"),
-                false,
-                "https://minio.example.com/my.photos",
-            ),
-        ];
-        for (bucket, endpoint, force, expected) in table {
-            assert_eq!(upload_url(bucket, "us-east-1", endpoint, force), expected);
-        }
     }
 
     #[test]

@@ -80,6 +80,98 @@ pub fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
     })
 }
 
+/// Why a key a client sent is not signed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// Empty, `..` or empty segments, control characters, or longer than S3 allows.
+    Malformed,
+    /// Not under `UPLOAD_PREFIX` (and the caller's own segment, with auth).
+    OutsidePrefix,
+}
+
+/// Longest S3 object key, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// A key this worker issued, or could have: `{prefix}[{segment}/]{uuid v4}/{name}`, the only
+/// shape [`object_key`] makes. There are two ways to get one, [`IssuedKey::issue`] (a fresh
+/// key) and [`IssuedKey::check`] (a key a client sends back), and everything that signs for
+/// an existing object takes one: a key the worker never issued (`uploads/report.pdf`, another
+/// user's, anything at the bucket root) cannot reach a signer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedKey(String);
+
+impl IssuedKey {
+    /// A fresh key for `file_name` under the prefix and the caller's segment, if any.
+    pub fn issue(
+        prefix: &str,
+        segment: Option<&str>,
+        file_name: &str,
+        random: [u8; 16],
+    ) -> Result<Self, FileNameError> {
+        let key = match segment {
+            None => object_key(prefix, file_name, random)?,
+            Some(segment) => object_key(&[prefix, segment, "/"].concat(), file_name, random)?,
+        };
+        Ok(Self(key))
+    }
+
+    /// `key` if it is well formed and shaped as issued under `prefix` (and `segment`, with
+    /// auth).
+    pub fn check(key: &str, prefix: &str, segment: Option<&str>) -> Result<Self, KeyRefusal> {
+        let malformed = key.is_empty()
+            || key.len() > MAX_KEY_BYTES
+            || key.starts_with('/')
+            || key.chars().any(char::is_control)
+            || key
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..");
+        if malformed {
+            return Err(KeyRefusal::Malformed);
+        }
+        let mut rest = key.strip_prefix(prefix).ok_or(KeyRefusal::OutsidePrefix)?;
+        if let Some(segment) = segment {
+            rest = rest
+                .strip_prefix(segment)
+                .and_then(|after| after.strip_prefix('/'))
+                .ok_or(KeyRefusal::OutsidePrefix)?;
+        }
+        let issued = rest
+            .split_once('/')
+            .is_some_and(|(id, name)| !name.contains('/') && is_hyphenated_v4(id));
+        if issued {
+            Ok(Self(key.to_owned()))
+        } else {
+            Err(KeyRefusal::OutsidePrefix)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The last segment: the sanitised file name.
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or_default()
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx` in lowercase hex: how [`object_key`] writes
+/// the random part of every key. A shape check, not a parser (the `uuid` crate's parser costs
+/// 0.9 KiB of gzip wasm); a test holds it equal to the crate's own reading.
+fn is_hyphenated_v4(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            14 => c == b'4',
+            19 => matches!(c, b'8' | b'9' | b'a' | b'b'),
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+        })
+}
+
 /// Longest name a download shows, in bytes of UTF-8 (before percent-encoding triples it).
 pub const MAX_DISPLAY_NAME_BYTES: usize = 255;
 
@@ -211,6 +303,132 @@ fn is_combining_mark(c: char) -> bool {
 mod tests {
     use super::*;
 
+    fn checked(key: &str, prefix: &str, segment: Option<&str>) -> Result<(), KeyRefusal> {
+        IssuedKey::check(key, prefix, segment).map(|_| ())
+    }
+
+    /// What `uuid` itself reads as a v4 UUID written lowercase and hyphenated.
+    fn crate_says_hyphenated_v4(id: &str) -> bool {
+        uuid::Uuid::try_parse(id).is_ok_and(|uuid| {
+            uuid.get_version_num() == 4
+                && uuid.get_variant() == uuid::Variant::RFC4122
+                && uuid
+                    .hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer())
+                    == id
+        })
+    }
+
+    #[test]
+    fn issued_keys_go_under_the_prefix_and_segment_and_check_back() {
+        let key = IssuedKey::issue("uploads/", Some("_41lice"), "Cat.PNG", [3; 16]).unwrap();
+        assert!(key.as_str().starts_with("uploads/_41lice/"), "{key:?}");
+        assert_eq!(key.name(), "Cat.png");
+        let back = IssuedKey::check(key.as_str(), "uploads/", Some("_41lice")).unwrap();
+        assert_eq!(back, key);
+        assert_eq!(
+            checked(key.as_str(), "uploads/", Some("bob")),
+            Err(KeyRefusal::OutsidePrefix)
+        );
+        assert_eq!(
+            checked(key.as_str(), "uploads/", None),
+            Err(KeyRefusal::OutsidePrefix)
+        );
+        let plain = IssuedKey::issue("uploads/", None, "a.txt", [3; 16]).unwrap();
+        assert_eq!(checked(plain.as_str(), "uploads/", None), Ok(()));
+    }
+
+    #[test]
+    fn the_uuid_shape_check_agrees_with_the_uuid_crate() {
+        for seed in 0u8..=255 {
+            let key = object_key("", "a.txt", [seed; 16]).unwrap();
+            let id = key.split('/').next().unwrap();
+            assert!(is_hyphenated_v4(id) && crate_says_hyphenated_v4(id), "{id}");
+            // Every single-character change is judged alike by both.
+            for i in 0..id.len() {
+                for c in ['0', '4', '8', 'a', 'b', 'f', 'g', 'A', '-', '{'] {
+                    let mut changed = id.to_owned();
+                    changed.replace_range(i..=i, &c.to_string());
+                    assert_eq!(
+                        is_hyphenated_v4(&changed),
+                        crate_says_hyphenated_v4(&changed),
+                        "{changed}"
+                    );
+                }
+            }
+        }
+        for other in [
+            "",
+            "0b7e0c2a000040008000000000000000",
+            "urn:uuid:0b7e0c2a-0000-4000-8000-000000000000",
+        ] {
+            assert!(!is_hyphenated_v4(other) && !crate_says_hyphenated_v4(other));
+        }
+    }
+
+    #[test]
+    fn download_keys_stay_inside_the_prefix_and_segment() {
+        let ok = "uploads/alice/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
+        assert_eq!(checked(ok, "uploads/alice/", None), Ok(()));
+        assert_eq!(checked(ok, "uploads/", Some("alice")), Ok(()));
+        let unsegmented = "uploads/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
+        assert_eq!(checked(unsegmented, "uploads/", None), Ok(()));
+        assert_eq!(
+            checked(unsegmented, "", None),
+            Err(KeyRefusal::OutsidePrefix)
+        );
+        let table = [
+            // Under the prefix, but not a shape the worker issues.
+            ("uploads/report.pdf", None, KeyRefusal::OutsidePrefix),
+            (ok, None, KeyRefusal::OutsidePrefix),
+            (
+                "uploads/0b7e0c2a-0000-4000-8000-000000000000/a/b.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (
+                "uploads/0B7E0C2A-0000-4000-8000-000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (
+                "uploads/0b7e0c2a-0000-1000-8000-000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (
+                "uploads/0b7e0c2a000040008000000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            ("other/cat.png", None, KeyRefusal::OutsidePrefix),
+            // The issued shape, but at the bucket root: outside the prefix.
+            (
+                "0b7e0c2a-0000-4000-8000-000000000000/cat.png",
+                None,
+                KeyRefusal::OutsidePrefix,
+            ),
+            (ok, Some("bob"), KeyRefusal::OutsidePrefix),
+            (
+                "uploads/alice2/x/cat.png",
+                Some("alice"),
+                KeyRefusal::OutsidePrefix,
+            ),
+            ("uploads/../secrets", None, KeyRefusal::Malformed),
+            ("uploads//cat.png", None, KeyRefusal::Malformed),
+            ("uploads/a\u{0}b", None, KeyRefusal::Malformed),
+            ("/uploads/cat.png", None, KeyRefusal::Malformed),
+            ("", None, KeyRefusal::Malformed),
+        ];
+        for (key, segment, refusal) in table {
+            assert_eq!(checked(key, "uploads/", segment), Err(refusal), "{key}");
+        }
+        assert_eq!(
+            checked(&format!("uploads/{}", "a".repeat(1100)), "uploads/", None),
+            Err(KeyRefusal::Malformed)
+        );
+    }
+
     #[test]
     fn display_names_keep_the_person_s_own_name() {
         let name = "Café résumé © 2026 — 履歴書.pdf";
@@ -335,6 +553,28 @@ mod properties {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
+
+        /// Every key the worker issues checks back; anything it accepts is shaped as an
+        /// issued key (so never escapes the prefix).
+        #[test]
+        fn issued_keys_and_only_issued_shapes_check(
+            name in any::<String>(),
+            random in any::<[u8; 16]>(),
+            probe in any::<String>(),
+        ) {
+            if let Ok(key) = IssuedKey::issue("uploads/", None, &name, random) {
+                prop_assert_eq!(IssuedKey::check(key.as_str(), "uploads/", None), Ok(key.clone()));
+            }
+            // A probe under an issued-looking prefix, so acceptance is actually exercised.
+            let issued_id = object_key("", "x", random).unwrap();
+            let probe = format!("uploads/{}{probe}", issued_id.trim_end_matches('x'));
+            if IssuedKey::check(&probe, "uploads/", None).is_ok() {
+                let rest = probe.strip_prefix("uploads/").unwrap();
+                let (id, last) = rest.split_once('/').unwrap();
+                prop_assert!(is_hyphenated_v4(id) && !last.is_empty() && !last.contains('/'));
+                prop_assert!(last != ".." && last != "." && !last.chars().any(char::is_control));
+            }
+        }
 
         #[test]
         fn any_unicode_name_is_refused_or_safe(raw in any::<String>()) {

@@ -93,6 +93,66 @@ impl MediaType {
     }
 }
 
+/// How a browser should treat an object when it is opened: show it (`inline`) or save it
+/// (`attachment`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    Inline,
+    Attachment,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inline => "inline",
+            Self::Attachment => "attachment",
+        }
+    }
+}
+
+/// The stream type: what an upload without a known type is stored as.
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
+impl MediaType {
+    /// `application/octet-stream`.
+    pub fn octet_stream() -> Self {
+        Self {
+            value: OCTET_STREAM.to_owned(),
+            essence: OCTET_STREAM.to_owned(),
+        }
+    }
+
+    /// Types a browser may run script in when it shows them: HTML, XHTML, SVG, any XML (XSLT
+    /// can carry HTML), JavaScript. Never shown inline, whatever the settings say.
+    pub fn is_scriptable(&self) -> bool {
+        let essence = self.essence.as_str();
+        let subtype = essence.split_once('/').map_or("", |(_, s)| s);
+        matches!(
+            essence,
+            "text/html" | "application/xhtml+xml" | "image/svg+xml" | "text/xml" | "text/xsl"
+        ) || subtype == "xml"
+            || subtype.ends_with("+xml")
+            || subtype.contains("javascript")
+            || subtype.contains("ecmascript")
+    }
+
+    /// The built-in set a browser can show without running anything the uploader wrote:
+    /// raster images, audio, video, PDF and plain text.
+    pub fn is_inline_safe(&self) -> bool {
+        let (kind, subtype) = self.essence.split_once('/').unwrap_or_default();
+        let raster = matches!(
+            subtype,
+            "png" | "jpeg" | "gif" | "webp" | "avif" | "bmp" | "vnd.microsoft.icon"
+        );
+        !self.is_scriptable()
+            && (kind == "image" && raster
+                || kind == "audio"
+                || kind == "video"
+                || self.essence == "application/pdf"
+                || self.essence == "text/plain")
+    }
+}
+
 /// One entry of `UPLOAD_ALLOWED_TYPES`: `type/subtype` or `type/*`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediaRange {
@@ -116,6 +176,16 @@ impl MediaRange {
             kind: kind.to_ascii_lowercase(),
             subtype,
         })
+    }
+
+    /// True when this range takes in a type that can carry script (`text/html`, `image/*`
+    /// with its SVG, `application/xml`, ...): such a range can never mark types safe inline.
+    pub fn admits_scriptable(&self) -> bool {
+        match &self.subtype {
+            Some(subtype) => MediaType::parse(&[self.kind.as_str(), "/", subtype].concat())
+                .is_some_and(|t| t.is_scriptable()),
+            None => matches!(self.kind.as_str(), "text" | "image" | "application"),
+        }
     }
 
     pub fn matches(&self, media_type: &MediaType) -> bool {
@@ -193,6 +263,72 @@ mod tests {
             "leave the list empty to allow any type"
         );
         assert!(MediaRange::parse("image").is_none());
+    }
+
+    #[test]
+    fn only_types_that_run_no_script_are_inline_safe() {
+        let safe = [
+            "image/png",
+            "IMAGE/JPEG",
+            "image/webp",
+            "audio/mpeg",
+            "video/mp4",
+            "application/pdf",
+            "text/plain; charset=utf-8",
+        ];
+        for raw in safe {
+            assert!(MediaType::parse(raw).unwrap().is_inline_safe(), "{raw}");
+        }
+        let unsafe_types = [
+            "text/html",
+            "TEXT/HTML; charset=utf-8",
+            "application/xhtml+xml",
+            "image/svg+xml",
+            "text/xml",
+            "application/xml",
+            "application/rss+xml",
+            "text/javascript",
+            "application/javascript",
+            "application/x-javascript",
+            "text/ecmascript",
+            "text/xsl",
+            "image/tiff",
+            "application/octet-stream",
+            "application/json",
+            "text/csv",
+        ];
+        for raw in unsafe_types {
+            assert!(!MediaType::parse(raw).unwrap().is_inline_safe(), "{raw}");
+        }
+        for raw in &unsafe_types[..11] {
+            assert!(MediaType::parse(raw).unwrap().is_scriptable(), "{raw}");
+        }
+        assert!(!MediaType::octet_stream().is_scriptable());
+    }
+
+    #[test]
+    fn ranges_that_take_in_script_are_known() {
+        for raw in [
+            "text/html",
+            "image/*",
+            "text/*",
+            "application/*",
+            "image/svg+xml",
+        ] {
+            assert!(MediaRange::parse(raw).unwrap().admits_scriptable(), "{raw}");
+        }
+        for raw in [
+            "font/*",
+            "audio/*",
+            "model/gltf-binary",
+            "image/tiff",
+            "text/csv",
+        ] {
+            assert!(
+                !MediaRange::parse(raw).unwrap().admits_scriptable(),
+                "{raw}"
+            );
+        }
     }
 
     #[test]

@@ -1,46 +1,85 @@
-//! Presigned PUT and GET URLs for one object, and what they pin: the pieces issue 10's routes
-//! (`"method": "PUT"` uploads, `GET /downloads/{key}`) are built from. Plain Rust, tested
-//! natively; the routes are not wired into the worker yet.
+//! Presigned PUT and GET URLs for one object, what they pin, and which keys may be signed at
+//! all: the pieces `"method": "PUT"` uploads, downloads and multipart parts are built from.
 
 use std::fmt;
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 
+use crate::key::IssuedKey;
+use crate::media_type::{Disposition, MediaType};
+use crate::origin::Origin;
 use crate::sigv4::{self, Credentials, Method, SigningTime, UrlTarget};
 
-/// Where objects live, split out of the form's upload URL: `https://photos.s3.us-east-1.amazonaws.com/`
-/// is host `photos.s3.us-east-1.amazonaws.com` and base path `/`; `http://127.0.0.1:9000/photos`
-/// is host `127.0.0.1:9000` and base path `/photos/`.
+/// Where a bucket's objects live: scheme, host and the path keys follow. Virtual-hosted style
+/// on AWS (`https://photos.s3.us-east-1.amazonaws.com/{key}`); path style
+/// (`http://127.0.0.1:9000/photos/{key}`) when asked, for buckets with dots (their virtual host
+/// would not match the `*.s3` TLS certificate), and for IP or `localhost` endpoints (no
+/// subdomains there).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectLocation {
-    pub scheme: String,
+    pub scheme: &'static str,
     pub host: String,
     /// Ends with `/`; the key follows it.
     pub base_path: String,
 }
 
 impl ObjectLocation {
-    /// `None` for a URL that is not `scheme://host[/path]`.
-    pub fn from_upload_url(upload_url: &str) -> Option<Self> {
-        let (scheme, rest) = crate::config::split_scheme(upload_url)?;
-        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if host.is_empty() {
-            return None;
-        }
-        let base_path = match path.trim_end_matches('/') {
-            "" => "/".to_owned(),
-            path => [path, "/"].concat(),
+    pub fn new(bucket: &str, region: &str, endpoint: Option<&Origin>, path_style: bool) -> Self {
+        let path_style = path_style || bucket.contains('.');
+        let (scheme, host, path_style) = match endpoint {
+            Some(origin) => (
+                origin.scheme().as_str(),
+                origin.authority().to_owned(),
+                path_style || origin.is_ip_or_localhost(),
+            ),
+            None => (
+                "https",
+                ["s3.", region, ".amazonaws.com"].concat(),
+                path_style,
+            ),
         };
-        Some(Self {
-            scheme: scheme.to_owned(),
-            host: host.to_owned(),
-            base_path,
-        })
+        if path_style {
+            let base_path = ["/", bucket, "/"].concat();
+            Self {
+                scheme,
+                host,
+                base_path,
+            }
+        } else {
+            let host = [bucket, ".", &host].concat();
+            let base_path = "/".to_owned();
+            Self {
+                scheme,
+                host,
+                base_path,
+            }
+        }
     }
 
     /// The path of `key`, not encoded (the signer encodes it).
     pub fn path_of(&self, key: &str) -> String {
         [self.base_path.as_str(), key].concat()
+    }
+
+    /// Where a browser posts a form: the bucket's URL (`https://{bucket}.s3….com/` or
+    /// `{endpoint}/{bucket}`, as boto3 writes them).
+    pub fn form_url(&self) -> String {
+        let path = match self.base_path.as_str() {
+            "/" => "/",
+            path => path.trim_end_matches('/'),
+        };
+        [self.scheme, "://", &self.host, path].concat()
+    }
+
+    /// The object's plain URL (no signature): what a completed upload reports as its location.
+    pub fn object_url(&self, key: &str) -> String {
+        [
+            self.scheme,
+            "://",
+            &self.host,
+            &sigv4::uri_encode(&self.path_of(key), true),
+        ]
+        .concat()
     }
 }
 
@@ -73,75 +112,104 @@ pub fn without_query(url: &str) -> String {
     }
 }
 
-/// What a presigned PUT pins (each a signed header, so the store refuses anything else).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What a presigned PUT pins, each a signed header, so the store refuses anything else. The
+/// type, the exact size, the disposition and the cache policy are always pinned: a PUT
+/// without a signed `Content-Length` would take up to 5 GiB whatever `UPLOAD_MAX_BYTES` says.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutPins<'a> {
-    pub content_type: Option<&'a str>,
-    /// The exact size: with it only that many bytes are accepted. Without it a PUT can bound
-    /// nothing (unlike a POST policy's size range).
-    pub content_length: Option<u64>,
+    pub content_type: &'a str,
+    pub content_length: u64,
+    pub content_disposition: &'a str,
+    pub cache_control: &'a str,
     pub checksum_sha256: Option<&'a str>,
-    pub content_disposition: Option<&'a str>,
 }
 
 /// A presigned PUT for `key`.
 pub fn presigned_put(
     location: &ObjectLocation,
-    key: &str,
+    key: &IssuedKey,
     pins: &PutPins<'_>,
     expires_in: u64,
     credentials: &Credentials,
     at: SigningTime<'_>,
 ) -> SignedUrl {
-    let length = pins.content_length.map(|n| n.to_string());
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    if let Some(disposition) = pins.content_disposition {
-        headers.push(("content-disposition", disposition));
-    }
-    if let Some(length) = &length {
-        headers.push(("content-length", length));
-    }
-    if let Some(content_type) = pins.content_type {
-        headers.push(("content-type", content_type));
-    }
+    let length = pins.content_length.to_string();
+    // In canonical (sorted) order, as they are signed and listed to the client.
+    let mut headers: Vec<(&str, &str)> = vec![
+        ("cache-control", pins.cache_control),
+        ("content-disposition", pins.content_disposition),
+        ("content-length", &length),
+        ("content-type", pins.content_type),
+    ];
     if let Some(checksum) = pins.checksum_sha256 {
         headers.push(("x-amz-checksum-sha256", checksum));
     }
-    signed(
+    presign_object(
         Method::Put,
         location,
         key,
         &headers,
+        &[],
         expires_in,
         credentials,
         at,
     )
 }
 
-/// A presigned GET for `key`.
-pub fn presigned_get(
-    location: &ObjectLocation,
-    key: &str,
-    expires_in: u64,
-    credentials: &Credentials,
-    at: SigningTime<'_>,
-) -> SignedUrl {
-    signed(Method::Get, location, key, &[], expires_in, credentials, at)
+/// What a download answers with, whatever the object carries: `response-content-type` and
+/// `response-content-disposition` are signed into its URL and S3 serves them instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseOverrides {
+    pub content_type: String,
+    pub content_disposition: String,
 }
 
-fn signed(
-    method: Method,
+/// A presigned GET for `key`, with the answer's type and disposition fixed.
+pub fn presigned_get(
     location: &ObjectLocation,
-    key: &str,
-    headers: &[(&str, &str)],
+    key: &IssuedKey,
+    overrides: &ResponseOverrides,
     expires_in: u64,
     credentials: &Credentials,
     at: SigningTime<'_>,
 ) -> SignedUrl {
-    let path = location.path_of(key);
+    let query = [
+        (
+            "response-content-disposition",
+            overrides.content_disposition.as_str(),
+        ),
+        ("response-content-type", overrides.content_type.as_str()),
+    ];
+    presign_object(
+        Method::Get,
+        location,
+        key,
+        &[],
+        &query,
+        expires_in,
+        credentials,
+        at,
+    )
+}
+
+/// A presigned request for `key`: `headers` (besides `host`) must be sent exactly, and
+/// `subresource` parameters (`uploads`, `uploadId`, `partNumber`, `response-*`: names in
+/// lowercase, so they sort after every `X-Amz-*`) ride in the signed query.
+#[allow(clippy::too_many_arguments)]
+pub fn presign_object(
+    method: Method,
+    location: &ObjectLocation,
+    key: &IssuedKey,
+    headers: &[(&str, &str)],
+    subresource: &[(&str, &str)],
+    expires_in: u64,
+    credentials: &Credentials,
+    at: SigningTime<'_>,
+) -> SignedUrl {
+    let path = location.path_of(key.as_str());
     let target = UrlTarget {
         method,
-        scheme: &location.scheme,
+        scheme: location.scheme,
         host: &location.host,
         path: &path,
         headers,
@@ -149,7 +217,8 @@ fn signed(
     };
     SignedUrl {
         method,
-        url: sigv4::presign_url(&target, credentials, at),
+        url: sigv4::presign_subresource_url(&target, subresource, credentials, at)
+            .unwrap_or_default(),
         headers: headers
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
@@ -157,13 +226,14 @@ fn signed(
     }
 }
 
-/// `inline; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded original>`
-/// (RFC 6266 with RFC 5987's extended value): browsers that read `filename*` show the
-/// person's own name; older ones show the fallback, where every character outside printable
-/// ASCII, and `"` and `\`, becomes `_`.
-pub fn content_disposition(original_name: &str) -> String {
-    let mut out = String::with_capacity(original_name.len() * 4 + 40);
-    out.push_str("inline; filename=\"");
+/// `inline; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded original>` (or
+/// `attachment; …`), per RFC 6266 with RFC 5987's extended value: browsers that read
+/// `filename*` show the person's own name; older ones show the fallback, where every
+/// character outside printable ASCII, and `"` and `\`, becomes `_`.
+pub fn content_disposition(kind: Disposition, original_name: &str) -> String {
+    let mut out = String::with_capacity(original_name.len() * 4 + 44);
+    out.push_str(kind.as_str());
+    out.push_str("; filename=\"");
     out.extend(original_name.chars().map(|c| match c {
         ' '..='~' if c != '"' && c != '\\' => c,
         _ => '_',
@@ -174,6 +244,39 @@ pub fn content_disposition(original_name: &str) -> String {
         byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte)
     });
     out
+}
+
+/// The answer a download gets for an object that carries `stored_type` and
+/// `stored_disposition` (as a HEAD reported them): shown inline only when `inline` says its
+/// type may be, saved otherwise. The file name comes from the stored disposition when it is
+/// the one this worker wrote, else from the key.
+pub fn download_overrides(
+    key: &IssuedKey,
+    stored_type: Option<&str>,
+    stored_disposition: Option<&str>,
+    inline: impl Fn(&MediaType) -> bool,
+) -> ResponseOverrides {
+    let media_type = stored_type
+        .and_then(MediaType::parse)
+        .unwrap_or_else(MediaType::octet_stream);
+    let kind = if inline(&media_type) {
+        Disposition::Inline
+    } else {
+        Disposition::Attachment
+    };
+    let ours = stored_disposition.and_then(|stored| {
+        let (_, names) = stored.split_once(';')?;
+        let printable = names.bytes().all(|b| (0x20..0x7f).contains(&b));
+        (printable && names.starts_with(" filename=\"")).then_some(names)
+    });
+    let content_disposition = match ours {
+        Some(names) => [kind.as_str(), ";", names].concat(),
+        None => content_disposition(kind, key.name()),
+    };
+    ResponseOverrides {
+        content_type: media_type.as_str().to_owned(),
+        content_disposition,
+    }
 }
 
 /// Why a `checksum_sha256` is refused.
@@ -197,67 +300,6 @@ pub fn parse_checksum_sha256(value: &str) -> Result<&str, InvalidChecksum> {
     }
 }
 
-/// Why a key may not be handed out for download.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyRefusal {
-    /// Empty, `..` or empty segments, control characters, or longer than S3 allows.
-    Malformed,
-    /// Not under `UPLOAD_PREFIX` (and the caller's own segment, with auth).
-    OutsidePrefix,
-}
-
-/// Longest S3 object key, in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
-
-/// Checks that `key` is one this worker could have issued: well formed, and shaped as
-/// `{prefix}[{segment}/]{uuid v4}/{name}`, the only shape `key::object_key` makes. So a key the
-/// worker never issued (`uploads/report.pdf`, or anything at all with an empty prefix) is
-/// refused even when it lies under the prefix.
-pub fn check_download_key(
-    key: &str,
-    prefix: &str,
-    segment: Option<&str>,
-) -> Result<(), KeyRefusal> {
-    let malformed = key.is_empty()
-        || key.len() > MAX_KEY_BYTES
-        || key.starts_with('/')
-        || key.chars().any(char::is_control)
-        || key
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..");
-    if malformed {
-        return Err(KeyRefusal::Malformed);
-    }
-    let mut rest = key.strip_prefix(prefix).ok_or(KeyRefusal::OutsidePrefix)?;
-    if let Some(segment) = segment {
-        rest = rest
-            .strip_prefix(segment)
-            .and_then(|after| after.strip_prefix('/'))
-            .ok_or(KeyRefusal::OutsidePrefix)?;
-    }
-    let issued = rest
-        .split_once('/')
-        .is_some_and(|(id, name)| !name.contains('/') && is_hyphenated_v4(id));
-    if issued {
-        Ok(())
-    } else {
-        Err(KeyRefusal::OutsidePrefix)
-    }
-}
-
-/// `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx` in lowercase hex: how `key::object_key` writes
-/// the random part of every key. A shape check, not a parser (the `uuid` crate's parser costs
-/// 0.9 KiB of gzip wasm); a test holds it equal to the crate's own reading.
-fn is_hyphenated_v4(id: &str) -> bool {
-    id.len() == 36
-        && id.bytes().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            14 => c == b'4',
-            19 => matches!(c, b'8' | b'9' | b'a' | b'b'),
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,31 +307,144 @@ mod tests {
     use crate::sigv4::SigningKey;
     use time::macros::utc_datetime;
 
+    fn origin(raw: &str) -> Origin {
+        Origin::parse(raw).unwrap()
+    }
+
+    fn issued(key: &str) -> IssuedKey {
+        IssuedKey::check(key, "uploads/", None).unwrap()
+    }
+
+    const KEY: &str = "uploads/0b7e0c2a-0000-4000-8000-000000000000/a-b.txt";
+
     #[test]
-    fn locations_split_virtual_and_path_style_urls() {
-        let virtual_host =
-            ObjectLocation::from_upload_url("https://photos.s3.us-east-1.amazonaws.com/").unwrap();
-        assert_eq!(virtual_host.host, "photos.s3.us-east-1.amazonaws.com");
-        assert_eq!(virtual_host.path_of("uploads/a b.txt"), "/uploads/a b.txt");
-        let path_style = ObjectLocation::from_upload_url("http://127.0.0.1:9000/photos").unwrap();
+    fn locations_follow_addressing_rules() {
+        let table = [
+            (
+                "photos",
+                None,
+                false,
+                "https://photos.s3.us-east-1.amazonaws.com/",
+                "/k",
+            ),
+            (
+                "photos",
+                None,
+                true,
+                "https://s3.us-east-1.amazonaws.com/photos",
+                "/photos/k",
+            ),
+            (
+                "my.photos",
+                None,
+                false,
+                "https://s3.us-east-1.amazonaws.com/my.photos",
+                "/my.photos/k",
+            ),
+            (
+                "photos",
+                Some("http://127.0.0.1:9000"),
+                false,
+                "http://127.0.0.1:9000/photos",
+                "/photos/k",
+            ),
+            (
+                "photos",
+                Some("http://localhost:9000"),
+                false,
+                "http://localhost:9000/photos",
+                "/photos/k",
+            ),
+            (
+                "photos",
+                Some("https://minio.example.com"),
+                true,
+                "https://minio.example.com/photos",
+                "/photos/k",
+            ),
+            (
+                "photos",
+                Some("https://minio.example.com"),
+                false,
+                "https://photos.minio.example.com/",
+                "/k",
+            ),
+            (
+                "my.photos",
+                Some("https://minio.example.com"),
+                false,
+                "https://minio.example.com/my.photos",
+                "/my.photos/k",
+            ),
+        ];
+        for (bucket, endpoint, force, form_url, path) in table {
+            let endpoint = endpoint.map(origin);
+            let location = ObjectLocation::new(bucket, "us-east-1", endpoint.as_ref(), force);
+            assert_eq!(
+                location.form_url(),
+                form_url,
+                "{bucket} {endpoint:?} {force}"
+            );
+            assert_eq!(location.path_of("k"), path, "{bucket} {endpoint:?} {force}");
+        }
+        let local = ObjectLocation::new(
+            "photos",
+            "us-east-1",
+            Some(&origin("http://127.0.0.1:9000")),
+            false,
+        );
         assert_eq!(
-            (path_style.scheme.as_str(), path_style.host.as_str()),
+            (local.scheme, local.host.as_str()),
             ("http", "127.0.0.1:9000")
         );
-        assert_eq!(path_style.path_of("k"), "/photos/k");
-        assert_eq!(ObjectLocation::from_upload_url("nonsense"), None);
+        assert_eq!(
+            local.object_url("a b/c.txt"),
+            "http://127.0.0.1:9000/photos/a%20b/c.txt"
+        );
     }
 
     #[test]
     fn content_disposition_keeps_the_original_name() {
         assert_eq!(
-            content_disposition("Café résumé © 2026 — 履歴書.pdf"),
+            content_disposition(Disposition::Inline, "Café résumé © 2026 — 履歴書.pdf"),
             "inline; filename=\"Caf_ r_sum_ _ 2026 _ ___.pdf\"; filename*=UTF-8''Caf%C3%A9%20r%C3%A9sum%C3%A9%20%C2%A9%202026%20%E2%80%94%20%E5%B1%A5%E6%AD%B4%E6%9B%B8.pdf"
         );
         assert_eq!(
-            content_disposition("a\"b\\c\r\n.txt"),
-            "inline; filename=\"a_b_c__.txt\"; filename*=UTF-8''a%22b%5Cc%0D%0A.txt"
+            content_disposition(Disposition::Attachment, "a\"b\\c\r\n.txt"),
+            "attachment; filename=\"a_b_c__.txt\"; filename*=UTF-8''a%22b%5Cc%0D%0A.txt"
         );
+    }
+
+    #[test]
+    fn downloads_show_only_safe_types_inline_whatever_the_object_carries() {
+        let key = issued("uploads/0b7e0c2a-0000-4000-8000-000000000000/page.html");
+        let ours = content_disposition(Disposition::Inline, "Page (1).html");
+        let safe = |t: &MediaType| t.is_inline_safe();
+        // A stored HTML type with an inline disposition: saved, under the stored name.
+        let o = download_overrides(&key, Some("text/html"), Some(&ours), safe);
+        assert_eq!(o.content_type, "text/html");
+        assert!(o
+            .content_disposition
+            .starts_with("attachment; filename=\"Page (1).html\"; filename*="));
+        // A safe type stays inline, with its stored name.
+        let o = download_overrides(&key, Some("image/png"), Some(&ours), safe);
+        assert!(o
+            .content_disposition
+            .starts_with("inline; filename=\"Page (1).html\""));
+        // No type, a garbage type, or a disposition this worker did not write: octet-stream,
+        // saved, named after the key.
+        for (stored_type, stored_disposition) in [
+            (None, None),
+            (Some("text/html\r\nX: y"), Some("inline")),
+            (Some("nonsense"), Some("inline; filename=\"\u{e9}.txt\"")),
+        ] {
+            let o = download_overrides(&key, stored_type, stored_disposition, safe);
+            assert_eq!(o.content_type, "application/octet-stream");
+            assert_eq!(
+                o.content_disposition,
+                "attachment; filename=\"page.html\"; filename*=UTF-8''page.html"
+            );
+        }
     }
 
     #[test]
@@ -309,105 +464,11 @@ mod tests {
         }
     }
 
-    /// What `uuid` itself reads as a v4 UUID written lowercase and hyphenated.
-    fn crate_says_hyphenated_v4(id: &str) -> bool {
-        uuid::Uuid::try_parse(id).is_ok_and(|uuid| {
-            uuid.get_version_num() == 4
-                && uuid.get_variant() == uuid::Variant::RFC4122
-                && uuid
-                    .hyphenated()
-                    .encode_lower(&mut uuid::Uuid::encode_buffer())
-                    == id
-        })
-    }
-
-    #[test]
-    fn the_uuid_shape_check_agrees_with_the_uuid_crate() {
-        for seed in 0u8..=255 {
-            let key = crate::key::object_key("", "a.txt", [seed; 16]).unwrap();
-            let id = key.split('/').next().unwrap();
-            assert!(is_hyphenated_v4(id) && crate_says_hyphenated_v4(id), "{id}");
-            // Every single-character change is judged alike by both.
-            for i in 0..id.len() {
-                for c in ['0', '4', '8', 'a', 'b', 'f', 'g', 'A', '-', '{'] {
-                    let mut changed = id.to_owned();
-                    changed.replace_range(i..=i, &c.to_string());
-                    assert_eq!(
-                        is_hyphenated_v4(&changed),
-                        crate_says_hyphenated_v4(&changed),
-                        "{changed}"
-                    );
-                }
-            }
+    fn overrides() -> ResponseOverrides {
+        ResponseOverrides {
+            content_type: "text/plain".into(),
+            content_disposition: content_disposition(Disposition::Inline, "a b.txt"),
         }
-        for other in [
-            "",
-            "0b7e0c2a000040008000000000000000",
-            "urn:uuid:0b7e0c2a-0000-4000-8000-000000000000",
-        ] {
-            assert!(!is_hyphenated_v4(other) && !crate_says_hyphenated_v4(other));
-        }
-    }
-
-    #[test]
-    fn download_keys_stay_inside_the_prefix_and_segment() {
-        let ok = "uploads/alice/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
-        assert_eq!(check_download_key(ok, "uploads/alice/", None), Ok(()));
-        assert_eq!(check_download_key(ok, "uploads/", Some("alice")), Ok(()));
-        let unsegmented = "uploads/0b7e0c2a-0000-4000-8000-000000000000/cat.png";
-        assert_eq!(check_download_key(unsegmented, "uploads/", None), Ok(()));
-        assert_eq!(
-            check_download_key(unsegmented, "", None),
-            Err(KeyRefusal::OutsidePrefix)
-        );
-        let table = [
-            // Under the prefix, but not a shape the worker issues.
-            ("uploads/report.pdf", None, KeyRefusal::OutsidePrefix),
-            (ok, None, KeyRefusal::OutsidePrefix),
-            (
-                "uploads/0b7e0c2a-0000-4000-8000-000000000000/a/b.png",
-                None,
-                KeyRefusal::OutsidePrefix,
-            ),
-            (
-                "uploads/0B7E0C2A-0000-4000-8000-000000000000/cat.png",
-                None,
-                KeyRefusal::OutsidePrefix,
-            ),
-            (
-                "uploads/0b7e0c2a-0000-1000-8000-000000000000/cat.png",
-                None,
-                KeyRefusal::OutsidePrefix,
-            ),
-            (
-                "uploads/0b7e0c2a000040008000000000000000/cat.png",
-                None,
-                KeyRefusal::OutsidePrefix,
-            ),
-            ("other/cat.png", None, KeyRefusal::OutsidePrefix),
-            (ok, Some("bob"), KeyRefusal::OutsidePrefix),
-            (
-                "uploads/alice2/x/cat.png",
-                Some("alice"),
-                KeyRefusal::OutsidePrefix,
-            ),
-            ("uploads/../secrets", None, KeyRefusal::Malformed),
-            ("uploads//cat.png", None, KeyRefusal::Malformed),
-            ("uploads/a\u{0}b", None, KeyRefusal::Malformed),
-            ("/uploads/cat.png", None, KeyRefusal::Malformed),
-            ("", None, KeyRefusal::Malformed),
-        ];
-        for (key, segment, refusal) in table {
-            assert_eq!(
-                check_download_key(key, "uploads/", segment),
-                Err(refusal),
-                "{key}"
-            );
-        }
-        assert_eq!(
-            check_download_key(&format!("uploads/{}", "a".repeat(1100)), "uploads/", None),
-            Err(KeyRefusal::Malformed)
-        );
     }
 
     #[test]
@@ -416,15 +477,17 @@ mod tests {
         let now = utc_datetime!(2026-11-24 12:00);
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();
-        let location = ObjectLocation::from_upload_url("https://b.s3.amazonaws.com/").unwrap();
-        let get = presigned_get(&location, "k", 60, &credentials, at);
+        let location = ObjectLocation::new("b", "us-east-1", None, false);
+        let get = presigned_get(&location, &issued(KEY), &overrides(), 60, &credentials, at);
         assert!(get
             .url
             .contains("X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLETOKEN&"));
         let printed = format!("{get:?}");
         assert!(!printed.contains("FQoGZXIvYXdzEXAMPLETOKEN") && !printed.contains("Signature"));
         assert!(
-            printed.contains("https://b.s3.amazonaws.com/k?<redacted>"),
+            printed.contains(&format!(
+                "https://b.s3.us-east-1.amazonaws.com/{KEY}?<redacted>"
+            )),
             "{printed}"
         );
         // With a token the parameters are still in canonical order: the query as sent is the
@@ -432,9 +495,15 @@ mod tests {
         let (_, query) = get.url.split_once('?').unwrap();
         let (signed_part, _) = query.split_once("&X-Amz-Signature=").unwrap();
         // The same parameters in another order, sorted by `canonical_query`.
+        let o = overrides();
         let params = [
+            ("response-content-type", o.content_type.as_str()),
             ("X-Amz-SignedHeaders", "host"),
             ("X-Amz-Security-Token", "FQoGZXIvYXdzEXAMPLETOKEN"),
+            (
+                "response-content-disposition",
+                o.content_disposition.as_str(),
+            ),
             ("X-Amz-Expires", "60"),
             ("X-Amz-Date", "20261124T120000Z"),
             (
@@ -471,43 +540,47 @@ mod tests {
         let now = utc_datetime!(2026-11-24 12:00);
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();
-        let location = ObjectLocation::from_upload_url("http://127.0.0.1:9000/photos").unwrap();
-        let checksum = STANDARD.encode([1u8; 32]);
-        let disposition = content_disposition("a b.txt");
-        let put = presigned_put(
-            &location,
-            "uploads/x/a-b.txt",
-            &PutPins {
-                content_type: Some("text/plain"),
-                content_length: Some(12),
-                checksum_sha256: Some(&checksum),
-                content_disposition: Some(&disposition),
-            },
-            600,
-            &credentials,
-            at,
+        let location = ObjectLocation::new(
+            "photos",
+            "us-east-1",
+            Some(&origin("http://127.0.0.1:9000")),
+            false,
         );
+        let checksum = STANDARD.encode([1u8; 32]);
+        let disposition = content_disposition(Disposition::Inline, "a b.txt");
+        let pins = PutPins {
+            content_type: "text/plain",
+            content_length: 12,
+            content_disposition: &disposition,
+            cache_control: "private, max-age=3600",
+            checksum_sha256: Some(&checksum),
+        };
+        let put = presigned_put(&location, &issued(KEY), &pins, 600, &credentials, at);
         assert!(put
             .url
-            .starts_with("http://127.0.0.1:9000/photos/uploads/x/a-b.txt?"));
+            .starts_with(&format!("http://127.0.0.1:9000/photos/{KEY}?")));
         assert!(put.url.contains(
-            "X-Amz-SignedHeaders=content-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256"
+            "X-Amz-SignedHeaders=cache-control%3Bcontent-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256"
         ));
         let names: Vec<&str> = put.headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
             [
+                "cache-control",
                 "content-disposition",
                 "content-length",
                 "content-type",
                 "x-amz-checksum-sha256"
             ]
         );
-        let get = presigned_get(&location, "uploads/x/a-b.txt", 60, &credentials, at);
+        let get = presigned_get(&location, &issued(KEY), &overrides(), 60, &credentials, at);
         assert_eq!(get.method, Method::Get);
         assert!(get
             .url
-            .contains("X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature="));
+            .contains("X-Amz-Expires=60&X-Amz-SignedHeaders=host&response-content-disposition=inline%3B%20filename%3D%22a%20b.txt%22"));
+        assert!(get
+            .url
+            .contains("&response-content-type=text%2Fplain&X-Amz-Signature="));
         assert!(get.headers.is_empty());
     }
 }
@@ -520,29 +593,21 @@ mod properties {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
 
-        /// Every key the worker issues can be downloaded; anything it accepts is shaped as
-        /// an issued key (so never escapes the prefix), and the original name of any file
-        /// becomes an ASCII-only header value.
+        /// The original name of any file becomes an ASCII-only header value, and a download's
+        /// disposition is inline only for a type the rule calls safe.
         #[test]
-        fn issued_keys_and_only_issued_shapes_are_downloadable(
+        fn dispositions_are_ascii_and_inline_only_when_safe(
             name in any::<String>(),
-            random in any::<[u8; 16]>(),
-            probe in any::<String>(),
+            stored_type in any::<String>(),
         ) {
-            if let Ok(key) = crate::key::object_key("uploads/", &name, random) {
-                prop_assert_eq!(check_download_key(&key, "uploads/", None), Ok(()));
+            for kind in [Disposition::Inline, Disposition::Attachment] {
+                let disposition = content_disposition(kind, &crate::key::display_name(&name));
+                prop_assert!(disposition.bytes().all(|b| (0x20..0x7f).contains(&b)), "{}", disposition);
             }
-            // A probe under an issued-looking prefix, so acceptance is actually exercised.
-            let issued_id = crate::key::object_key("", "x", random).unwrap();
-            let probe = format!("uploads/{}{probe}", issued_id.trim_end_matches('x'));
-            if check_download_key(&probe, "uploads/", None).is_ok() {
-                let rest = probe.strip_prefix("uploads/").unwrap();
-                let (id, last) = rest.split_once('/').unwrap();
-                prop_assert!(is_hyphenated_v4(id) && !last.is_empty() && !last.contains('/'));
-                prop_assert!(last != ".." && last != "." && !last.chars().any(char::is_control));
-            }
-            let disposition = content_disposition(&crate::key::display_name(&name));
-            prop_assert!(disposition.bytes().all(|b| (0x20..0x7f).contains(&b)), "{}", disposition);
+            let key = IssuedKey::issue("uploads/", None, "x.bin", [5; 16]).unwrap();
+            let o = download_overrides(&key, Some(&stored_type), None, |t| t.is_inline_safe());
+            let served = MediaType::parse(&o.content_type).unwrap();
+            prop_assert_eq!(o.content_disposition.starts_with("inline;"), served.is_inline_safe());
         }
     }
 }

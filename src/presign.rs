@@ -1,26 +1,30 @@
-//! One upload request in, one signed form out: the whole core behind `POST /uploads`.
+//! One request in, one signed upload out: the whole core behind the upload, download and
+//! multipart routes. The per-isolate `Presigner` holds the settings and the day's signing key.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 
 use time::{Duration, UtcDateTime};
 
 use crate::auth::Caller;
-use crate::config::{Config, UploadMethod, S3_SINGLE_UPLOAD_MAX_BYTES};
+use crate::config::{Config, S3_SINGLE_UPLOAD_MAX_BYTES};
 use crate::form::{self, OptionalField, PostForm, UploadTarget};
-use crate::key::{self, FileNameError};
+use crate::key::{FileNameError, IssuedKey, KeyRefusal};
 use crate::media_type::MediaType;
-use crate::object_url::{self, InvalidChecksum, KeyRefusal, PutPins, SignedUrl};
-use crate::sigv4::SigningKeyCache;
+use crate::object_url::{self, InvalidChecksum, PutPins, SignedUrl};
+use crate::s3::{S3Request, Signer, UploadId};
+use crate::sigv4::{Method, SigningKeyCache};
 
 /// What a client asks for, with JSON types already checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadRequest {
     pub file_name: String,
     pub content_type: Option<String>,
-    /// Exact size in bytes, if the client knows it (browsers do: `File.size`).
+    /// Exact size in bytes, if the client knows it (browsers do: `File.size`). Required for
+    /// a PUT, which can bound a size only by signing it.
     pub size: Option<u64>,
-    /// `None`: the `UPLOAD_METHOD` setting decides.
-    pub method: Option<UploadMethod>,
+    /// POST or PUT; `None`: the `UPLOAD_METHOD` setting decides.
+    pub method: Option<Method>,
     /// The file's SHA-256, base64: the store then refuses any other bytes.
     pub checksum_sha256: Option<String>,
 }
@@ -28,12 +32,13 @@ pub struct UploadRequest {
 /// A signed upload and what the client needs to know about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
-    pub key: String,
+    pub key: IssuedKey,
     pub signed: SignedUpload,
     pub expires_at: UtcDateTime,
-    /// The largest file the store will accept: enforced by a POST policy always, by a PUT
-    /// only when the size was given (then it is that exact size).
+    /// The largest file the store will accept (for a PUT, the exact size).
     pub max_bytes: u64,
+    /// The type the object will be stored with.
+    pub content_type: MediaType,
 }
 
 /// How the file is sent.
@@ -76,6 +81,8 @@ pub enum UploadError {
     InvalidFileName(FileNameError),
     /// Zero, or above what S3 accepts in one POST or PUT.
     InvalidSize,
+    /// A PUT without `size`: nothing could bound it.
+    SizeRequired,
     FileTooLarge {
         max_bytes: u64,
     },
@@ -99,6 +106,9 @@ impl fmt::Display for UploadError {
             Self::InvalidSize => write!(
                 f,
                 "size must be a whole number of bytes from 1 to {S3_SINGLE_UPLOAD_MAX_BYTES}"
+            ),
+            Self::SizeRequired => f.write_str(
+                "size is required with method PUT: a presigned PUT can only be bounded by signing the exact size",
             ),
             Self::FileTooLarge { max_bytes } => {
                 write!(f, "file is larger than the {max_bytes} bytes allowed")
@@ -129,6 +139,14 @@ impl From<FileNameError> for UploadError {
     }
 }
 
+/// What every new object is stored with, whichever way it is uploaded.
+struct ObjectPins {
+    key: IssuedKey,
+    content_type: MediaType,
+    /// `inline` only for a type that is safe to show, with the person's own file name.
+    disposition: String,
+}
+
 /// The per-isolate state: validated settings and the day's signing key.
 #[derive(Debug)]
 pub struct Presigner {
@@ -148,7 +166,7 @@ impl Presigner {
         &self.config
     }
 
-    /// Validates `request` against the settings and signs a form for it. `now` is the
+    /// Validates `request` against the settings and signs a form or PUT for it. `now` is the
     /// signing time; `random` (16 bytes from a CSPRNG) makes the object key unique.
     pub fn presign(
         &mut self,
@@ -168,39 +186,24 @@ impl Presigner {
         now: UtcDateTime,
         random: [u8; 16],
     ) -> Result<Upload, UploadError> {
-        let config = &self.config;
-        let max_bytes = caller
-            .and_then(|c| c.max_bytes)
-            .map_or(config.max_bytes, |claim| claim.min(config.max_bytes));
-        let content_length = match request.size {
-            Some(size) if size == 0 || size > S3_SINGLE_UPLOAD_MAX_BYTES => {
-                return Err(UploadError::InvalidSize)
-            }
-            Some(size) if size > max_bytes => return Err(UploadError::FileTooLarge { max_bytes }),
-            Some(size) => size..=size,
-            None => 1..=max_bytes,
-        };
-        let key = match caller {
-            None => key::object_key(&config.prefix, &request.file_name, random)?,
-            Some(caller) => {
-                let prefix = [config.prefix.as_str(), &caller.segment, "/"].concat();
-                key::object_key(&prefix, &request.file_name, random)?
-            }
-        };
-        let content_type = self.content_type_for(request, caller, &key)?;
-        let method = request.method.unwrap_or(config.upload_method);
-        if method == UploadMethod::Post && !config.post_supported {
+        let method = request.method.unwrap_or(self.config.upload_method);
+        if method == Method::Post && !self.config.post_supported {
             return Err(UploadError::MethodNotSupported { r2: true });
         }
+        let content_length = self.size_range(request.size, method, caller)?;
+        let pins = self.object_pins(
+            &request.file_name,
+            request.content_type.as_deref(),
+            caller,
+            random,
+        )?;
         let checksum = match &request.checksum_sha256 {
             Some(value) => Some(
                 object_url::parse_checksum_sha256(value).map_err(UploadError::InvalidChecksum)?,
             ),
             None => None,
         };
-        // Stored with the object, so a download shows the person's own name, not the key's.
-        let disposition = object_url::content_disposition(&key::display_name(&request.file_name));
-
+        let config = &self.config;
         // Whole seconds (inside `at`): x-amz-date and the policy expiration have no finer
         // resolution, and `expires_at` must not promise a moment after the upload expires.
         let at = self
@@ -208,107 +211,264 @@ impl Presigner {
             .at(&config.credentials.secret_access_key, &config.region, now);
         let expires_in = Duration::seconds(config.expires_seconds as i64);
         let expires_at = at.now() + expires_in;
-        let signed = match method {
-            UploadMethod::Post => {
-                let mut optional_fields = Vec::with_capacity(4);
-                if let Some(t) = &content_type {
-                    optional_fields.push(OptionalField::ContentType(t.as_str().to_owned()));
-                }
-                optional_fields.push(OptionalField::ContentDisposition(disposition));
-                if let Some(checksum) = checksum {
-                    optional_fields.push(OptionalField::ChecksumAlgorithmSha256);
-                    optional_fields.push(OptionalField::ChecksumSha256(checksum.to_owned()));
-                }
-                let target = UploadTarget {
-                    url: &config.upload_url,
-                    bucket: &config.bucket,
-                    key: &key,
-                    content_length: content_length.clone(),
-                    optional_fields: &optional_fields,
-                };
-                SignedUpload::Form(form::sign_post_form(
-                    &target,
-                    &config.credentials,
-                    at,
-                    expires_in,
-                ))
+        let signed = if method == Method::Post {
+            let mut fields = vec![
+                OptionalField::ContentType(pins.content_type.as_str().to_owned()),
+                OptionalField::ContentDisposition(pins.disposition),
+                OptionalField::CacheControl(config.cache_control.clone()),
+            ];
+            if let Some(checksum) = checksum {
+                fields.push(OptionalField::ChecksumAlgorithmSha256);
+                fields.push(OptionalField::ChecksumSha256(checksum.to_owned()));
             }
-            UploadMethod::Put => {
-                let pins = PutPins {
-                    content_type: content_type.as_ref().map(MediaType::as_str),
-                    content_length: request.size,
-                    checksum_sha256: checksum,
-                    content_disposition: Some(&disposition),
-                };
-                SignedUpload::Put(object_url::presigned_put(
-                    &config.location,
-                    &key,
-                    &pins,
-                    config.expires_seconds,
-                    &config.credentials,
-                    at,
-                ))
-            }
+            let target = UploadTarget {
+                url: &config.upload_url,
+                bucket: &config.bucket,
+                key: pins.key.as_str(),
+                content_length: content_length.clone(),
+                optional_fields: &fields,
+            };
+            let form = form::sign_post_form(&target, &config.credentials, at, expires_in);
+            SignedUpload::Form(form)
+        } else {
+            let put_pins = PutPins {
+                content_type: pins.content_type.as_str(),
+                content_length: *content_length.end(),
+                content_disposition: &pins.disposition,
+                cache_control: &config.cache_control,
+                checksum_sha256: checksum,
+            };
+            SignedUpload::Put(object_url::presigned_put(
+                &config.location,
+                &pins.key,
+                &put_pins,
+                config.expires_seconds,
+                &config.credentials,
+                at,
+            ))
         };
         Ok(Upload {
-            key,
+            key: pins.key,
             signed,
             expires_at,
             max_bytes: *content_length.end(),
+            content_type: pins.content_type,
         })
     }
 
-    /// A presigned GET for `key`, if it is one this worker could have issued: under the
-    /// prefix (and under the caller's segment when given), with no `..` or empty segment.
-    pub fn presign_download(
-        &mut self,
-        key: &str,
-        segment: Option<&str>,
-        now: UtcDateTime,
-    ) -> Result<Download, KeyRefusal> {
-        let config = &self.config;
-        object_url::check_download_key(key, &config.prefix, segment)?;
-        let at = self
-            .signing_keys
-            .at(&config.credentials.secret_access_key, &config.region, now);
-        let expires_in = config.download_expires_seconds;
-        let signed =
-            object_url::presigned_get(&config.location, key, expires_in, &config.credentials, at);
-        Ok(Download {
-            url: signed.url,
-            expires_at: at.now() + Duration::seconds(expires_in as i64),
+    /// The sizes the store may accept: the exact `size` when given; for a POST without one,
+    /// 1 byte to the limit; a PUT without one is refused, since only a signed
+    /// `Content-Length` bounds it.
+    fn size_range(
+        &self,
+        size: Option<u64>,
+        method: Method,
+        caller: Option<&Caller>,
+    ) -> Result<RangeInclusive<u64>, UploadError> {
+        let max_bytes = caller
+            .and_then(Caller::max_bytes)
+            .map_or(self.config.max_bytes, |claim| {
+                claim.min(self.config.max_bytes)
+            });
+        match size {
+            Some(size) if size == 0 || size > S3_SINGLE_UPLOAD_MAX_BYTES => {
+                Err(UploadError::InvalidSize)
+            }
+            Some(size) if size > max_bytes => Err(UploadError::FileTooLarge { max_bytes }),
+            Some(size) => Ok(size..=size),
+            None if method == Method::Put => Err(UploadError::SizeRequired),
+            None => Ok(1..=max_bytes),
+        }
+    }
+
+    /// A fresh key, and the type and disposition the object will carry.
+    fn object_pins(
+        &self,
+        file_name: &str,
+        content_type: Option<&str>,
+        caller: Option<&Caller>,
+        random: [u8; 16],
+    ) -> Result<ObjectPins, UploadError> {
+        let segment = caller.map(Caller::segment);
+        let key = IssuedKey::issue(&self.config.prefix, segment, file_name, random)?;
+        let content_type = self.content_type_for(content_type, caller, key.name())?;
+        let kind = self.config.disposition_for(&content_type);
+        let disposition =
+            object_url::content_disposition(kind, &crate::key::display_name(file_name));
+        Ok(ObjectPins {
+            key,
+            content_type,
+            disposition,
         })
     }
 
-    /// The type to pin. With an allow-list every form pins one: the requested type, or the
-    /// one the file's extension implies; without a list, only a requested type is pinned.
+    /// The type every upload pins: the requested one, or the one the file's extension implies,
+    /// or `application/octet-stream`. With an allow-list (the setting's or the token's) it must
+    /// be on it, and a file with no known type is refused rather than stored untyped.
     fn content_type_for(
         &self,
-        request: &UploadRequest,
+        requested: Option<&str>,
         caller: Option<&Caller>,
-        key: &str,
-    ) -> Result<Option<MediaType>, UploadError> {
-        let caller_types = caller.and_then(|c| c.content_types.as_ref());
-        let restricted = !self.config.allowed_types.is_empty() || caller_types.is_some();
-        let media_type = match &request.content_type {
+        name: &str,
+    ) -> Result<MediaType, UploadError> {
+        let restricted =
+            !self.config.allowed_types.is_empty() || caller.is_some_and(Caller::restricts_types);
+        let media_type = match requested {
             Some(raw) => MediaType::parse(raw).ok_or(UploadError::MalformedContentType)?,
-            None if !restricted => return Ok(None),
             None => {
-                let name = key.rsplit('/').next().unwrap_or_default();
                 let extension = name.split_once('.').map(|(_, ext)| ext);
-                extension
-                    .and_then(MediaType::from_extension)
-                    .ok_or(UploadError::ContentTypeRequired)?
+                match extension.and_then(MediaType::from_extension) {
+                    Some(inferred) => inferred,
+                    None if restricted => return Err(UploadError::ContentTypeRequired),
+                    None => MediaType::octet_stream(),
+                }
             }
         };
         let caller_allows = caller.is_none_or(|c| c.allows_type(&media_type));
         if self.config.allows_type(&media_type) && caller_allows {
-            Ok(Some(media_type))
+            Ok(media_type)
         } else {
             Err(UploadError::ContentTypeNotAllowed {
                 content_type: media_type.essence().to_owned(),
             })
         }
+    }
+
+    /// `key` if it is one this worker could have issued: under the prefix, and under the
+    /// caller's segment when there is a caller.
+    pub fn check_key(&self, key: &str, caller: Option<&Caller>) -> Result<IssuedKey, KeyRefusal> {
+        IssuedKey::check(key, &self.config.prefix, caller.map(Caller::segment))
+    }
+
+    /// Signs the worker's own calls to S3 at `now`.
+    pub fn signer(&mut self, now: UtcDateTime) -> Signer<'_> {
+        let config = &self.config;
+        Signer {
+            location: &config.location,
+            credentials: &config.credentials,
+            at: self
+                .signing_keys
+                .at(&config.credentials.secret_access_key, &config.region, now),
+        }
+    }
+
+    /// A presigned GET for `key` that answers with the stored type only if it is safe to
+    /// show, and as an attachment otherwise, whatever the object carries (`stored_type` and
+    /// `stored_disposition` as a HEAD reported them).
+    pub fn presign_download(
+        &mut self,
+        key: &IssuedKey,
+        stored_type: Option<&str>,
+        stored_disposition: Option<&str>,
+        now: UtcDateTime,
+    ) -> Download {
+        let config = &self.config;
+        let overrides = object_url::download_overrides(key, stored_type, stored_disposition, |t| {
+            config.disposition_for(t) == crate::media_type::Disposition::Inline
+        });
+        let at = self
+            .signing_keys
+            .at(&config.credentials.secret_access_key, &config.region, now);
+        let expires_in = config.download_expires_seconds;
+        let signed = object_url::presigned_get(
+            &config.location,
+            key,
+            &overrides,
+            expires_in,
+            &config.credentials,
+            at,
+        );
+        Download {
+            url: signed.url,
+            expires_at: at.now() + Duration::seconds(expires_in as i64),
+        }
+    }
+
+    /// A fresh key for a multipart upload and the CreateMultipartUpload call that starts it,
+    /// storing the same type, disposition and cache policy as any other upload.
+    pub fn start_multipart(
+        &mut self,
+        file_name: &str,
+        content_type: Option<&str>,
+        caller: Option<&Caller>,
+        now: UtcDateTime,
+        random: [u8; 16],
+    ) -> Result<(IssuedKey, S3Request), UploadError> {
+        let pins = self.object_pins(file_name, content_type, caller, random)?;
+        let cache_control = self.config.cache_control.clone();
+        let headers = [
+            ("cache-control", cache_control.as_str()),
+            ("content-disposition", pins.disposition.as_str()),
+            ("content-type", pins.content_type.as_str()),
+        ];
+        let request = self
+            .signer(now)
+            .create_multipart_upload(&pins.key, &headers);
+        Ok((pins.key, request))
+    }
+
+    /// A presigned CreateMultipartUpload for a fresh key (Uppy's `signRequest` mode, where the
+    /// browser sends it): the type, disposition and cache policy are signed headers.
+    pub fn presign_create_multipart(
+        &mut self,
+        file_name: &str,
+        content_type: Option<&str>,
+        caller: Option<&Caller>,
+        now: UtcDateTime,
+        random: [u8; 16],
+    ) -> Result<(IssuedKey, SignedUrl), UploadError> {
+        let pins = self.object_pins(file_name, content_type, caller, random)?;
+        let cache_control = self.config.cache_control.clone();
+        let headers = [
+            ("cache-control", cache_control.as_str()),
+            ("content-disposition", pins.disposition.as_str()),
+            ("content-type", pins.content_type.as_str()),
+        ];
+        let signed = self.presign_on(Method::Post, &pins.key, &headers, &[("uploads", "")], now);
+        Ok((pins.key, signed))
+    }
+
+    /// A presigned request on a multipart upload (UploadPart with `part`, or ListParts,
+    /// Complete and Abort without), for the browser to send.
+    pub fn presign_multipart(
+        &mut self,
+        method: Method,
+        key: &IssuedKey,
+        id: &UploadId,
+        part: Option<u16>,
+        now: UtcDateTime,
+    ) -> SignedUrl {
+        let number = part.map(|n| n.to_string());
+        let mut query = Vec::with_capacity(2);
+        if let Some(number) = &number {
+            query.push(("partNumber", number.as_str()));
+        }
+        query.push(("uploadId", id.as_str()));
+        self.presign_on(method, key, &[], &query, now)
+    }
+
+    fn presign_on(
+        &mut self,
+        method: Method,
+        key: &IssuedKey,
+        headers: &[(&str, &str)],
+        query: &[(&str, &str)],
+        now: UtcDateTime,
+    ) -> SignedUrl {
+        let config = &self.config;
+        let at = self
+            .signing_keys
+            .at(&config.credentials.secret_access_key, &config.region, now);
+        object_url::presign_object(
+            method,
+            &config.location,
+            key,
+            headers,
+            query,
+            config.expires_seconds,
+            &config.credentials,
+            at,
+        )
     }
 }
 
@@ -357,12 +517,20 @@ pub(crate) mod tests {
         let upload = presigner(&[])
             .presign(&request("holiday photo.JPG", None, None), NOW, [7; 16])
             .unwrap();
-        assert!(upload.key.starts_with("uploads/") && upload.key.ends_with("/holiday-photo.jpg"));
+        let key = upload.key.as_str();
+        assert!(key.starts_with("uploads/") && key.ends_with("/holiday-photo.jpg"));
+        assert_eq!(upload.form().unwrap().field("key"), Some(key));
+        // No type given: the extension's, pinned all the same.
         assert_eq!(
-            upload.form().unwrap().field("key"),
-            Some(upload.key.as_str())
+            upload.form().unwrap().field("Content-Type"),
+            Some("image/jpeg")
         );
-        assert_eq!(upload.form().unwrap().field("Content-Type"), None);
+        assert_eq!(
+            upload.form().unwrap().field("Cache-Control"),
+            Some("private, max-age=3600")
+        );
+        assert!(conditions(&upload)
+            .contains(&serde_json::json!({"Cache-Control": "private, max-age=3600"})));
         assert_eq!(upload.max_bytes, 10_485_760);
         assert!(conditions(&upload).contains(&serde_json::json!([
             "content-length-range",
@@ -411,6 +579,89 @@ pub(crate) mod tests {
                 .map(|u| u.max_bytes);
             assert_eq!(got, expected, "size {size}");
         }
+    }
+
+    #[test]
+    fn every_upload_pins_a_type_and_only_safe_types_are_inline() {
+        let mut p = presigner(&[]);
+        let table = [
+            ("cat.png", None, "image/png", "inline"),
+            ("notes.txt", None, "text/plain", "inline"),
+            ("clip.mp4", None, "video/mp4", "inline"),
+            ("doc.pdf", None, "application/pdf", "inline"),
+            ("data.bin", None, "application/octet-stream", "attachment"),
+            ("noext", None, "application/octet-stream", "attachment"),
+            ("x.html", None, "text/html", "attachment"),
+            ("x.html", Some("text/html"), "text/html", "attachment"),
+            ("x.svg", None, "image/svg+xml", "attachment"),
+            (
+                "x.png",
+                Some("image/svg+xml"),
+                "image/svg+xml",
+                "attachment",
+            ),
+            ("x.xml", None, "application/xml", "attachment"),
+            (
+                "x.js",
+                Some("text/javascript"),
+                "text/javascript",
+                "attachment",
+            ),
+            (
+                "x.png",
+                Some("application/xhtml+xml"),
+                "application/xhtml+xml",
+                "attachment",
+            ),
+        ];
+        for (name, content_type, pinned, disposition) in table {
+            let upload = p
+                .presign(&request(name, content_type, None), NOW, [1; 16])
+                .unwrap();
+            let form = upload.form().unwrap();
+            assert_eq!(form.field("Content-Type"), Some(pinned), "{name}");
+            let stored = form.field("Content-Disposition").unwrap();
+            assert!(
+                stored.starts_with(&format!("{disposition}; filename=")),
+                "{name}: {stored}"
+            );
+            // The same for a PUT.
+            let mut put = request(name, content_type, Some(5));
+            put.method = Some(Method::Put);
+            let upload = p.presign(&put, NOW, [1; 16]).unwrap();
+            let SignedUpload::Put(signed) = &upload.signed else {
+                panic!("a PUT was asked for");
+            };
+            let header = |n: &str| {
+                signed
+                    .headers
+                    .iter()
+                    .find(|(h, _)| h == n)
+                    .unwrap()
+                    .1
+                    .clone()
+            };
+            assert_eq!(header("content-type"), pinned, "{name}");
+            assert!(
+                header("content-disposition").starts_with(disposition),
+                "{name}"
+            );
+            assert_eq!(header("cache-control"), "private, max-age=3600");
+        }
+        let widened = presigner(&[
+            ("UPLOAD_INLINE_TYPES", "image/tiff"),
+            ("UPLOAD_CACHE_CONTROL", "no-store"),
+        ]);
+        let mut widened = widened;
+        let upload = widened
+            .presign(&request("scan.tiff", None, None), NOW, [1; 16])
+            .unwrap();
+        let form = upload.form().unwrap();
+        assert!(form
+            .field("Content-Disposition")
+            .unwrap()
+            .starts_with("inline;"));
+        assert_eq!(form.field("Cache-Control"), Some("no-store"));
     }
 
     #[test]
@@ -474,8 +725,11 @@ pub(crate) mod tests {
             )
             .unwrap();
         assert!(
-            upload.key.ends_with("/Café-résumé-2026-履歴書.pdf"),
-            "{}",
+            upload
+                .key
+                .as_str()
+                .ends_with("/Café-résumé-2026-履歴書.pdf"),
+            "{:?}",
             upload.key
         );
         let form = upload.form().unwrap();
@@ -511,7 +765,7 @@ pub(crate) mod tests {
                     file_name: NAME.into(),
                     content_type: Some("application/pdf".into()),
                     size: Some(4096),
-                    method: Some(UploadMethod::Put),
+                    method: Some(Method::Put),
                     checksum_sha256: Some(checksum()),
                 },
                 NOW,
@@ -536,18 +790,35 @@ pub(crate) mod tests {
             .starts_with("https://photos.s3.us-east-1.amazonaws.com/uploads/"));
         assert!(put.url.contains("X-Amz-Expires=600&"));
         assert!(put.url.contains(
-            "X-Amz-SignedHeaders=content-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256&"
+            "X-Amz-SignedHeaders=cache-control%3Bcontent-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256&"
         ));
         assert_eq!(upload.expires_at, utc_datetime!(2026-11-24 12:10));
-        // Without a size or type, neither is signed: any size up to S3's 5 GiB is taken.
-        let bare = presigner(&[("UPLOAD_METHOD", "PUT")])
-            .presign(&request("a.bin", None, None), NOW, [7; 16])
+    }
+
+    #[test]
+    fn a_put_without_a_size_is_refused_so_the_limit_holds_for_every_method() {
+        let mut p = presigner(&[("UPLOAD_METHOD", "PUT"), ("UPLOAD_MAX_BYTES", "1000")]);
+        assert_eq!(
+            p.presign(&request("a.bin", None, None), NOW, [7; 16]),
+            Err(UploadError::SizeRequired)
+        );
+        assert_eq!(
+            p.presign(&request("a.bin", None, Some(5000)), NOW, [7; 16]),
+            Err(UploadError::FileTooLarge { max_bytes: 1000 })
+        );
+        let upload = p
+            .presign(&request("a.bin", None, Some(1000)), NOW, [7; 16])
             .unwrap();
-        let SignedUpload::Put(put) = &bare.signed else {
+        let SignedUpload::Put(put) = &upload.signed else {
             panic!("UPLOAD_METHOD is PUT");
         };
-        let names: Vec<&str> = put.headers.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["content-disposition"]);
+        assert!(put
+            .headers
+            .contains(&("content-length".into(), "1000".into())));
+        // A POST without a size is still bounded by its policy's range.
+        let mut post = request("a.bin", None, None);
+        post.method = Some(Method::Post);
+        assert_eq!(p.presign(&post, NOW, [7; 16]).unwrap().max_bytes, 1000);
     }
 
     #[test]
@@ -568,37 +839,51 @@ pub(crate) mod tests {
         ]);
         let post = UploadRequest {
             file_name: "a.txt".into(),
-            method: Some(UploadMethod::Post),
+            method: Some(Method::Post),
             ..UploadRequest::default()
         };
         let refused = r2.presign(&post, NOW, [1; 16]).unwrap_err();
         assert_eq!(refused, UploadError::MethodNotSupported { r2: true });
         assert!(refused.to_string().contains("no POST Object"));
         let put = r2
-            .presign(&request("a.txt", None, None), NOW, [1; 16])
+            .presign(&request("a.txt", None, Some(3)), NOW, [1; 16])
             .unwrap();
         assert!(put.form().is_none());
     }
 
     #[test]
-    fn downloads_are_signed_only_inside_the_prefix() {
+    fn downloads_are_signed_only_for_issued_keys_with_a_safe_answer() {
         let mut p = presigner(&[("DOWNLOAD_EXPIRES_SECONDS", "120")]);
-        let key = "uploads/0b7e0c2a-0000-4000-8000-000000000000/Café résumé.pdf";
-        let download = p.presign_download(key, None, NOW).unwrap();
+        let raw = "uploads/0b7e0c2a-0000-4000-8000-000000000000/Café résumé.pdf";
+        let key = p.check_key(raw, None).unwrap();
+        let stored = "inline; filename=\"x.pdf\"; filename*=UTF-8''x.pdf";
+        let download = p.presign_download(&key, Some("application/pdf"), Some(stored), NOW);
         assert!(download.url.starts_with(
             "https://photos.s3.us-east-1.amazonaws.com/uploads/0b7e0c2a-0000-4000-8000-000000000000/Caf%C3%A9%20r%C3%A9sum%C3%A9.pdf?X-Amz-Algorithm="
         ), "{}", download.url);
         assert!(download
             .url
-            .contains("X-Amz-Expires=120&X-Amz-SignedHeaders=host&"));
+            .contains("X-Amz-Expires=120&X-Amz-SignedHeaders=host&response-content-disposition=inline%3B%20filename%3D%22x.pdf%22"));
+        assert!(download
+            .url
+            .contains("&response-content-type=application%2Fpdf&"));
         assert_eq!(download.expires_at, utc_datetime!(2026-11-24 12:02));
+        let html = p.presign_download(&key, Some("text/html"), Some(stored), NOW);
+        assert!(html
+            .url
+            .contains("response-content-disposition=attachment%3B"));
         assert_eq!(
-            p.presign_download("secrets/x", None, NOW),
+            p.check_key("secrets/x", None),
             Err(KeyRefusal::OutsidePrefix)
         );
         assert_eq!(
-            p.presign_download("uploads/../secrets/x", None, NOW),
+            p.check_key("uploads/../secrets/x", None),
             Err(KeyRefusal::Malformed)
+        );
+        let alice = Caller::for_tests("alice", None, None);
+        assert_eq!(
+            p.check_key(raw, Some(&alice)),
+            Err(KeyRefusal::OutsidePrefix)
         );
     }
 
@@ -621,22 +906,22 @@ pub(crate) mod tests {
     #[test]
     fn a_caller_gets_their_own_segment_and_narrower_limits() {
         let mut p = presigner(&[("UPLOAD_ALLOWED_TYPES", "image/*,application/pdf")]);
-        let caller = Caller {
-            segment: "user_7c42".into(),
-            max_bytes: Some(1000),
-            content_types: Some(vec![
+        let caller = Caller::for_tests(
+            "user|42",
+            Some(1000),
+            Some(vec![
                 crate::media_type::MediaRange::parse("image/*").unwrap()
             ]),
-        };
+        );
         let upload = p
             .presign_as(&request("cat.png", None, None), Some(&caller), NOW, [3; 16])
             .unwrap();
         assert!(
-            upload.key.starts_with("uploads/user_7c42/"),
-            "{}",
+            upload.key.as_str().starts_with("uploads/user_7c42/"),
+            "{:?}",
             upload.key
         );
-        assert!(upload.key.ends_with("/cat.png"));
+        assert!(upload.key.as_str().ends_with("/cat.png"));
         assert_eq!(upload.max_bytes, 1000);
         assert!(conditions(&upload).contains(&serde_json::json!([
             "content-length-range",
@@ -660,15 +945,15 @@ pub(crate) mod tests {
             "the token narrows the allow-list"
         );
         // A claim above the setting never widens it.
-        let generous = Caller {
-            max_bytes: Some(u64::MAX),
-            content_types: Some(
+        let generous = Caller::for_tests(
+            "user|42",
+            Some(u64::MAX),
+            Some(
                 ["image/*", "text/html"]
                     .map(|t| crate::media_type::MediaRange::parse(t).unwrap())
                     .to_vec(),
             ),
-            ..caller
-        };
+        );
         let upload = p
             .presign_as(&request("a.png", None, None), Some(&generous), NOW, [3; 16])
             .unwrap();

@@ -259,7 +259,7 @@ impl<'a> SigningTime<'a> {
 // Query-string signing (presigned URLs): canonical request, string to sign, parameters.
 // AWS S3 API Reference, "Authenticating Requests: Using Query Parameters".
 
-/// The methods a presigned URL can carry.
+/// The HTTP methods the worker signs or routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -270,6 +270,18 @@ pub enum Method {
 }
 
 impl Method {
+    /// `POST` (a form) or `PUT` (a presigned URL), in any case: the two ways a file can go to
+    /// a bucket in one request.
+    pub fn parse_upload(raw: &str) -> Option<Self> {
+        if raw.eq_ignore_ascii_case("POST") {
+            Some(Self::Post)
+        } else if raw.eq_ignore_ascii_case("PUT") {
+            Some(Self::Put)
+        } else {
+            None
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Get => "GET",

@@ -1,0 +1,171 @@
+//! Who is calling: the bearer token (or cookie) verified into a `Caller`, and the rate limit.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api::ApiError;
+use crate::auth::{
+    self, select_key, AuthError, Caller, IssuerRules, JwksAction, JwksUrl, UntrustedToken,
+    VerifiedToken,
+};
+
+use super::cors::is_same_origin;
+use super::env::State;
+use super::{crypto, net, Call};
+
+/// What is left to do once the settings have been read (no borrow survives an `await`).
+enum Plan<'t> {
+    Done(Result<Caller, AuthError>),
+    Jwks(UntrustedToken<'t>, JwksUrl, IssuerRules),
+}
+
+/// The caller, when auth is on (`None` when it is off); 401 or 503 otherwise.
+pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
+    let now = super::now()?.unix_timestamp();
+    let authorization = call.header("Authorization");
+    let cookies = call.header("Cookie");
+    let plan = {
+        let state = call.state.presigner.borrow();
+        let Some(settings) = state.as_ref().ok().and_then(|p| p.config().auth.as_ref()) else {
+            return Ok(None);
+        };
+        let same_origin = is_same_origin(
+            call.origin.as_deref(),
+            call.own_origin(),
+            call.header("Sec-Fetch-Site").as_deref(),
+        );
+        let cookie_name = settings.cookie.as_deref().filter(|_| same_origin);
+        let token = auth::request_token(authorization.as_deref(), cookies.as_deref(), cookie_name)
+            .and_then(UntrustedToken::parse);
+        match token {
+            Err(e) => Plan::Done(Err(e)),
+            Ok(token) if token.algorithm() == auth::Algorithm::Hs256 => {
+                Plan::Done(match &settings.secret {
+                    Some(key) => key.verify(token).and_then(|t| t.caller(now, None)),
+                    None => Err(AuthError::AlgorithmNotConfigured),
+                })
+            }
+            Ok(token) => match &settings.jwks {
+                Some((url, rules)) => Plan::Jwks(token, url.clone(), rules.clone()),
+                None => Plan::Done(Err(AuthError::AlgorithmNotConfigured)),
+            },
+        }
+    };
+    let caller = match plan {
+        Plan::Done(caller) => caller,
+        Plan::Jwks(token, url, rules) => verify_with_jwks(call.state, &url, token, now)
+            .await
+            .and_then(|t| t.caller(now, Some(&rules))),
+    };
+    Ok(Some(caller?))
+}
+
+/// RS256 or ES256: the key the token names, from the JWKS this isolate keeps (fetched when
+/// missing or stale, and at most once a minute for an unknown `kid`), verified by WebCrypto.
+async fn verify_with_jwks(
+    state: &State,
+    url: &JwksUrl,
+    token: UntrustedToken<'_>,
+    now: i64,
+) -> Result<VerifiedToken, AuthError> {
+    let action = state.jwks.borrow().cache.action_for(&token, now);
+    if action == JwksAction::Fetch {
+        state.jwks.borrow_mut().cache.note_fetch(now);
+        let fetched = fetch_jwks(url).await;
+        let mut jwks = state.jwks.borrow_mut();
+        match fetched {
+            Some((keys, ttl)) => {
+                jwks.imported = vec![None; keys.len()];
+                jwks.generation += 1;
+                jwks.cache.store(keys, now, ttl);
+            }
+            // Keys still within their lifetime carry on; none at all means no verdict.
+            None if jwks.cache.is_fresh(now) => {}
+            None => return Err(AuthError::KeysUnavailable),
+        }
+    }
+    let (index, jwk, imported, generation) = {
+        let jwks = state.jwks.borrow();
+        let (index, jwk) = select_key(jwks.cache.keys(), &token)?;
+        let imported = jwks.imported.get(index).cloned().flatten();
+        (index, jwk.clone(), imported, jwks.generation)
+    };
+    let key = match imported {
+        Some(key) => key,
+        None => {
+            let key = crypto::import(&jwk)
+                .await
+                .map_err(|_| AuthError::KeysUnavailable)?;
+            let mut jwks = state.jwks.borrow_mut();
+            if jwks.generation == generation {
+                jwks.imported[index] = Some(key.clone());
+            }
+            key
+        }
+    };
+    let signature = token.webcrypto_signature()?;
+    let valid = crypto::verify(&key, jwk.algorithm, signature, token.signing_input())
+        .await
+        .unwrap_or(false);
+    jwk.accept(token, valid)
+}
+
+/// The usable keys of the JWKS and how long to keep them; `None` if it cannot be had.
+async fn fetch_jwks(url: &JwksUrl) -> Option<(Vec<auth::Jwk>, i64)> {
+    let answer = net::get(url.as_str()).await.ok()?;
+    if !answer.is_success() {
+        return None;
+    }
+    let keys = auth::parse_jwks(answer.body.as_bytes()).ok()?;
+    Some((
+        keys,
+        auth::jwks_ttl(answer.header("Cache-Control").as_deref()),
+    ))
+}
+
+/// The `UPLOAD_RATE_LIMITER` binding's verdict, keyed by the token's `sub`, else by the
+/// client's address. It counts per Cloudflare location and approximately: it slows a burst,
+/// it is no quota. Without the binding (or if it fails) the worker runs unlimited.
+pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiError> {
+    let Some(limiter) = call.env.rate_limiter() else {
+        warn_unlimited_once();
+        return Ok(());
+    };
+    let key = match caller {
+        Some(caller) => ["sub:", caller.sub()].concat(),
+        None => ["ip:", &call.header("CF-Connecting-IP").unwrap_or_default()].concat(),
+    };
+    let options = Object::new();
+    let _ = Reflect::set(
+        &options,
+        &JsValue::from_str("key"),
+        &JsValue::from_str(&key),
+    );
+    let Ok(pending) = limiter.limit(&options) else {
+        return Ok(());
+    };
+    let outcome = JsFuture::from(pending).await.unwrap_or_default();
+    let allowed = Reflect::get(&outcome, &JsValue::from_str("success")).ok();
+    if allowed.and_then(|v| v.as_bool()) == Some(false) {
+        let period = call
+            .state
+            .presigner
+            .borrow()
+            .as_ref()
+            .map_or(60, |p| p.config().rate_limit_period);
+        return Err(ApiError::rate_limited(period));
+    }
+    Ok(())
+}
+
+fn warn_unlimited_once() {
+    thread_local! {
+        static WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !WARNED.replace(true) {
+        web_sys::console::warn_1(&JsValue::from_str(
+            "edge-presign: no UPLOAD_RATE_LIMITER binding; requests are not rate limited",
+        ));
+    }
+}

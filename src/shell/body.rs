@@ -1,0 +1,68 @@
+//! Reading a JSON request body, never more than `MAX_BODY_BYTES`.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, Request};
+
+use crate::api::{self, ApiError, MAX_BODY_BYTES};
+
+use super::Call;
+
+/// The body of a JSON request. Type and declared length are checked before anything is read;
+/// a declared length is read in one call, a chunked body chunk by chunk up to the limit.
+pub async fn read_json(call: &Call) -> Result<Vec<u8>, ApiError> {
+    if !api::is_json_content_type(call.header("Content-Type").as_deref()) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    let declared = call
+        .header("Content-Length")
+        .and_then(|n| n.parse::<usize>().ok());
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES => Err(ApiError::body_too_large()),
+        Some(_) => read_whole(&call.req).await,
+        None => read_chunked(&call.req).await,
+    }
+}
+
+async fn read_whole(req: &Request) -> Result<Vec<u8>, ApiError> {
+    let read = req
+        .array_buffer()
+        .map_err(|_| ApiError::body_unreadable())?;
+    let buffer = JsFuture::from(read)
+        .await
+        .map_err(|_| ApiError::body_unreadable())?;
+    let bytes = Uint8Array::new(&buffer);
+    // The runtime holds the body to its declared length; check it anyway.
+    if bytes.length() as usize > MAX_BODY_BYTES {
+        return Err(ApiError::body_too_large());
+    }
+    Ok(bytes.to_vec())
+}
+
+async fn read_chunked(req: &Request) -> Result<Vec<u8>, ApiError> {
+    // No body at all (a bare POST) has no stream: an empty body, so `invalid_json`.
+    let Some(stream) = req.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| ApiError::body_unreadable())?;
+        let field = |name: &str| Reflect::get(&step, &JsValue::from_str(name)).ok();
+        match field("done").and_then(|done| done.as_bool()) {
+            Some(true) => return Ok(body),
+            Some(false) => {
+                let chunk = Uint8Array::new(&field("value").unwrap_or_default());
+                if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
+                    let _ = reader.cancel();
+                    return Err(ApiError::body_too_large());
+                }
+                body.extend_from_slice(&chunk.to_vec());
+            }
+            None => return Err(ApiError::body_unreadable()),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The only code that touches the Workers runtime: the `fetch` entry, the route table applied
+//! to every request (CORS, settings, auth, rate limit), and one door every answer leaves by.
+//! Handlers are `async fn`s that return a JSON answer or an `ApiError`, with `?`.
+
+mod auth;
+mod body;
+mod cors;
+mod crypto;
+mod env;
+mod handlers;
+mod net;
+mod uppy;
+
+use js_sys::Promise;
+use time::UtcDateTime;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsValue, UnwrapThrowExt};
+use web_sys::{Headers, Request, Response, ResponseInit};
+
+use crate::api::{self, ApiError};
+use crate::audit;
+use crate::auth::Caller;
+use crate::origin::split_request_url;
+use crate::presign::Presigner;
+use crate::routes::Route;
+
+use cors::Grant;
+use env::{isolate_state, Env, State};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// 2020-01-01T00:00:00Z in milliseconds: a clock reading before it is no clock at all.
+const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
+
+/// The Workers `fetch` handler (`scripts/worker-entry.mjs` calls it).
+#[wasm_bindgen]
+pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move { Ok(handle(req, env).await.into()) })
+}
+
+/// The answer to a request a trap cut short (the entry calls it on a fresh instance): the
+/// JSON 500 every other error gets, with its CORS.
+#[wasm_bindgen]
+pub fn internal_error(req: Request, env: Env) -> Response {
+    let call = Call::new(req, env);
+    let error = ApiError::new(
+        api::ErrorCode::InternalError,
+        "the request could not be handled; try again",
+    );
+    call.respond("unknown", None, Err(error))
+}
+
+async fn handle(req: Request, env: Env) -> Response {
+    let call = Call::new(req, env);
+    let base_path = call
+        .state
+        .presigner
+        .borrow()
+        .as_ref()
+        .map_or(String::new(), |p| p.config().base_path.clone());
+    let Some(route) = Route::parse(call.path(), &base_path) else {
+        return call.respond("unknown", None, Err(ApiError::not_found()));
+    };
+    let mut caller = None;
+    let result = serve(&call, route, &mut caller).await;
+    call.respond(route.name(), caller.as_ref(), result)
+}
+
+/// The route table's rules, the same for every route: methods, preflights, then for the
+/// routes that sign: usable settings, an allowed origin, the caller and the rate limit.
+async fn serve(
+    call: &Call,
+    route: Route<'_>,
+    caller: &mut Option<Caller>,
+) -> Result<Reply, ApiError> {
+    let method = call.method.as_str();
+    if method == "OPTIONS" && route.signs() {
+        return call.preflight(route.allow());
+    }
+    if !route.takes(method) {
+        // A path that is no file and no endpoint is not found, whatever the method.
+        let known =
+            route != Route::Static || matches!(call.path(), "/" | "/client.js" | "/client.d.ts");
+        return Err(if known {
+            ApiError::method_not_allowed(route.allow())
+        } else {
+            ApiError::not_found()
+        });
+    }
+    match route {
+        Route::Health => Ok(Reply::Json(handlers::health(call))),
+        Route::Static => handlers::static_asset(call, &route_path(call)).await,
+        _ => {
+            call.admit()?;
+            *caller = auth::caller(call).await?;
+            auth::rate_limit(call, caller.as_ref()).await?;
+            signing(call, route, caller.as_ref()).await.map(Reply::Json)
+        }
+    }
+}
+
+/// The path below `BASE_PATH`.
+fn route_path(call: &Call) -> String {
+    let state = call.state.presigner.borrow();
+    let base = state.as_ref().map_or("", |p| p.config().base_path.as_str());
+    call.path()
+        .strip_prefix(base)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn signing(call: &Call, route: Route<'_>, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    match route {
+        Route::Uploads => handlers::uploads(call, caller).await,
+        Route::Download(key) => handlers::download(call, key, caller).await,
+        Route::CompanionParams => uppy::params(call, caller),
+        Route::CompanionCreate => uppy::create(call, caller).await,
+        Route::CompanionUpload(id) if call.method == "DELETE" => {
+            uppy::abort(call, id, caller).await
+        }
+        Route::CompanionUpload(id) => uppy::list(call, id, caller).await,
+        Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),
+        Route::CompanionComplete(id) => uppy::complete(call, id, caller).await,
+        Route::Sign => uppy::sign(call, caller).await,
+        Route::Health | Route::Static => Err(ApiError::not_found()),
+    }
+}
+
+/// A JSON answer that is not an error.
+pub struct Json {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Json {
+    pub fn ok(body: String) -> Self {
+        Self { status: 200, body }
+    }
+}
+
+/// What a route answers: JSON, or a response made elsewhere (a static file).
+pub enum Reply {
+    Json(Json),
+    Response(Response),
+}
+
+/// One request, with what every route needs to know about it, worked out once.
+pub struct Call {
+    pub req: Request,
+    pub env: Env,
+    pub state: &'static State,
+    pub method: String,
+    /// The `Origin` header, if any.
+    pub origin: Option<String>,
+    pub grant: Grant,
+    headers: Headers,
+    url: String,
+    /// Where `url`'s origin ends and its path ends.
+    origin_end: usize,
+    path_end: usize,
+}
+
+impl Call {
+    fn new(req: Request, env: Env) -> Self {
+        let state = isolate_state(&env);
+        let url = req.url();
+        let (own_origin, path) = split_request_url(&url);
+        let (origin_end, path_end) = (own_origin.len(), own_origin.len() + path.len());
+        let headers = req.headers();
+        let origin = headers.get("Origin").ok().flatten();
+        let grant = Grant::new(origin.as_deref(), own_origin, state);
+        Self {
+            method: req.method(),
+            req,
+            env,
+            state,
+            origin,
+            grant,
+            headers,
+            url,
+            origin_end,
+            path_end,
+        }
+    }
+
+    /// `scheme://host[:port]` of the worker itself, as this request reached it.
+    pub fn own_origin(&self) -> &str {
+        &self.url[..self.origin_end]
+    }
+
+    pub fn path(&self) -> &str {
+        let path = &self.url[self.origin_end..self.path_end];
+        if path.is_empty() {
+            "/"
+        } else {
+            path
+        }
+    }
+
+    /// The query, without its `?`.
+    pub fn query(&self) -> &str {
+        let rest = &self.url[self.path_end..];
+        let rest = rest.strip_prefix('?').unwrap_or_default();
+        rest.split('#').next().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+
+    /// Usable settings and an allowed origin: what every signing route needs first.
+    fn admit(&self) -> Result<(), ApiError> {
+        if let Err(e) = self.state.presigner.borrow().as_ref() {
+            return Err(ApiError::misconfigured(e));
+        }
+        if matches!(self.grant, Grant::Refused) {
+            return Err(ApiError::origin_not_allowed());
+        }
+        Ok(())
+    }
+
+    /// Runs `work` with the isolate's presigner (not across an `await`).
+    pub fn with_presigner<T>(
+        &self,
+        work: impl FnOnce(&mut Presigner) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut state = self.state.presigner.borrow_mut();
+        let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
+        work(presigner)
+    }
+
+    fn preflight(&self, methods: &str) -> Result<Reply, ApiError> {
+        if let Err(e) = self.state.presigner.borrow().as_ref() {
+            return Err(ApiError::misconfigured(e));
+        }
+        if matches!(self.grant, Grant::Refused) {
+            return Err(ApiError::origin_not_allowed());
+        }
+        let headers = new_headers();
+        self.grant.preflight_headers(methods, &headers);
+        Ok(Reply::Response(respond(204, &headers, None)))
+    }
+
+    /// Logs one audit line for an object granted.
+    pub fn audit(&self, grant: &audit::Grant<'_>) {
+        web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));
+    }
+
+    /// The one door every answer leaves by: JSON with CORS, errors as
+    /// `{"error": {"code", "message"}}` with their status and header, refusals logged.
+    fn respond(
+        &self,
+        route: &str,
+        caller: Option<&Caller>,
+        result: Result<Reply, ApiError>,
+    ) -> Response {
+        match result {
+            Ok(Reply::Json(Json { status, body })) => self.json(status, body, None),
+            Ok(Reply::Response(response)) => response,
+            Err(error) => {
+                // Status and code only: messages may quote user input, and nothing here may
+                // ever carry a secret, a token or a signature into the logs.
+                let sub = caller.map(Caller::sub);
+                let line = audit::refusal_line(route, error.status(), error.code.as_str(), sub);
+                web_sys::console::log_1(&JsValue::from_str(&line));
+                self.json(error.status(), error.to_json(), error.header.as_ref())
+            }
+        }
+    }
+
+    /// The one place a JSON answer is built: its headers all at once, CORS when granted.
+    fn json(&self, status: u16, body: String, extra: Option<&(&str, String)>) -> Response {
+        let mut body = body.into_bytes();
+        if status == 200 && matches!(self.grant, Grant::NotNeeded) {
+            // The common answer: its status and headers never change, so they are built once
+            // per isolate (the runtime copies them into each response).
+            thread_local! {
+                static PLAIN_200: ResponseInit = {
+                    let init = ResponseInit::new();
+                    init.set_status(200);
+                    let headers = json_headers();
+                    Grant::NotNeeded.apply(&headers);
+                    init.set_headers(&headers);
+                    init
+                };
+            }
+            return PLAIN_200.with(|init| {
+                Response::new_with_opt_u8_array_and_init(Some(&mut body), init)
+                    .ok()
+                    .unwrap_throw()
+            });
+        }
+        let headers = json_headers();
+        self.grant.apply(&headers);
+        if let Some((name, value)) = extra {
+            let _ = headers.set(name, value);
+        }
+        respond(status, &headers, Some(&mut body))
+    }
+}
+
+fn new_headers() -> Headers {
+    Headers::new().ok().unwrap_throw()
+}
+
+fn json_headers() -> Headers {
+    let headers = new_headers();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    // A signed form is a short-lived credential: never cache it.
+    let _ = headers.set("Cache-Control", "no-store");
+    headers
+}
+
+/// The body goes over as bytes (the runtime copies them), not as a JS string that would be
+/// decoded from UTF-8 only to be encoded again.
+fn respond(status: u16, headers: &Headers, body: Option<&mut [u8]>) -> Response {
+    let init = ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(headers);
+    Response::new_with_opt_u8_array_and_init(body, &init)
+        .ok()
+        .unwrap_throw()
+}
+
+/// The signing time. A clock that reads before 2020 is not one: answer 500 rather than sign
+/// for 1970.
+pub fn now() -> Result<UtcDateTime, ApiError> {
+    let millis = js_sys::Date::now();
+    if millis.is_nan() || millis < EARLIEST_PLAUSIBLE_MILLIS {
+        return Err(ApiError::clock_unavailable());
+    }
+    let seconds = (millis / 1000.0) as i64;
+    UtcDateTime::from_unix_timestamp(seconds).map_err(|_| ApiError::clock_unavailable())
+}

@@ -1,0 +1,72 @@
+//! Requests the worker sends itself: S3 calls and the identity provider's JWKS.
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestInit, Response};
+
+use crate::s3::S3Request;
+use crate::sigv4::Method;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's global `fetch`.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+}
+
+/// An answer, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Sends a signed S3 request; `Err` when S3 cannot be reached at all.
+pub async fn send(request: &S3Request) -> Result<Answer, JsValue> {
+    let headers = Headers::new()?;
+    for (name, value) in &request.headers {
+        headers.set(name, value)?;
+    }
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    init.set_headers(&headers);
+    if !request.body.is_empty() {
+        init.set_body(&JsValue::from_str(&request.body));
+    }
+    let read_body = request.method != Method::Head;
+    fetch(&request.url, &init, read_body).await
+}
+
+/// A plain GET (a JWKS document).
+pub async fn get(url: &str) -> Result<Answer, JsValue> {
+    fetch(url, &RequestInit::new(), true).await
+}
+
+async fn fetch(url: &str, init: &RequestInit, read_body: bool) -> Result<Answer, JsValue> {
+    let response: Response = JsFuture::from(global_fetch(url, init)?).await?.dyn_into()?;
+    let body = if read_body {
+        JsFuture::from(response.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Answer {
+        status: response.status(),
+        headers: response.headers(),
+        body,
+    })
+}

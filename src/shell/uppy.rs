@@ -1,0 +1,291 @@
+//! `@uppy/aws-s3`'s Companion S3 routes and its `signRequest` endpoint. The contract (what
+//! comes in, what goes out) is in `crate::uppy`; here are the S3 calls between.
+
+use crate::api::{ApiError, ErrorCode};
+use crate::audit;
+use crate::auth::Caller;
+use crate::key::IssuedKey;
+use crate::presign::{SignedUpload, UploadRequest};
+use crate::s3::{self, Part, S3Request, UploadId};
+use crate::sigv4::Method;
+use crate::uppy::{self, SignOp};
+
+use super::handlers::upload_grant;
+use super::{body, crypto, net, now, Call, Json};
+
+/// ListParts pages at 1,000 parts, and an upload has at most 10,000.
+const MAX_PAGES: usize = 10;
+
+/// An S3 call that must succeed: unreachable is 502, a refusal its own code.
+async fn s3_call(request: &S3Request) -> Result<net::Answer, ApiError> {
+    let answer = net::send(request)
+        .await
+        .map_err(|_| ApiError::storage_unavailable())?;
+    if answer.is_success() {
+        Ok(answer)
+    } else {
+        Err(s3::read_error(answer.status, &answer.body).into())
+    }
+}
+
+fn unreadable_answer() -> ApiError {
+    ApiError::new(
+        ErrorCode::StorageError,
+        "the storage service's answer could not be read",
+    )
+}
+
+/// The key a route on an existing upload names, if it is one this caller was issued.
+fn issued_key(call: &Call, raw: &str, caller: Option<&Caller>) -> Result<IssuedKey, ApiError> {
+    call.with_presigner(|presigner| Ok(presigner.check_key(raw, caller)?))
+}
+
+/// `GET /s3/params`: a POST form, as `/uploads` signs it.
+pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let file = uppy::params_request(call.query())?;
+    let (random, now) = (crypto::random_id()?, now()?);
+    let (json, upload) = call.with_presigner(|presigner| {
+        let upload = presigner.presign_as(
+            &file.upload_request(Some(Method::Post)),
+            caller,
+            now,
+            random,
+        )?;
+        let json = uppy::params_answer(&upload, presigner.config().expires_seconds);
+        Ok((json, upload))
+    })?;
+    call.audit(&upload_grant("s3/params", &upload, caller));
+    Ok(Json::ok(json))
+}
+
+/// `POST /s3/multipart`: the worker chooses the key and starts the upload itself.
+pub async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let file = uppy::create_request(&body::read_json(call).await?)?;
+    let (random, now) = (crypto::random_id()?, now()?);
+    let (key, request, bucket) = call.with_presigner(|presigner| {
+        let (key, request) = presigner.start_multipart(
+            &file.file_name,
+            file.content_type.as_deref(),
+            caller,
+            now,
+            random,
+        )?;
+        Ok((key, request, presigner.config().bucket.clone()))
+    })?;
+    let answer = s3_call(&request).await?;
+    let id = s3::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
+    call.audit(&multipart_grant(
+        "s3/multipart",
+        "CreateMultipartUpload",
+        &key,
+        None,
+        caller,
+    ));
+    Ok(Json::ok(uppy::created_answer(key.as_str(), &id, &bucket)))
+}
+
+fn multipart_grant<'a>(
+    route: &'a str,
+    method: &'a str,
+    key: &'a IssuedKey,
+    max_bytes: Option<u64>,
+    caller: Option<&'a Caller>,
+) -> audit::Grant<'a> {
+    audit::Grant {
+        route,
+        method,
+        key: key.as_str(),
+        max_bytes,
+        content_type: None,
+        sub: caller.map(Caller::sub),
+        expires_at: None,
+    }
+}
+
+/// `GET /s3/multipart/{uploadId}/{partNumber}?key=`: a presigned UploadPart.
+pub fn part(
+    call: &Call,
+    id: &str,
+    number: &str,
+    caller: Option<&Caller>,
+) -> Result<Json, ApiError> {
+    let (id, number) = (uppy::upload_id(id)?, uppy::part_number(number)?);
+    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let now = now()?;
+    call.with_presigner(|presigner| {
+        let signed = presigner.presign_multipart(Method::Put, &key, &id, Some(number), now);
+        let expires = presigner.config().expires_seconds;
+        Ok(Json::ok(uppy::part_answer(&signed.url, expires)))
+    })
+}
+
+/// `GET /s3/multipart/{uploadId}?key=`: every uploaded part, all pages.
+pub async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let id = uppy::upload_id(id)?;
+    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let parts = list_parts(call, &key, &id).await?;
+    Ok(Json::ok(uppy::parts_answer(&parts)))
+}
+
+async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<Part>, ApiError> {
+    let now = now()?;
+    let mut parts = Vec::new();
+    let mut marker = None;
+    for _ in 0..MAX_PAGES {
+        let request = call.with_presigner(|p| Ok(p.signer(now).list_parts(key, id, marker)))?;
+        let answer = s3_call(&request).await?;
+        let page = s3::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
+        parts.extend(page.parts);
+        match page.next_marker {
+            Some(next) if Some(next) != marker => marker = Some(next),
+            _ => break,
+        }
+    }
+    Ok(parts)
+}
+
+/// `DELETE /s3/multipart/{uploadId}?key=`: AbortMultipartUpload, answering `{}`.
+pub async fn abort(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let id = uppy::upload_id(id)?;
+    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    abort_upload(call, &key, &id).await?;
+    Ok(Json::ok("{}".into()))
+}
+
+async fn abort_upload(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<(), ApiError> {
+    let now = now()?;
+    let request = call.with_presigner(|p| Ok(p.signer(now).abort_multipart_upload(key, id)))?;
+    s3_call(&request).await.map(|_| ())
+}
+
+/// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
+/// caller's token says so.
+fn multipart_limit(call: &Call, caller: Option<&Caller>) -> Result<u64, ApiError> {
+    call.with_presigner(|presigner| {
+        let limit = presigner.config().max_multipart_bytes;
+        Ok(caller
+            .and_then(Caller::max_bytes)
+            .map_or(limit, |claim| claim.min(limit)))
+    })
+}
+
+/// Over the limit: the upload is aborted (its parts are deleted) and refused.
+async fn refuse_oversized(call: &Call, key: &IssuedKey, id: &UploadId, limit: u64) -> ApiError {
+    // Refused either way; an abort that fails leaves parts for the bucket's lifecycle rule.
+    let _ = abort_upload(call, key, id).await;
+    ApiError::new(
+        ErrorCode::FileTooLarge,
+        format!("the upload is larger than the {limit} bytes allowed; it was aborted"),
+    )
+}
+
+/// `POST /s3/multipart/{uploadId}/complete?key=`: the parts are listed first, and an upload
+/// whose parts add up to more than the limit is aborted and refused with 413.
+pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let id = uppy::upload_id(id)?;
+    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let named = uppy::complete_request(&body::read_json(call).await?)?;
+    let limit = multipart_limit(call, caller)?;
+    let listed = list_parts(call, &key, &id).await?;
+    // The object will be the named parts; a name S3 does not have fails the completion.
+    let total = listed
+        .iter()
+        .filter(|part| named.iter().any(|(number, _)| *number == part.number))
+        .fold(0u64, |sum, part| sum.saturating_add(part.size));
+    if total > limit {
+        return Err(refuse_oversized(call, &key, &id, limit).await);
+    }
+    let now = now()?;
+    let parts: Vec<(u16, &str)> = named.iter().map(|(n, etag)| (*n, etag.as_str())).collect();
+    let request =
+        call.with_presigner(|p| Ok(p.signer(now).complete_multipart_upload(&key, &id, &parts)))?;
+    s3::read_complete(&s3_call(&request).await?.body)?;
+    let (location, bucket) = call.with_presigner(|p| {
+        let config = p.config();
+        Ok((
+            config.location.object_url(key.as_str()),
+            config.bucket.clone(),
+        ))
+    })?;
+    let grant = multipart_grant(
+        "s3/multipart/complete",
+        "CompleteMultipartUpload",
+        &key,
+        Some(total),
+        caller,
+    );
+    call.audit(&grant);
+    Ok(Json::ok(uppy::completed_answer(
+        &location,
+        key.as_str(),
+        &bucket,
+    )))
+}
+
+/// `POST /s3/sign`: Uppy's `signRequest`. New files get keys the worker chooses; every other
+/// request must name a key this caller was issued.
+pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let op = uppy::sign_request(&body::read_json(call).await?)?;
+    let now = now()?;
+    let (method, key, id, part) = match op {
+        SignOp::PutObject(file) => {
+            return sign_put_object(call, &file.upload_request(None), caller)
+        }
+        SignOp::CreateMultipart(file) => {
+            let random = crypto::random_id()?;
+            let (key, signed) = call.with_presigner(|presigner| {
+                Ok(presigner.presign_create_multipart(
+                    &file.file_name,
+                    file.content_type.as_deref(),
+                    caller,
+                    now,
+                    random,
+                )?)
+            })?;
+            call.audit(&multipart_grant(
+                "s3/sign",
+                "CreateMultipartUpload",
+                &key,
+                None,
+                caller,
+            ));
+            let answer =
+                uppy::signed_answer(&signed.url, Some(key.as_str()), &signed.headers, None);
+            return Ok(Json::ok(answer));
+        }
+        SignOp::UploadPart { key, id, part } => (Method::Put, key, id, Some(part)),
+        SignOp::ListParts { key, id } => (Method::Get, key, id, None),
+        SignOp::Complete { key, id } => (Method::Post, key, id, None),
+        SignOp::Abort { key, id } => (Method::Delete, key, id, None),
+    };
+    let key = issued_key(call, &key, caller)?;
+    if method == Method::Post {
+        // The browser completes the upload itself: what it has uploaded so far is checked
+        // now (a client that uploads more parts after this is not caught; see README).
+        let limit = multipart_limit(call, caller)?;
+        let total = s3::total_bytes(&list_parts(call, &key, &id).await?);
+        if total > limit {
+            return Err(refuse_oversized(call, &key, &id, limit).await);
+        }
+    }
+    let signed = call.with_presigner(|p| Ok(p.presign_multipart(method, &key, &id, part, now)))?;
+    Ok(Json::ok(uppy::signed_answer(&signed.url, None, &[], None)))
+}
+
+/// A whole file for `signRequest`: the POST form `/uploads` signs (`fields`), or on a store
+/// without POST (R2) a presigned PUT, which needs the size Uppy does not send: use multipart.
+fn sign_put_object(
+    call: &Call,
+    request: &UploadRequest,
+    caller: Option<&Caller>,
+) -> Result<Json, ApiError> {
+    let (random, now) = (crypto::random_id()?, now()?);
+    let upload = call.with_presigner(|p| Ok(p.presign_as(request, caller, now, random)?))?;
+    call.audit(&upload_grant("s3/sign", &upload, caller));
+    let key = Some(upload.key.as_str());
+    let answer = match &upload.signed {
+        SignedUpload::Form(form) => uppy::signed_answer(&form.url, key, &[], Some(&form.fields)),
+        SignedUpload::Put(put) => uppy::signed_answer(&put.url, key, &put.headers, None),
+    };
+    Ok(Json::ok(answer))
+}

@@ -1,0 +1,546 @@
+//! `@uppy/aws-s3` 6.x's two contracts, read from the plugin's own source
+//! (`src/s3-client/CompanionS3.ts` and `types.ts`): the Companion S3 routes it calls with
+//! `companionEndpoint`, and the request and answer of its `signRequest` option. Requests in,
+//! JSON answers out; the shell does the S3 calls.
+
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use crate::api::{to_json, ApiError, ErrorCode, Ordered};
+use crate::json::Value;
+use crate::presign::{SignedUpload, Upload, UploadRequest};
+use crate::routes::{percent_decode, query_param};
+use crate::s3::{parse_part_number, Part, UploadId, MAX_PARTS};
+use crate::sigv4::Method;
+
+/// A new file: its name and, when the browser knows it, its type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewFile {
+    pub file_name: String,
+    pub content_type: Option<String>,
+}
+
+impl NewFile {
+    /// The upload request `/uploads` would get, without a size: `method` POST for Companion's
+    /// `putObject` (it always posts a form, whose range bounds the size), `None` for
+    /// `signRequest` (the store's default: a form, or on R2 a PUT, which needs a size).
+    pub fn upload_request(&self, method: Option<Method>) -> UploadRequest {
+        UploadRequest {
+            file_name: self.file_name.clone(),
+            content_type: self.content_type.clone(),
+            method,
+            ..UploadRequest::default()
+        }
+    }
+}
+
+fn invalid_file_name() -> ApiError {
+    ApiError::new(ErrorCode::InvalidFileName, "filename is required")
+}
+
+/// An empty `type` is no type (Uppy sends `""` for files the browser could not type).
+fn content_type(raw: Option<&str>) -> Option<String> {
+    raw.filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// `GET /s3/params?filename=…&type=…&metadata[name]=…`: metadata is not stored (it would
+/// be a way to write unchecked headers onto objects).
+pub fn params_request(query: &str) -> Result<NewFile, ApiError> {
+    let file_name = query_param(query, "filename").ok_or_else(invalid_file_name)?;
+    let content_type = content_type(query_param(query, "type").as_deref());
+    Ok(NewFile {
+        file_name,
+        content_type,
+    })
+}
+
+/// `POST /s3/multipart` with `{filename, type, metadata}`.
+pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
+    let value = crate::api::parse_object(body)?;
+    let file_name = match value.get("filename") {
+        Some(Value::Text(name)) => name.clone(),
+        _ => return Err(invalid_file_name()),
+    };
+    let content_type = match value.get("type") {
+        None | Some(Value::Null) => None,
+        Some(Value::Text(t)) => content_type(Some(t)),
+        Some(_) => return Err(crate::presign::UploadError::MalformedContentType.into()),
+    };
+    Ok(NewFile {
+        file_name,
+        content_type,
+    })
+}
+
+/// The upload ID from its (percent-encoded) path segment.
+pub fn upload_id(segment: &str) -> Result<UploadId, ApiError> {
+    percent_decode(segment)
+        .and_then(|id| UploadId::parse(&id))
+        .ok_or_else(ApiError::invalid_upload_id)
+}
+
+pub fn part_number(segment: &str) -> Result<u16, ApiError> {
+    parse_part_number(segment).ok_or_else(ApiError::invalid_part_number)
+}
+
+/// The `key` query parameter every route on an existing upload carries.
+pub fn key_param(query: &str) -> Result<String, ApiError> {
+    query_param(query, "key").ok_or_else(ApiError::invalid_key)
+}
+
+/// `POST /s3/multipart/{uploadId}/complete` with `{parts: [{PartNumber, ETag}]}`: 1 to
+/// 10,000 parts, numbered 1 to 10,000 in ascending order (as S3 requires), each with an ETag.
+pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
+    let value = crate::api::parse_object(body)?;
+    let Some(Value::List(parts)) = value.get("parts") else {
+        return Err(ApiError::invalid_parts("parts must be a list"));
+    };
+    if parts.is_empty() || parts.len() > MAX_PARTS {
+        return Err(ApiError::invalid_parts("parts must list 1 to 10000 parts"));
+    }
+    let mut read = Vec::with_capacity(parts.len());
+    for part in parts {
+        let number = match part.get("PartNumber") {
+            Some(Value::Int(n)) => u16::try_from(*n).ok(),
+            Some(Value::Text(n)) => parse_part_number(n),
+            _ => None,
+        }
+        .filter(|n| (1..=crate::s3::MAX_PART_NUMBER).contains(n));
+        let etag = part.text("ETag").ok().flatten();
+        let (Some(number), Some(etag)) = (number, etag) else {
+            return Err(ApiError::invalid_parts(
+                "each part needs a PartNumber from 1 to 10000 and an ETag",
+            ));
+        };
+        if etag.is_empty() || etag.len() > 1024 || !etag.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::invalid_parts("an ETag is malformed"));
+        }
+        if read.last().is_some_and(|(last, _)| *last >= number) {
+            return Err(ApiError::invalid_parts(
+                "parts must be listed in ascending PartNumber order",
+            ));
+        }
+        read.push((number, etag.to_owned()));
+    }
+    Ok(read)
+}
+
+/// What Uppy's `signRequest` asks to have signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignOp {
+    /// A whole file (`PUT` without `uploadId`): the worker chooses the key.
+    PutObject(NewFile),
+    /// CreateMultipartUpload (`POST` without `uploadId`): the worker chooses the key.
+    CreateMultipart(NewFile),
+    UploadPart {
+        key: String,
+        id: UploadId,
+        part: u16,
+    },
+    ListParts {
+        key: String,
+        id: UploadId,
+    },
+    Complete {
+        key: String,
+        id: UploadId,
+    },
+    Abort {
+        key: String,
+        id: UploadId,
+    },
+}
+
+/// `{method, key, uploadId?, partNumber?, contentType?}`. The `key` Uppy sends for a new file
+/// is its own guess (`{uuid}-{name}` by default): only the name in it is kept.
+pub fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
+    let value = crate::api::parse_object(body)?;
+    let text = |name: &str| value.text(name).ok().flatten();
+    let method = text("method").unwrap_or_default();
+    let key = text("key")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(ApiError::invalid_key)?;
+    let id = match value.get("uploadId") {
+        None | Some(Value::Null) => None,
+        Some(Value::Text(id)) => Some(UploadId::parse(id).ok_or_else(ApiError::invalid_upload_id)?),
+        Some(_) => return Err(ApiError::invalid_upload_id()),
+    };
+    let part = match value.get("partNumber") {
+        None | Some(Value::Null) => None,
+        Some(Value::Int(n)) => Some(
+            u16::try_from(*n)
+                .ok()
+                .and_then(|n| parse_part_number(&n.to_string()))
+                .ok_or_else(ApiError::invalid_part_number)?,
+        ),
+        Some(_) => return Err(ApiError::invalid_part_number()),
+    };
+    let new_file = || NewFile {
+        file_name: without_uppy_id(key).to_owned(),
+        content_type: content_type(text("contentType")),
+    };
+    let key = key.to_owned();
+    Ok(match (method, id, part) {
+        ("PUT", None, None) => SignOp::PutObject(new_file()),
+        ("POST", None, None) => SignOp::CreateMultipart(new_file()),
+        ("PUT", Some(id), Some(part)) => SignOp::UploadPart { key, id, part },
+        ("GET", Some(id), None) => SignOp::ListParts { key, id },
+        ("POST", Some(id), None) => SignOp::Complete { key, id },
+        ("DELETE", Some(id), None) => SignOp::Abort { key, id },
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::MethodNotSupported,
+                "signRequest signs PutObject, CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload and AbortMultipartUpload only",
+            ))
+        }
+    })
+}
+
+/// `{uuid}-{name}` → `name`: the key `@uppy/aws-s3` makes up by default.
+fn without_uppy_id(key: &str) -> &str {
+    let looks_like_uuid = key.len() > 37
+        && key.as_bytes()[36] == b'-'
+        && key[..36].bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    if looks_like_uuid {
+        &key[37..]
+    } else {
+        key
+    }
+}
+
+/// `{method: "POST", url, fields, expires}` for `/s3/params`.
+pub fn params_answer(upload: &Upload, expires_seconds: u64) -> String {
+    struct Params<'a>(&'a Upload, u64);
+    impl Serialize for Params<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(4))?;
+            if let SignedUpload::Form(form) = &self.0.signed {
+                map.serialize_entry("method", "POST")?;
+                map.serialize_entry("url", &form.url)?;
+                map.serialize_entry("fields", &Ordered(&form.fields))?;
+            }
+            map.serialize_entry("expires", &self.1)?;
+            map.end()
+        }
+    }
+    to_json(&Params(upload, expires_seconds))
+}
+
+/// `{key, uploadId, bucket}` for a created multipart upload.
+pub fn created_answer(key: &str, id: &UploadId, bucket: &str) -> String {
+    #[derive(Serialize)]
+    struct Created<'a> {
+        key: &'a str,
+        #[serde(rename = "uploadId")]
+        upload_id: &'a str,
+        bucket: &'a str,
+    }
+    to_json(&Created {
+        key,
+        upload_id: id.as_str(),
+        bucket,
+    })
+}
+
+/// `{url, expires}` for a presigned part.
+pub fn part_answer(url: &str, expires_seconds: u64) -> String {
+    #[derive(Serialize)]
+    struct PartUrl<'a> {
+        url: &'a str,
+        expires: u64,
+    }
+    to_json(&PartUrl {
+        url,
+        expires: expires_seconds,
+    })
+}
+
+/// `[{PartNumber, Size, ETag}]` for ListParts.
+pub fn parts_answer(parts: &[Part]) -> String {
+    struct Parts<'a>(&'a [Part]);
+    impl Serialize for Parts<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(self.0.len()))?;
+            for part in self.0 {
+                seq.serialize_element(&PartEntry(part))?;
+            }
+            seq.end()
+        }
+    }
+    struct PartEntry<'a>(&'a Part);
+    impl Serialize for PartEntry<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(3))?;
+            map.serialize_entry("PartNumber", &self.0.number)?;
+            map.serialize_entry("Size", &self.0.size)?;
+            map.serialize_entry("ETag", &self.0.etag)?;
+            map.end()
+        }
+    }
+    to_json(&Parts(parts))
+}
+
+/// `{location, key, bucket}` for a completed upload.
+pub fn completed_answer(location: &str, key: &str, bucket: &str) -> String {
+    #[derive(Serialize)]
+    struct Completed<'a> {
+        location: &'a str,
+        key: &'a str,
+        bucket: &'a str,
+    }
+    to_json(&Completed {
+        location,
+        key,
+        bucket,
+    })
+}
+
+/// `signRequest`'s answer: `{url, key?, headers?}` for a presigned request, or
+/// `{url, fields, key}` for a POST form (`fields.key` is what Uppy stores under).
+pub fn signed_answer(
+    url: &str,
+    key: Option<&str>,
+    headers: &[(String, String)],
+    fields: Option<&[(String, String)]>,
+) -> String {
+    struct Signed<'a> {
+        url: &'a str,
+        key: Option<&'a str>,
+        headers: &'a [(String, String)],
+        fields: Option<&'a [(String, String)]>,
+    }
+    impl Serialize for Signed<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(None)?;
+            map.serialize_entry("url", self.url)?;
+            if let Some(key) = self.key {
+                map.serialize_entry("key", key)?;
+            }
+            // Browsers refuse to set these, and Uppy's contract says not to list them.
+            let settable: Vec<(String, String)> = self
+                .headers
+                .iter()
+                .filter(|(name, _)| name != "content-length" && name != "host")
+                .cloned()
+                .collect();
+            if !settable.is_empty() {
+                map.serialize_entry("headers", &Ordered(&settable))?;
+            }
+            if let Some(fields) = self.fields {
+                map.serialize_entry("fields", &Ordered(fields))?;
+            }
+            map.end()
+        }
+    }
+    to_json(&Signed {
+        url,
+        key,
+        headers,
+        fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value as Json};
+
+    #[test]
+    fn companion_requests_are_read_as_uppy_sends_them() {
+        let file =
+            params_request("filename=My+cat%20(1).png&type=image%2Fpng&metadata%5Bname%5D=x")
+                .unwrap();
+        assert_eq!(file.file_name, "My cat (1).png");
+        assert_eq!(file.content_type.as_deref(), Some("image/png"));
+        assert_eq!(
+            params_request("filename=a&type=").unwrap().content_type,
+            None
+        );
+        assert_eq!(
+            params_request("type=a").unwrap_err().code,
+            ErrorCode::InvalidFileName
+        );
+        let created = create_request(br#"{"filename":"big.bin","type":"","metadata":{}}"#).unwrap();
+        assert_eq!(
+            (created.file_name.as_str(), created.content_type),
+            ("big.bin", None)
+        );
+        assert_eq!(
+            create_request(b"{}").unwrap_err().code,
+            ErrorCode::InvalidFileName
+        );
+        assert_eq!(
+            create_request(br#"{"filename":"a","type":5}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::ContentTypeNotAllowed
+        );
+        assert_eq!(upload_id("abc%2B%2F%3D").unwrap().as_str(), "abc+/=");
+        assert_eq!(
+            upload_id("a%20b").unwrap_err().code,
+            ErrorCode::InvalidUploadId
+        );
+        assert_eq!(
+            upload_id("%zz").unwrap_err().code,
+            ErrorCode::InvalidUploadId
+        );
+        assert_eq!(part_number("10000").unwrap(), 10_000);
+        assert_eq!(
+            part_number("0").unwrap_err().code,
+            ErrorCode::InvalidPartNumber
+        );
+        assert_eq!(key_param("key=uploads%2Fa").unwrap(), "uploads/a");
+        assert_eq!(key_param("x=1").unwrap_err().code, ErrorCode::InvalidKey);
+    }
+
+    #[test]
+    fn complete_lists_are_checked() {
+        let ok = complete_request(
+            br#"{"parts":[{"PartNumber":1,"ETag":"\"a\""},{"PartNumber":"2","ETag":"b"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ok, [(1, "\"a\"".to_owned()), (2, "b".to_owned())]);
+        for bad in [
+            r#"{}"#,
+            r#"{"parts":[]}"#,
+            r#"{"parts":{}}"#,
+            r#"{"parts":[{"PartNumber":0,"ETag":"a"}]}"#,
+            r#"{"parts":[{"PartNumber":10001,"ETag":"a"}]}"#,
+            r#"{"parts":[{"PartNumber":1}]}"#,
+            r#"{"parts":[{"PartNumber":1,"ETag":""}]}"#,
+            r#"{"parts":[{"PartNumber":1,"ETag":"a b"}]}"#,
+            r#"{"parts":[{"PartNumber":2,"ETag":"a"},{"PartNumber":1,"ETag":"b"}]}"#,
+            r#"{"parts":[{"PartNumber":1,"ETag":"a"},{"PartNumber":1,"ETag":"b"}]}"#,
+        ] {
+            assert_eq!(
+                complete_request(bad.as_bytes()).unwrap_err().code,
+                ErrorCode::InvalidParts,
+                "{bad}"
+            );
+        }
+        let many = format!(
+            r#"{{"parts":[{}]}}"#,
+            (1..=10_001)
+                .map(|n| format!(r#"{{"PartNumber":{n},"ETag":"e"}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        // Too many parts, or too big a body: refused either way, never read whole.
+        assert!(complete_request(many.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn sign_requests_map_to_operations() {
+        let read = |json: &str| sign_request(json.as_bytes());
+        let put = read(
+            r#"{"method":"PUT","key":"0b7e0c2a-1234-4000-8000-00000000abcd-My cat.png","contentType":"image/png"}"#,
+        );
+        assert_eq!(
+            put.unwrap(),
+            SignOp::PutObject(NewFile {
+                file_name: "My cat.png".into(),
+                content_type: Some("image/png".into())
+            })
+        );
+        let create = read(r#"{"method":"POST","key":"report.pdf"}"#).unwrap();
+        assert!(
+            matches!(create, SignOp::CreateMultipart(NewFile { ref file_name, .. }) if file_name == "report.pdf")
+        );
+        let id = UploadId::parse("u1").unwrap();
+        assert_eq!(
+            read(r#"{"method":"PUT","key":"k","uploadId":"u1","partNumber":3}"#).unwrap(),
+            SignOp::UploadPart {
+                key: "k".into(),
+                id: id.clone(),
+                part: 3
+            }
+        );
+        assert_eq!(
+            read(r#"{"method":"GET","key":"k","uploadId":"u1"}"#).unwrap(),
+            SignOp::ListParts {
+                key: "k".into(),
+                id: id.clone()
+            }
+        );
+        assert_eq!(
+            read(r#"{"method":"POST","key":"k","uploadId":"u1"}"#).unwrap(),
+            SignOp::Complete {
+                key: "k".into(),
+                id: id.clone()
+            }
+        );
+        assert_eq!(
+            read(r#"{"method":"DELETE","key":"k","uploadId":"u1"}"#).unwrap(),
+            SignOp::Abort {
+                key: "k".into(),
+                id
+            }
+        );
+        for (bad, code) in [
+            (
+                r#"{"method":"DELETE","key":"k"}"#,
+                ErrorCode::MethodNotSupported,
+            ),
+            (
+                r#"{"method":"PATCH","key":"k"}"#,
+                ErrorCode::MethodNotSupported,
+            ),
+            (
+                r#"{"method":"PUT","key":"k","uploadId":"u1"}"#,
+                ErrorCode::MethodNotSupported,
+            ),
+            (r#"{"method":"PUT"}"#, ErrorCode::InvalidKey),
+            (
+                r#"{"method":"PUT","key":"k","uploadId":"a b","partNumber":1}"#,
+                ErrorCode::InvalidUploadId,
+            ),
+            (
+                r#"{"method":"PUT","key":"k","uploadId":"u","partNumber":0}"#,
+                ErrorCode::InvalidPartNumber,
+            ),
+            (
+                r#"{"method":"PUT","key":"k","uploadId":"u","partNumber":"1"}"#,
+                ErrorCode::InvalidPartNumber,
+            ),
+            (r#"[]"#, ErrorCode::InvalidJson),
+        ] {
+            assert_eq!(read(bad).unwrap_err().code, code, "{bad}");
+        }
+    }
+
+    #[test]
+    fn answers_have_uppys_shapes() {
+        let parts = [Part {
+            number: 1,
+            etag: "\"e\"".into(),
+            size: 5,
+        }];
+        let v: Json = serde_json::from_str(&parts_answer(&parts)).unwrap();
+        assert_eq!(v, json!([{"PartNumber": 1, "Size": 5, "ETag": "\"e\""}]));
+        let id = UploadId::parse("u1").unwrap();
+        let v: Json = serde_json::from_str(&created_answer("k", &id, "b")).unwrap();
+        assert_eq!(v, json!({"key": "k", "uploadId": "u1", "bucket": "b"}));
+        let v: Json = serde_json::from_str(&part_answer("https://x", 600)).unwrap();
+        assert_eq!(v, json!({"url": "https://x", "expires": 600}));
+        let v: Json = serde_json::from_str(&completed_answer("https://x/k", "k", "b")).unwrap();
+        assert_eq!(
+            v,
+            json!({"location": "https://x/k", "key": "k", "bucket": "b"})
+        );
+        let headers = [
+            ("content-length".to_owned(), "5".to_owned()),
+            ("content-type".to_owned(), "image/png".to_owned()),
+        ];
+        let v: Json =
+            serde_json::from_str(&signed_answer("https://x", Some("k"), &headers, None)).unwrap();
+        assert_eq!(
+            v,
+            json!({"url": "https://x", "key": "k", "headers": {"content-type": "image/png"}})
+        );
+        let v: Json = serde_json::from_str(&signed_answer("https://x", None, &[], None)).unwrap();
+        assert_eq!(v, json!({"url": "https://x"}));
+    }
+}
