@@ -36,16 +36,32 @@ const median = (xs) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
-const workers = ["ours", "sdk", "trivial"];
+// The token rows last; the trivial worker is the runtime's floor.
+const workers = ["ours", "lean", "sdk", "trivial", "ours-hs256", "sdk-jose"];
 const rounds = Object.fromEntries(workers.map((w) => [w, readdirSync(dir)
-  .filter((f) => f.startsWith(`wrk-${w}-`))
-  .sort((a, b) => Number(a.match(/(\d+)\.txt$/)[1]) - Number(b.match(/(\d+)\.txt$/)[1]))
-  .map((f) => wrk(read(f)))]));
-const med = Object.fromEntries(workers.map((w) => [w, {
-  rps: median(rounds[w].map((r) => r.rps)),
-  p50: median(rounds[w].map((r) => r.p50)),
-  p99: median(rounds[w].map((r) => r.p99)),
-}]));
+  .map((f) => [f, new RegExp(`^wrk-${w}-(\\d+)\\.txt$`).exec(f)?.[1]])
+  .filter(([, round]) => round)
+  .sort((a, b) => Number(a[1]) - Number(b[1]))
+  .map(([f]) => wrk(read(f)))]));
+const med = Object.fromEntries(workers.map((w) => {
+  if (!rounds[w].length) throw new Error(`no wrk rounds for ${w}`);
+  return [w, {
+    rps: median(rounds[w].map((r) => r.rps)),
+    p50: median(rounds[w].map((r) => r.p50)),
+    p99: median(rounds[w].map((r) => r.p99)),
+  }];
+}));
+// Cold starts: `COLD worker <ms spawn → listening> <ms of the first request>` lines.
+const coldLines = [...read("cold.txt").matchAll(/^COLD (\S+) ([\d.]+) ([\d.]+)$/gm)];
+const cold = Object.fromEntries(workers.map((w) => {
+  const mine = coldLines.filter((m) => m[1] === w);
+  if (!mine.length) throw new Error(`no cold starts for ${w}`);
+  return [w, { start: median(mine.map((m) => Number(m[2]))), first: median(mine.map((m) => Number(m[3]))) }];
+}));
+// What the forms carried, and whether ours verified the token (its key under the caller's segment).
+const answer = (w) => JSON.parse(read(`answer-${w}.json`));
+const fieldNames = (w) => Object.keys(answer(w).fields).map((n) => n.toLowerCase()).join(", ");
+const oursVerified = /^uploads\/alice\//.test(answer("ours-hs256").key);
 
 const sizes = Object.fromEntries(read("sizes.txt").trim().split("\n").map((l) => {
   const [name, raw, gzip] = l.split(/\s+/);
@@ -62,9 +78,17 @@ const floor = native.ns.crypto_floor;
 const ours = native.ns.form_cached;
 const label = {
   ours: "edge-presign (this build: wasm + shim.js)",
+  lean: "lean JS worker (WebCrypto, no dependencies)",
   sdk: "JS worker, `@aws-sdk/s3-presigned-post`",
-  trivial: "trivial JS worker (parse JSON, answer)",
+  trivial: "trivial JS worker (parse JSON, answer): floor",
+  "ours-hs256": "edge-presign + HS256 token (`UPLOAD_AUTH_SECRET`)",
+  "sdk-jose": "JS SDK worker + `jose` `jwtVerify` HS256",
 };
+const plus = (v) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(1)} ms`;
+const coldCell = (w) => w === "trivial"
+  ? `${cold.trivial.start.toFixed(1)} ms, ${cold.trivial.first.toFixed(1)} ms (floor)`
+  : `${plus(cold[w].start - cold.trivial.start)}, ${plus(cold[w].first - cold.trivial.first)}`;
+const ratio = (a, b, what) => `| ${what} | ${x(med[a].rps, med[b].rps)} | ${x(med[b].p50, med[a].p50)} | ${plus(cold[a].start + cold[a].first - cold[b].start - cold[b].first)} |`;
 
 const md = [
   `## bench/run — ${info.date}`,
@@ -92,10 +116,21 @@ const md = [
   "",
   `### 3. One workerd, \`POST /uploads\` (wrk -t1 -c16 -d${info.duration}, ${info.rounds} alternated round${info.rounds === "1" ? "" : "s"}, medians; compatibility_date ${info.compat})`,
   "",
-  "| worker | requests/s | p50 | p99 | req/s vs JS SDK worker | req/s vs trivial floor | req/s per round |",
-  "|---|---:|---:|---:|---:|---:|---|",
-  ...workers.map((w) => `| ${label[w]} | ${int(med[w].rps)} | ${ms(med[w].p50)} | ${ms(med[w].p99)} | ${x(med[w].rps, med.sdk.rps)} | ${(100 * med[w].rps / med.trivial.rps).toFixed(0)} % | ${rounds[w].map((r) => int(r.rps)).join(", ")} |`),
+  `Cold start: a fresh workerd serving only that worker (median of ${info.cold_starts}), its start-up until it listens (script compiled and evaluated) and its first request, each minus the trivial worker's.`,
   "",
+  "| worker | requests/s | p50 | p99 | cold start vs floor: start-up, first request | req/s per round |",
+  "|---|---:|---:|---:|---:|---|",
+  ...workers.map((w) => `| ${label[w]} | ${int(med[w].rps)} | ${ms(med[w].p50)} | ${ms(med[w].p99)} | ${coldCell(w)} | ${rounds[w].map((r) => int(r.rps)).join(", ")} |`),
+  "",
+  "| ours against | requests/s | p50 (theirs / ours) | cold start, total (ours − theirs) |",
+  "|---|---:|---:|---:|",
+  `| trivial floor | ${(100 * med.ours.rps / med.trivial.rps).toFixed(0)} % of it | ${x(med.trivial.p50, med.ours.p50)} | ${plus(cold.ours.start + cold.ours.first - cold.trivial.start - cold.trivial.first)} |`,
+  ratio("ours", "lean", "lean JS worker"),
+  ratio("ours", "sdk", "JS SDK worker"),
+  ratio("ours-hs256", "sdk-jose", "with an HS256 token: ours + HS256 against SDK + jose"),
+  "",
+  ...(fieldNames("ours") === fieldNames("lean") ? [] : [`Not equal work in this build: ours signed the fields ${fieldNames("ours")}; the JS workers ${fieldNames("lean")}.`, ""]),
+  ...(oursVerified ? [] : ["Ours ignored the token in this build (its key has no caller segment): its HS256 row is ours without verification.", ""]),
   "### 4. Bundles",
   "",
   "| bundle | raw | gzip -9 |",
@@ -103,7 +138,10 @@ const md = [
   `| edge-presign: wasm | ${kib(sizes.ours_wasm.raw)} | ${kib(sizes.ours_wasm.gzip)} |`,
   `| edge-presign: shim.js (entry + wasm-bindgen glue, as wrangler bundled it) | ${kib(sizes.ours_js.raw)} | ${kib(sizes.ours_js.gzip)} |`,
   `| **edge-presign: total** | ${kib(sizes.ours_wasm.raw + sizes.ours_js.raw)} | **${kib(sizes.ours_wasm.gzip + sizes.ours_js.gzip)}** |`,
-  `| JS SDK worker (esbuild ${info.esbuild}, minified ES module) | ${kib(sizes.sdk.raw)} | ${kib(sizes.sdk.gzip)} |`,
+  `| lean JS worker (esbuild ${info.esbuild}, minified ES module, as all JS rows) | ${kib(sizes.lean.raw)} | ${kib(sizes.lean.gzip)} |`,
+  `| JS SDK worker (\`@aws-sdk/s3-presigned-post\` ${info.sdk_version}, \`@aws-sdk/client-s3\` ${info.client_s3_version}) | ${kib(sizes.sdk.raw)} | ${kib(sizes.sdk.gzip)} |`,
+  `| JS SDK worker + \`jose\` ${info.jose_version} (HS256) | ${kib(sizes["sdk-jose"].raw)} | ${kib(sizes["sdk-jose"].gzip)} |`,
+  `| whole job on the SDK (not loaded): POST, PUT and GET presigning (+ \`@aws-sdk/s3-request-presigner\` ${info.presigner_version}), HS256 and remote JWKS (\`jose\` ${info.jose_version}), multipart through the SDK | ${kib(sizes["sdk-full"].raw)} | **${kib(sizes["sdk-full"].gzip)}** |`,
   "",
   `\`wrangler deploy --dry-run\`: ${wranglerLine}`,
   "",
