@@ -37,12 +37,15 @@ for component in rustfmt clippy; do
 done
 
 # Debian packages: a C toolchain and OpenSSL headers to compile the tools below, nginx for the
-# local S3's CORS, Chromium for the browser test. Only what is missing is installed.
+# local S3's CORS, curl and jq for the README's recipes (the test command runs them), Chromium
+# for the browser test. Only what is missing is installed.
 debian_packages=()
 command -v cc >/dev/null || debian_packages+=(build-essential)
 command -v pkg-config >/dev/null || debian_packages+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || debian_packages+=(libssl-dev)
 [[ -x /usr/sbin/nginx ]] || debian_packages+=(nginx-light)
+command -v curl >/dev/null || debian_packages+=(curl)
+command -v jq >/dev/null || debian_packages+=(jq)
 $want_browser && ! command -v chromium >/dev/null && debian_packages+=(chromium)
 if ((${#debian_packages[@]})); then
   log "installing ${debian_packages[*]} from Debian"
