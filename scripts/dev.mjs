@@ -59,6 +59,7 @@ try {
 
     worker (endpoint)  ${worker.url}
     demo page          ${worker.url}/
+    React example      ${worker.url}/examples/react/
     local S3           ${s3.url}/${bucket}   (objects under .local/s3/${bucket}/)
 
   Ask for an upload form:

@@ -5,5 +5,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/setup.sh"
+node "$ROOT/scripts/build-examples.mjs" # the React example, served at /examples/react/
 bash "$ROOT/scripts/build.sh"
 exec node "$ROOT/scripts/dev.mjs"

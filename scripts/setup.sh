@@ -37,12 +37,15 @@ for component in rustfmt clippy; do
 done
 
 # Debian packages: a C toolchain and OpenSSL headers to compile the tools below, nginx for the
-# local S3's CORS, Chromium for the browser test. Only what is missing is installed.
+# local S3's CORS, curl and jq for the README's recipes (the test command runs them), Chromium
+# for the browser test. Only what is missing is installed.
 debian_packages=()
 command -v cc >/dev/null || debian_packages+=(build-essential)
 command -v pkg-config >/dev/null || debian_packages+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || debian_packages+=(libssl-dev)
 [[ -x /usr/sbin/nginx ]] || debian_packages+=(nginx-light)
+command -v curl >/dev/null || debian_packages+=(curl)
+command -v jq >/dev/null || debian_packages+=(jq)
 $want_browser && ! command -v chromium >/dev/null && debian_packages+=(chromium)
 if ((${#debian_packages[@]})); then
   log "installing ${debian_packages[*]} from Debian"
@@ -57,7 +60,7 @@ cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary --ignore-rust-version
 
 if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
-  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler)"
+  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler; esbuild, react, typescript for the client's examples)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

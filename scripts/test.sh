@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The test command: everything, in the order a failure is cheapest to see.
-#   1. formatting and lints (host and wasm32)     4. deploy dry run (what Cloudflare would get)
-#   2. native tests of the core (cargo test)       5. end-to-end tests: worker under wrangler dev,
-#   3. the worker build (and its size budget)          real local S3, headless Chromium
+#   1. the browser client's types (tsc) and        4. the worker build (and its size budget)
+#      examples (esbuild)                          5. deploy dry run (what Cloudflare would get)
+#   2. formatting and lints (host and wasm32)      6. end-to-end tests: worker under wrangler dev,
+#   3. native tests of the core (cargo test)           real local S3, headless Chromium, README recipes
 # Installs what is missing first (scripts/setup.sh). Test artefacts go to test-output/.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 bash scripts/setup.sh --browser
+
+log "browser client: types (tsc on examples/typescript) and examples (esbuild)"
+tsc -p examples/typescript
+node scripts/build-examples.mjs # before the worker build and the stack: web/ is their input
 
 log "formatting and lints"
 cargo fmt --all -- --check
@@ -36,6 +41,6 @@ if awk -v size="$gzip_kib" -v reached="$size_reached_kib" 'BEGIN { exit !(size >
 fi
 log "size budget: bundle $gzip_kib KiB gzip, budget $(awk -v r="$size_reached_kib" 'BEGIN { printf "%.2f", r * 1.10 }') KiB ($size_reached_kib KiB + 10 %)"
 
-log "end-to-end tests (wrangler dev + s3s-fs + Chromium)"
+log "end-to-end tests (wrangler dev + s3s-fs + Chromium, README recipes, client types)"
 export TEST_OUTPUT="$ROOT/test-output"
 node --test --test-reporter=spec --test-concurrency=1 tests/e2e/*.test.mjs

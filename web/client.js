@@ -14,7 +14,12 @@
 //                           CHECKSUM_MAX_BYTES (256 MiB): a larger file rejects with
 //                           `checksum_too_large` before the worker is asked. Needs a secure
 //                           context (https or localhost), where `crypto.subtle` exists.
+//   token                   a string, or a function returning one (or a Promise of one), sent
+//                           as `Authorization: Bearer <token>` on every request to the worker,
+//                           never to the bucket. A function is called for each request, so a
+//                           token that is refreshed is picked up. downloadUrl takes it too.
 // downloadUrl(key) asks the worker for a short-lived GET URL of an uploaded object.
+// Types, with every option and error code: client.d.ts, served beside this file.
 
 const BATCH_LIMIT = 20;
 
@@ -27,10 +32,12 @@ export const CHECKSUM_MAX_BYTES = 256 * 1024 * 1024;
  */
 export class UploadError extends Error {
   /**
-   * @param {string} code worker error code, S3 <Code>, "network_error", "aborted", "http_<status>",
-   *   or a client code ("checksum_too_large", "checksum_unavailable", "file_unreadable")
+   * @param {string} code worker error code ("unauthorized" for every 401, "rate_limited" for every
+   *   429), S3 <Code>, "network_error", "aborted", "http_<status>", or a client code
+   *   ("checksum_too_large", "checksum_unavailable", "file_unreadable", "token_unavailable")
    * @param {string} message readable explanation
-   * @param {{status?: number, source?: string, details?: any[], maxBytes?: number, storageMessage?: string}} [extra]
+   * @param {{status?: number, source?: string, details?: any[], maxBytes?: number, storageMessage?: string,
+   *   retryAfter?: number}} [extra]
    */
   constructor(code, message, { status = 0, source = "worker", ...rest } = {}) {
     super(message);
@@ -130,17 +137,39 @@ function origin(url) {
   try { return new URL(url, globalThis.location?.href).origin; } catch { return url; }
 }
 
-/**
- * Calls the worker at `target` (POST of `body` as JSON, or GET when there is no body); resolves
- * with its JSON answer or rejects with an UploadError.
- */
-async function askWorker(target, body, { signal, fetch: customFetch, expected = "form" } = {}) {
+/** The `Authorization` header for `token` (a string or a function giving one), if any. */
+async function authorization(token, signal) {
+  let value = token;
+  try {
+    if (typeof token === "function") value = await token();
+  } catch (e) {
+    throw new UploadError("token_unavailable", `Could not get a token for the upload service: ${e?.message || e}`,
+      { source: "client" });
+  }
   if (signal?.aborted) throw aborted();
+  return value ? { Authorization: `Bearer ${value}` } : {}; // no token: the worker decides
+}
+
+/** `Retry-After` (seconds, or an HTTP date) as whole seconds from now; undefined when absent. */
+function retryAfterSeconds(value) {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/**
+ * Calls the worker at `target` (POST of `body` as JSON, or GET when there is no body), with the
+ * caller's bearer token; resolves with its JSON answer or rejects with an UploadError.
+ */
+async function askWorker(target, body, { signal, fetch: customFetch, token, expected = "form" } = {}) {
+  if (signal?.aborted) throw aborted();
+  const headers = await authorization(token, signal);
   let response;
   try {
     response = await (customFetch || globalThis.fetch)(target, body === undefined
-      ? { method: "GET", signal }
-      : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
+      ? { method: "GET", headers, signal }
+      : { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   } catch (e) {
     if (signal?.aborted || e?.name === "AbortError") throw aborted();
     throw new UploadError("network_error",
@@ -153,6 +182,17 @@ async function askWorker(target, body, { signal, fetch: customFetch, expected = 
   }
   if (response.ok && json && typeof json === "object") return json;
   const status = response.status;
+  // Fixed codes whatever the body says, so a page can handle them without knowing the
+  // worker's own codes: sign in again, or wait `retryAfter` seconds.
+  if (status === 401) {
+    throw new UploadError("unauthorized", json?.error?.message || "The upload service needs a valid token (HTTP 401)",
+      { status, source: "worker" });
+  }
+  if (status === 429) {
+    const retryAfter = retryAfterSeconds(response.headers?.get?.("Retry-After"));
+    throw new UploadError("rate_limited", json?.error?.message || "Too many uploads at once; try again later (HTTP 429)",
+      { status, source: "worker", ...(retryAfter === undefined ? {} : { retryAfter }) });
+  }
   if (!response.ok && json?.error?.code) {
     const { code, message, details } = json.error;
     throw new UploadError(code, message || code, { status, source: "worker", details });
@@ -286,12 +326,14 @@ function sendToStorage(file, answer, { onProgress, signal } = {}) {
  * CHECKSUM_MAX_BYTES; a larger one rejects with code "checksum_too_large", nothing asked or sent).
  * @param {File} file
  * @param {{endpoint?: string, onProgress?: (p: {loaded: number, total: number, fraction: number}) => void,
- *          signal?: AbortSignal, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean}} [options]
+ *          signal?: AbortSignal, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean,
+ *          token?: string | (() => string | Promise<string>)}} [options]
  * @returns {Promise<{key: string, url: string, size: number}>} rejects with an UploadError
  */
-export async function uploadFile(file, { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false } = {}) {
+export async function uploadFile(file, { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false,
+  token } = {}) {
   const entry = await entryFor(file, { method, checksum, signal });
-  const answer = await askWorker(`${endpoint}/uploads`, entry, { signal, fetch: customFetch });
+  const answer = await askWorker(`${endpoint}/uploads`, entry, { signal, fetch: customFetch, token });
   return sendToStorage(file, answer, { onProgress, signal });
 }
 
@@ -312,11 +354,12 @@ export async function uploadFile(file, { endpoint = "", onProgress, signal, fetc
  * each such file, with `index`) before the worker is asked.
  * @param {FileList|File[]} files
  * @param {{endpoint?: string, onProgress?: (index: number, p: {loaded: number, total: number, fraction: number}) => void,
- *          signal?: AbortSignal, concurrency?: number, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean}} [options]
+ *          signal?: AbortSignal, concurrency?: number, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean,
+ *          token?: string | (() => string | Promise<string>)}} [options]
  * @returns {Promise<Array<{status: "fulfilled", value: {key: string, url: string, size: number}} | {status: "rejected", reason: UploadError}>>}
  */
 export async function uploadFiles(files, { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch,
-  method, checksum = false } = {}) {
+  method, checksum = false, token } = {}) {
   const list = Array.from(files || []);
   if (checksum) {
     const details = list.flatMap((file, index) => (file.size <= CHECKSUM_MAX_BYTES ? []
@@ -333,7 +376,7 @@ export async function uploadFiles(files, { endpoint = "", onProgress, signal, co
     const entries = [];
     for (const file of chunk) entries.push(await entryFor(file, { method, checksum, signal })); // one file in memory at a time
     try {
-      const answer = await askWorker(`${endpoint}/uploads`, { files: entries }, { signal, fetch: customFetch });
+      const answer = await askWorker(`${endpoint}/uploads`, { files: entries }, { signal, fetch: customFetch, token });
       if (!Array.isArray(answer.uploads) || answer.uploads.length !== chunk.length) {
         throw new UploadError("http_200", "The upload service answered without the expected forms",
           { status: 200, source: "worker" });
@@ -370,13 +413,14 @@ export async function uploadFiles(files, { endpoint = "", onProgress, signal, co
  * original name. Rejects with an UploadError: worker codes "invalid_key", "key_not_allowed"
  * (a key outside the upload prefix), or "network_error" / "aborted" as for uploads.
  * @param {string} key the object key an upload resolved with
- * @param {{endpoint?: string, signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ * @param {{endpoint?: string, signal?: AbortSignal, fetch?: typeof fetch,
+ *          token?: string | (() => string | Promise<string>)}} [options]
  * @returns {Promise<{url: string, expiresAt: Date}>}
  */
-export async function downloadUrl(key, { endpoint = "", signal, fetch: customFetch } = {}) {
+export async function downloadUrl(key, { endpoint = "", signal, fetch: customFetch, token } = {}) {
   const path = String(key).split("/").map(encodeURIComponent).join("/");
   const answer = await askWorker(`${endpoint}/downloads/${path}`, undefined,
-    { signal, fetch: customFetch, expected: "download URL" });
+    { signal, fetch: customFetch, token, expected: "download URL" });
   if (typeof answer.url !== "string") {
     throw new UploadError("http_200", "The upload service answered without a valid download URL",
       { status: 200, source: "worker" });

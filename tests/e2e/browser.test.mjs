@@ -167,6 +167,94 @@ test("client.js checksum: true sends the SHA-256 the store verifies, with POST a
   }
 });
 
+test("client.js token: Authorization: Bearer on every request to the worker, never to the bucket", async () => {
+  const seen = [];
+  const record = (request) => seen.push({ url: request.url(), method: request.method(), auth: request.headers().authorization });
+  page.on("request", record);
+  let answer;
+  try {
+    answer = await page.evaluate(async () => {
+      const { uploadFile, uploadFiles, downloadUrl } = await import("/client.js");
+      let calls = 0;
+      const one = await uploadFile(new File(["one"], "one.txt"), { token: "static-token" });
+      const [two] = await uploadFiles([new File(["two"], "two.txt")], { token: async () => `refreshed-${++calls}` });
+      const three = await uploadFile(new File(["three"], "three.txt"), { method: "PUT", token: () => "sync-token" });
+      await downloadUrl(one.key, { token: () => "download-token" });
+      return { keys: [one.key, two.value?.key, three.key], calls };
+    });
+  } finally {
+    page.off("request", record);
+  }
+  assert.equal(answer.calls, 1);
+  for (const key of answer.keys) assert.ok(await s3.readObject(key), `${key} stored`);
+  const toWorker = seen.filter((r) => r.url.startsWith(worker.url) && !r.url.endsWith("/client.js"));
+  assert.deepEqual(toWorker.map((r) => [r.method, new URL(r.url).pathname.split("/")[1], r.auth]), [
+    ["POST", "uploads", "Bearer static-token"],
+    ["POST", "uploads", "Bearer refreshed-1"],
+    ["POST", "uploads", "Bearer sync-token"],
+    ["GET", "downloads", "Bearer download-token"],
+  ]);
+  const toBucket = seen.filter((r) => r.url.startsWith(s3.url));
+  assert.deepEqual(toBucket.map((r) => [r.method, r.auth]), [["POST", undefined], ["POST", undefined], ["PUT", undefined]]);
+});
+
+test("client.js: 401 is unauthorized, 429 is rate_limited with Retry-After, a failing token function is token_unavailable", async () => {
+  // The worker checks no token yet (README, "Not yet"): its 401 and 429 answers are played here.
+  const answers = [
+    { status: 401, headers: {}, body: { error: { code: "invalid_token", message: "the token has expired" } } },
+    { status: 401, headers: {}, body: "" },
+    { status: 429, headers: { "Retry-After": "7" }, body: { error: { code: "too_many", message: "slow down" } } },
+    { status: 429, headers: { "Retry-After": new Date(Date.now() + 60_000).toUTCString() }, body: {} },
+    { status: 429, headers: {}, body: "" },
+  ];
+  let next = 0;
+  await page.route(`${worker.url}/{uploads,downloads/**}`, (route) => {
+    const { status, headers, body } = answers[next++ % answers.length];
+    return route.fulfill({ status, headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+  });
+  try {
+    const errors = await page.evaluate(async (count) => {
+      const { uploadFile, uploadFiles, downloadUrl } = await import("/client.js");
+      const file = new File(["x"], "x.txt");
+      const calls = [
+        () => uploadFile(file, { token: "t" }),
+        () => downloadUrl("uploads/00000000-0000-4000-8000-000000000000/x.txt", { token: "t" }),
+        () => uploadFiles([file], { token: "t" }),
+        () => uploadFile(file, { token: "t" }),
+        () => uploadFile(file, { token: "t" }),
+        () => uploadFile(file, { token: async () => { throw new Error("not signed in"); } }),
+      ];
+      const out = [];
+      for (const call of calls.slice(0, count)) {
+        try {
+          await call();
+          out.push(null);
+        } catch (e) {
+          out.push({ name: e.name, code: e.code, status: e.status, source: e.source, message: e.message, retryAfter: e.retryAfter });
+        }
+      }
+      return out;
+    }, answers.length + 1);
+    assert.deepEqual(errors.map((e) => [e.name, e.code, e.status, e.source]), [
+      ["UploadError", "unauthorized", 401, "worker"],
+      ["UploadError", "unauthorized", 401, "worker"],
+      ["UploadError", "rate_limited", 429, "worker"],
+      ["UploadError", "rate_limited", 429, "worker"],
+      ["UploadError", "rate_limited", 429, "worker"],
+      ["UploadError", "token_unavailable", 0, "client"],
+    ]);
+    assert.equal(errors[0].message, "the token has expired", "the worker's message is kept");
+    assert.match(errors[1].message, /401/);
+    assert.equal(errors[2].retryAfter, 7);
+    assert.ok(errors[3].retryAfter > 50 && errors[3].retryAfter <= 61, `an HTTP date: ${errors[3].retryAfter}`);
+    assert.equal(errors[4].retryAfter, undefined);
+    assert.match(errors[5].message, /not signed in/);
+    assert.equal(next, answers.length, "the failing token function sent nothing");
+  } finally {
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+  }
+});
+
 test("the worker never logged its secret", () => {
   assert.ok(!worker.logs().includes(s3.secretKey));
 });

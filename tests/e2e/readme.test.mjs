@@ -1,0 +1,125 @@
+// The README's recipes, run as a reader pastes them. A recipe is a fenced block whose info
+// string is `sh recipe` (GitHub highlights it as `sh` and ignores the second word). Each runs
+// in bash, in order and in one temporary directory (later recipes read files earlier ones
+// wrote, such as put.json), against a fresh local stack: only the documented addresses
+// http://127.0.0.1:8787 (worker) and http://127.0.0.1:9000 (S3) are replaced by the started
+// servers' URLs. What the README prints beside a recipe is what it must answer:
+//   - a trailing comment `# 204 No Content` on a line: the last HTTP status line it printed;
+//   - a ```json block right after it (before the next heading): its answer has the same keys,
+//     at every depth, with values of the same JSON kinds.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ROOT, startS3, startWorker, stopAll } from "./harness.mjs";
+
+const WORKER = "http://127.0.0.1:8787";
+const S3 = "http://127.0.0.1:9000";
+
+/** The marked recipes of `markdown`, each with its expected status and JSON answer. */
+function recipes(markdown) {
+  const found = [];
+  let block = null; // the fenced block being read: {info, lines, line}
+  let last = null; // the recipe still waiting for a ```json block under the same heading
+  markdown.split("\n").forEach((text, index) => {
+    const fence = /^ {0,3}```+([^`]*)$/.exec(text); // CommonMark: no backtick in the info string
+    if (block) {
+      if (!fence) return block.lines.push(text);
+      const body = block.lines.join("\n");
+      if (block.info === "sh recipe") {
+        const status = [...body.matchAll(/#\s*(\d{3} [A-Za-z][A-Za-z -]*?)\s*$/gm)].pop()?.[1];
+        last = { line: block.line, script: body, status, json: undefined };
+        found.push(last);
+      } else {
+        if (last && block.info === "json") last.json = JSON.parse(body);
+        last = null; // only the block right after a recipe is its answer
+      }
+      block = null;
+    } else if (fence) {
+      block = { info: fence[1].trim(), lines: [], line: index + 1 };
+    } else if (/^#{1,6} /.test(text)) {
+      last = null;
+    }
+  });
+  return found;
+}
+
+/** The JSON kind of a value, and for objects and arrays the shapes inside. */
+function shape(value) {
+  if (Array.isArray(value)) return value.map(shape);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape(value[k])]));
+  }
+  return value === null ? "null" : typeof value;
+}
+
+const README = await readFile(join(ROOT, "README.md"), "utf8");
+const RECIPES = recipes(README);
+
+let s3;
+let worker;
+let dir;
+
+before(async () => {
+  for (const tool of ["bash", "curl", "jq"]) {
+    const found = spawnSync("bash", ["-c", `command -v ${tool}`]).status === 0;
+    assert.ok(found, `the README's recipes need ${tool} (bash scripts/setup.sh installs it)`);
+  }
+  s3 = await startS3({ cors: true, bucket: "edge-presign-dev" }); // the bucket the README shows
+  worker = await startWorker(s3);
+  dir = await mkdtemp(join(tmpdir(), "edge-presign-readme-"));
+});
+
+after(async () => {
+  await worker?.stop();
+  await s3?.stop();
+  await stopAll();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs `script` in bash, stopping at the first failing command; resolves with its output. */
+function bash(script) {
+  return new Promise((resolve) => {
+    const child = spawn("bash", ["-e", "-o", "pipefail", "-c", script], { cwd: dir });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test("the README marks its recipes, and each says what it answers", () => {
+  assert.ok(RECIPES.length >= 6, `expected the README's recipes, found ${RECIPES.length}`);
+  for (const r of RECIPES) {
+    assert.ok(r.status || r.json, `README.md:${r.line}: a recipe needs a '# 200 OK' comment or a json block after it`);
+  }
+});
+
+for (const recipe of RECIPES) {
+  test(`README.md:${recipe.line} runs as printed`, async () => {
+    const script = recipe.script.replaceAll(WORKER, worker.url).replaceAll(S3, s3.url);
+    const run = await bash(script);
+    const shown = `\n--- recipe\n${script}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+    assert.equal(run.code, 0, `exit status ${run.code}${shown}`);
+    if (recipe.status) {
+      const got = [...run.stdout.matchAll(/^HTTP\/[\d.]+ (\d{3} [^\r\n]*?)\r?$/gm)].pop()?.[1];
+      assert.equal(got, recipe.status, `HTTP status${shown}`);
+    }
+    if (recipe.json) {
+      let answer;
+      try {
+        answer = JSON.parse(run.stdout);
+      } catch {
+        assert.fail(`the json block after it expects JSON on stdout${shown}`);
+      }
+      assert.deepEqual(shape(answer), shape(recipe.json), `the answer's keys differ from the README's${shown}`);
+    }
+  });
+}
