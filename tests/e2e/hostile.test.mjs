@@ -204,10 +204,26 @@ function assertForm(form, expect = {}) {
   if (form.fields["Content-Type"]) {
     assert.ok(conditions.includes(JSON.stringify(form.fields["Content-Type"])), "policy does not pin the type");
   }
-  // Every form stores the original name, ASCII-only on the wire, pinned by the policy.
+  // Every form pins a type, and stores the original name, ASCII-only on the wire, shown inline
+  // only for a type that runs no script, all pinned by the policy, as is the cache policy.
+  const type = form.fields["Content-Type"];
+  assert.ok(type, `no Content-Type pinned: ${form.key}`);
   const disposition = form.fields["Content-Disposition"];
-  assert.match(disposition ?? "", /^inline; filename="[ -~]*"; filename\*=UTF-8''[A-Za-z0-9!#$&+\-.^_`|~%]+$/, disposition);
+  const kind = inlineSafe(type) ? "inline" : "attachment";
+  const shape = new RegExp(`^${kind}; filename="[ -~]*"; filename\\*=UTF-8''[A-Za-z0-9!#$&+\\-.^_\`|~%]+$`);
+  assert.match(disposition ?? "", shape, `${type}: ${disposition}`);
   assert.ok(conditions.includes(JSON.stringify(disposition)), "policy does not pin the Content-Disposition");
+  assert.equal(form.fields["Cache-Control"], "private, max-age=3600");
+  assert.ok(conditions.includes(JSON.stringify(form.fields["Cache-Control"])), "policy does not pin the Cache-Control");
+}
+
+/** The types the worker shows inline by default (README, "What a download shows"). */
+function inlineSafe(value) {
+  const essence = String(value).split(";")[0].trim().toLowerCase();
+  const [kind, subtype] = essence.split("/");
+  const raster = ["png", "jpeg", "gif", "webp", "avif", "bmp", "vnd.microsoft.icon"];
+  return (kind === "image" && raster.includes(subtype)) || kind === "audio" || kind === "video" ||
+    essence === "application/pdf" || essence === "text/plain";
 }
 
 function assertSuccess(res, expect = {}) {
@@ -381,7 +397,8 @@ table("content types and the allow-list", [
   { name: "image/png; charset=x keeps its parameter", w: "A", req: typed("image/png; charset=x", "x.png"), ok: { ct: "image/png; charset=x" } },
   { name: "requested type wins over the extension: a.exe as application/pdf", w: "A", req: typed("application/pdf", "a.exe"), ok: { name: "a.exe", ct: "application/pdf" } },
   { name: "text/html allowed without a list (default worker) and pinned", w: "B", req: typed("text/html", "page.html"), ok: { ct: "text/html" } },
-  { name: "no list and no content_type: nothing pinned", w: "B", req: post({ file_name: "page.html" }), ok: { ct: null, max: DEFAULT_MAX_BYTES } },
+  { name: "no list and no content_type: the extension's type is pinned, saved as an attachment", w: "B", req: post({ file_name: "page.html" }), ok: { ct: "text/html", max: DEFAULT_MAX_BYTES } },
+  { name: "no list, no content_type, no known extension: application/octet-stream", w: "B", req: post({ file_name: "blob" }), ok: { ct: "application/octet-stream" } },
 ]);
 
 table("types inferred from the extension under the allow-list", [
@@ -847,8 +864,8 @@ describe("after the hostile table", () => {
   test("worker B still answers a valid request, and a hostile name uploads inside the prefix", async () => {
     const bytes = Buffer.from("hostile but harmless\n");
     const res = await send(workers.B.url, post({ file_name: "../../\u202Eevil\u0000.txt" }));
-    assertSuccess(res, { ct: null });
-    const result = await uploadWithForm(res.body, bytes);
+    assertSuccess(res, { ct: "text/plain" });
+    const result = await uploadWithForm(res.body, bytes, { type: "text/plain" });
     assert.ok(result.status >= 200 && result.status < 300, `${result.status}: ${result.text}`);
     assert.ok((await s3.readObject(res.body.key))?.equals(bytes));
   });
