@@ -53,7 +53,8 @@ try {
     secretKey: vars.AWS_SECRET_ACCESS_KEY,
     cors: true,
   });
-  const worker = await startWorker(s3, { DEMO_PAGE: "true" }, { port: workerPort, echo: true });
+  // The shipped wrangler.toml, rate limiter included.
+  const worker = await startWorker(s3, { DEMO_PAGE: "true" }, { port: workerPort, echo: true, config: join(ROOT, "wrangler.toml") });
   console.log(`
   edge-presign is running.
 

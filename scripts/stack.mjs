@@ -202,12 +202,32 @@ export async function startWorker(s3, vars = {}, options = {}) {
   }
 }
 
-async function startWorkerOnce(s3, vars, { port, echo = false, config } = {}) {
+/**
+ * wrangler.toml as the tests run it: the same file, with the rate limiter's limit set to
+ * `limit` requests per 10 s (by default high enough never to interfere), and no [build] step
+ * (the tests build once, first). Written under .wrangler/ so its relative paths still hold.
+ */
+async function testConfig(limit) {
+  const source = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+  const config = source
+    .replace(/^main = "/m, 'main = "../')
+    .replace(/^directory = "\.\//m, 'directory = "../')
+    .replace(/^\[build\]\ncommand = .*\n/m, "")
+    .replace(/^simple = \{[^}]*\}/m, `simple = { limit = ${limit}, period = 10 }`);
+  if (!config.includes(`limit = ${limit},`)) throw new Error("wrangler.toml has no [[ratelimits]] simple limit");
+  const file = join(ROOT, ".wrangler", `test-${limit}.wrangler.toml`);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, config);
+  return file;
+}
+
+async function startWorkerOnce(s3, vars, { port, echo = false, config, secrets = {}, rateLimit = 1_000_000 } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "edge-presign-worker-"));
   const envFile = join(dir, "secrets.env");
-  await writeFile(envFile, `AWS_ACCESS_KEY_ID=${s3.accessKey}\nAWS_SECRET_ACCESS_KEY=${s3.secretKey}\n`, {
-    mode: 0o600,
-  });
+  // Secrets through an env file, as .dev.vars: wrangler never prints their values.
+  const lines = { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey, ...secrets };
+  await writeFile(envFile, Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+  config ??= await testConfig(rateLimit);
   const settings = { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.url, S3_FORCE_PATH_STYLE: "true", ...vars };
   port ??= await freePort();
   const inspectorPort = await freePort(); // the default 9229 would clash between instances
@@ -216,7 +236,7 @@ async function startWorkerOnce(s3, vars, { port, echo = false, config } = {}) {
     "--env-file", envFile, "--persist-to", join(dir, "state"),
     "--show-interactive-dev-session=false", "--log-level", "log",
   ];
-  if (config) args.push("--config", config);
+  args.push("--config", config);
   for (const [name, value] of Object.entries(settings)) {
     if (value !== undefined) args.push("--var", `${name}:${value}`); // undefined: leave it to the config
   }

@@ -1,32 +1,62 @@
 // The worker's entry module (scripts/build.sh copies it to build/worker/shim.mjs): starts the
 // wasm once per isolate and hands every request to Rust's `fetch`. A Rust panic aborts as a
-// WebAssembly.RuntimeError: that request, and any other still in flight on the broken
-// instance, get the JSON 500 (with CORS) from a fresh instance, so one bad request cannot
-// leave the isolate broken for everyone.
+// WebAssembly.RuntimeError: the instance is replaced, and that request and every other one
+// still in flight on the broken instance get the JSON 500 (with CORS) from the fresh one, so
+// one bad request cannot leave the isolate, or its other callers, hanging.
 import wasmModule from "../index_bg.wasm";
 import { __wbg_reset_state as resetState, fetch as handle, initSync, internal_error as internalError } from "../index.js";
 
+const BROKEN = Symbol("instance replaced");
+/**
+ * How to end each request in flight on the current instance. Each request makes its own
+ * promise: a promise made in one request cannot be awaited by another (workerd).
+ */
+let inFlight = new Set();
+
+function replaceInstance() {
+  const broken = inFlight;
+  inFlight = new Set();
+  resetState();
+  for (const end of broken) end(BROKEN);
+}
+
+// Rust's async handlers run as microtasks (wasm-bindgen-futures queues them with
+// `queueMicrotask`): a trap there would escape every `await` and leave its request hanging.
+// Caught here, it replaces the instance like a trap anywhere else.
+const queueMicrotask = globalThis.queueMicrotask.bind(globalThis);
+globalThis.queueMicrotask = (task) =>
+  queueMicrotask(() => {
+    try {
+      task();
+    } catch (error) {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      console.error("wasm trap in a task; a fresh instance answers from now on:", error.message);
+      replaceInstance();
+    }
+  });
+
 initSync({ module: wasmModule });
-// Counts instances; a failure only resets the instance it happened on.
-let instance = 0;
 
 export default {
   async fetch(request, env, ctx) {
-    const mine = instance;
+    const mine = inFlight;
+    const { promise: replaced, resolve: end } = Promise.withResolvers();
+    mine.add(end);
     try {
-      return await handle(request, env, ctx);
+      const response = await Promise.race([handle(request, env, ctx), replaced]);
+      if (response !== BROKEN) return response;
     } catch (error) {
-      if (mine === instance) {
-        instance++;
-        resetState();
-      }
+      // Only a failure of the current instance replaces it (not one of the old's stragglers).
+      if (mine === inFlight) replaceInstance();
       console.error("wasm failure; a fresh instance answers from now on:", String(error?.message ?? error));
-      try {
-        return internalError(request, env);
-      } catch {
-        const body = { error: { code: "internal_error", message: "the request could not be handled; try again" } };
-        return Response.json(body, { status: 500, headers: { "Cache-Control": "no-store" } });
-      }
+    } finally {
+      mine.delete(end);
+    }
+    try {
+      return internalError(request, env);
+    } catch {
+      const body = { error: { code: "internal_error", message: "the request could not be handled; try again" } };
+      return Response.json(body, { status: 500, headers: { "Cache-Control": "no-store" } });
     }
   },
 };

@@ -101,3 +101,11 @@ fn read_setting(env: &Env, name: &str) -> Setting {
         Setting::NotText
     }
 }
+
+/// True where the end-to-end tests switched their trap route on; never set in production.
+pub fn test_trap_enabled(env: &Env) -> bool {
+    Reflect::get(env, &JsValue::from_str("EDGE_PRESIGN_TEST_TRAP"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .is_some_and(|v| v == "true")
+}

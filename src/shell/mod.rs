@@ -28,6 +28,8 @@ use cors::Grant;
 use env::{isolate_state, Env, State};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Traps the instance, only where the setting `EDGE_PRESIGN_TEST_TRAP` is `true` (tests).
+const TEST_TRAP_PATH: &str = "/__trap";
 /// 2020-01-01T00:00:00Z in milliseconds: a clock reading before it is no clock at all.
 const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
 
@@ -51,6 +53,10 @@ pub fn internal_error(req: Request, env: Env) -> Response {
 
 async fn handle(req: Request, env: Env) -> Response {
     let call = Call::new(req, env);
+    if call.path() == TEST_TRAP_PATH && env::test_trap_enabled(&call.env) {
+        // The end-to-end tests' way to make the instance trap, as a bug would.
+        core::arch::wasm32::unreachable();
+    }
     let base_path = call
         .state
         .presigner

@@ -10,19 +10,21 @@ const fixture = (name) => join(ROOT, "tests/e2e/fixtures", name);
 let s3;
 let typed;
 let table;
+let empty;
 
 before(async () => {
   s3 = await startS3();
   // Only the bucket, endpoint and secrets come from --var/--env-file; the rest from the file.
   const base = { S3_FORCE_PATH_STYLE: undefined };
-  [typed, table] = await startAll([
+  [typed, table, empty] = await startAll([
     () => startWorker(s3, base, { config: fixture("typed-vars.wrangler.toml") }),
     () => startWorker(s3, base, { config: fixture("table-var.wrangler.toml") }),
+    () => startWorker(s3, base, { config: fixture("empty-lists.wrangler.toml") }),
   ]);
 });
 
 after(async () => {
-  await Promise.all([typed?.stop(), table?.stop()]);
+  await Promise.all([typed?.stop(), table?.stop(), empty?.stop()]);
   await s3?.stop();
   await stopAll();
 });
@@ -65,4 +67,14 @@ test("a TOML table or fraction is reported by name and no form is issued", async
   assert.equal(form.status, 500);
   assert.equal(form.body.error.code, "misconfigured");
   assert.match(form.body.error.message, /UPLOAD_MAX_BYTES/);
+});
+
+test("an empty list or an empty item is reported by name, never read as 'anything'", async () => {
+  const health = await fetch(`${empty.url}/healthz`);
+  assert.equal(health.status, 503);
+  const body = await health.json();
+  assert.deepEqual(body.misconfigured, ["UPLOAD_ALLOWED_TYPES", "UPLOAD_INLINE_TYPES"]);
+  const res = await postJson(`${empty.url}/uploads`, { file_name: "x.html" });
+  assert.equal(res.status, 500);
+  assert.equal(res.body.error.code, "misconfigured");
 });
