@@ -3,13 +3,11 @@
 
 use std::fmt;
 
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
 use time::UtcDateTime;
 
 use crate::auth::{AuthError, Caller};
 use crate::config::ConfigError;
-use crate::json::Value;
+use crate::json::{self, Object, Value};
 use crate::key::KeyRefusal;
 use crate::object_url::InvalidChecksum;
 use crate::presign::{Download, Presigner, SignedUpload, Upload, UploadError, UploadRequest};
@@ -173,12 +171,6 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-impl Serialize for ErrorCode {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// Every failure leaves as `{"error": {"code", "message"[, "details"]}}` with the code's
 /// status, plus the one header some codes need (`Allow` on a 405).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,7 +184,7 @@ pub struct ApiError {
     pub header: Option<(&'static str, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryError {
     pub index: usize,
     pub code: ErrorCode,
@@ -337,29 +329,22 @@ impl ApiError {
         )
     }
 
+    /// `{"error": {"code", "message"[, "details": [{"index", "code", "message"}]]}}`.
     pub fn to_json(&self) -> String {
-        to_json(self)
-    }
-}
-
-impl Serialize for ApiError {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Inner<'a>(&'a ApiError);
-        impl Serialize for Inner<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let e = self.0;
-                let mut map = s.serialize_map(None)?;
-                map.serialize_entry("code", &e.code)?;
-                map.serialize_entry("message", &e.message)?;
-                if !e.details.is_empty() {
-                    map.serialize_entry("details", &e.details)?;
-                }
-                map.end()
-            }
+        let mut inner = Object::new()
+            .text("code", self.code.as_str())
+            .text("message", &self.message);
+        if !self.details.is_empty() {
+            let details = self.details.iter().map(|d| {
+                Object::new()
+                    .number("index", d.index as u64)
+                    .text("code", d.code.as_str())
+                    .text("message", &d.message)
+                    .finish()
+            });
+            inner = inner.raw("details", &json::list(details));
         }
-        let mut map = s.serialize_map(Some(1))?;
-        map.serialize_entry("error", &Inner(self))?;
-        map.end()
+        Object::new().raw("error", &inner.finish()).finish()
     }
 }
 
@@ -479,15 +464,14 @@ pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
     }
     let value = Value::parse(body).map_err(|e| {
         // Where, not serde_json's wording: its messages cost wasm bytes and say little more.
-        let problem = if e.is_eof() {
+        let problem = if e.eof {
             "ends early"
         } else {
             "is not valid JSON"
         };
         ApiError::invalid_json(format!(
             "request body {problem} at line {}, column {}",
-            e.line(),
-            e.column()
+            e.line, e.column
         ))
     })?;
     if !matches!(value, Value::Object(_)) {
@@ -544,57 +528,25 @@ fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
 
 /// The JSON answer for one upload: `{method: "POST", url, fields, key, expires_at, max_bytes}`
 /// or `{method: "PUT", url, headers, key, expires_at}`.
-#[derive(Debug)]
-pub struct UploadResponse<'a>(pub &'a Upload);
-
-impl<'a> From<&'a Upload> for UploadResponse<'a> {
-    fn from(upload: &'a Upload) -> Self {
-        Self(upload)
+pub fn upload_answer(upload: &Upload) -> String {
+    let answer = match &upload.signed {
+        SignedUpload::Form(form) => Object::new()
+            .text("method", "POST")
+            .text("url", &form.url)
+            .strings("fields", &form.fields),
+        SignedUpload::Put(put) => Object::new()
+            .text("method", put.method.as_str())
+            .text("url", &put.url)
+            .strings("headers", &put.headers),
+    };
+    let answer = answer
+        .text("key", upload.key.as_str())
+        .text("expires_at", &iso_date_time(upload.expires_at));
+    match upload.signed {
+        SignedUpload::Form(_) => answer.number("max_bytes", upload.max_bytes),
+        SignedUpload::Put(_) => answer,
     }
-}
-
-impl Serialize for UploadResponse<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let upload = self.0;
-        let mut map = s.serialize_map(None)?;
-        match &upload.signed {
-            SignedUpload::Form(form) => {
-                map.serialize_entry("method", "POST")?;
-                map.serialize_entry("url", &form.url)?;
-                map.serialize_entry("fields", &Ordered(&form.fields))?;
-            }
-            SignedUpload::Put(put) => {
-                map.serialize_entry("method", put.method.as_str())?;
-                map.serialize_entry("url", &put.url)?;
-                map.serialize_entry("headers", &Ordered(&put.headers))?;
-            }
-        }
-        map.serialize_entry("key", upload.key.as_str())?;
-        map.serialize_entry("expires_at", &iso_date_time(upload.expires_at))?;
-        if let SignedUpload::Form(_) = upload.signed {
-            map.serialize_entry("max_bytes", &upload.max_bytes)?;
-        }
-        map.end()
-    }
-}
-
-/// The JSON answer for a batch: `{"uploads": [...]}`, in request order.
-#[derive(Debug, Serialize)]
-struct BatchResponse<'a> {
-    uploads: Vec<UploadResponse<'a>>,
-}
-
-/// A flat JSON object of strings, in the order given (a form's fields must be appended in it).
-pub struct Ordered<'a>(pub &'a [(String, String)]);
-
-impl Serialize for Ordered<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
+    .finish()
 }
 
 /// `POST /uploads`: parse, presign, answer. `random` is called once per file.
@@ -620,7 +572,7 @@ pub fn handle_uploads_as(
     match parse_upload_body(body)? {
         UploadBody::Single(request) => {
             let upload = presigner.presign_as(&request, caller, now, random())?;
-            Ok((to_json(&UploadResponse::from(&upload)), vec![upload]))
+            Ok((upload_answer(&upload), vec![upload]))
         }
         UploadBody::Batch(entries) => {
             let mut uploads = Vec::with_capacity(entries.len());
@@ -652,8 +604,8 @@ pub fn handle_uploads_as(
                 error.details = errors;
                 return Err(error);
             }
-            let answers = uploads.iter().map(UploadResponse::from).collect();
-            let json = to_json(&BatchResponse { uploads: answers });
+            let answers = json::list(uploads.iter().map(upload_answer));
+            let json = Object::new().raw("uploads", &answers).finish();
             Ok((json, uploads))
         }
     }
@@ -661,16 +613,10 @@ pub fn handle_uploads_as(
 
 /// The answer to `GET /downloads/{key}`: `{"url", "expires_at"}`.
 pub fn download_answer(download: &Download) -> String {
-    to_json(&DownloadResponse {
-        url: &download.url,
-        expires_at: iso_date_time(download.expires_at),
-    })
-}
-
-#[derive(Serialize)]
-struct DownloadResponse<'a> {
-    url: &'a str,
-    expires_at: String,
+    Object::new()
+        .text("url", &download.url)
+        .text("expires_at", &iso_date_time(download.expires_at))
+        .finish()
 }
 
 impl From<KeyRefusal> for ApiError {
@@ -685,56 +631,33 @@ impl From<KeyRefusal> for ApiError {
     }
 }
 
-pub fn to_json(value: &impl Serialize) -> String {
-    // Our answers hold only strings, integers and booleans, which always serialise. Not
-    // `expect`: it would pull serde_json's `Debug` (and std's I/O error names) into the wasm.
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-#[derive(Serialize)]
-struct Health<'a> {
-    ok: bool,
-    version: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    misconfigured: Option<Vec<&'static str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    problems: Option<Vec<HealthProblem<'a>>>,
-}
-
-#[derive(Serialize)]
-struct HealthProblem<'a> {
-    variable: &'static str,
-    problem: &'a str,
-}
-
 /// `GET /healthz`: whether the settings are usable, naming (never showing) the bad ones.
 pub fn health(config: Result<(), &ConfigError>, version: &str) -> (u16, String) {
+    let answer = Object::new();
     match config {
         Ok(()) => (
             200,
-            to_json(&Health {
-                ok: true,
-                version,
-                misconfigured: None,
-                problems: None,
-            }),
+            answer.flag("ok", true).text("version", version).finish(),
         ),
         Err(error) => {
-            let problems = error
-                .problems
-                .iter()
-                .map(|p| HealthProblem {
-                    variable: p.variable,
-                    problem: &p.reason,
-                })
-                .collect();
-            let body = Health {
-                ok: false,
-                version,
-                misconfigured: Some(error.variables()),
-                problems: Some(problems),
-            };
-            (503, to_json(&body))
+            let names = error.problems.iter().map(|p| {
+                let mut name = String::new();
+                json::push_string(&mut name, p.variable);
+                name
+            });
+            let problems = error.problems.iter().map(|p| {
+                Object::new()
+                    .text("variable", p.variable)
+                    .text("problem", &p.reason)
+                    .finish()
+            });
+            let body = answer
+                .flag("ok", false)
+                .text("version", version)
+                .raw("misconfigured", &json::list(names))
+                .raw("problems", &json::list(problems))
+                .finish();
+            (503, body)
         }
     }
 }

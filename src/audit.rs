@@ -3,10 +3,9 @@
 //! find who asked for what (`route`, `method`, `key`, limits, `sub`, expiry; or `status`
 //! and `code`).
 
-use serde::Serialize;
 use time::UtcDateTime;
 
-use crate::api::to_json;
+use crate::json::Object;
 use crate::sigv4::iso_date_time;
 
 /// One object the worker granted access to.
@@ -25,52 +24,39 @@ pub struct Grant<'a> {
 
 impl Grant<'_> {
     pub fn to_line(&self) -> String {
-        #[derive(Serialize)]
-        struct Line<'a> {
-            audit: &'static str,
-            route: &'a str,
-            method: &'a str,
-            key: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            max_bytes: Option<u64>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            content_type: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            sub: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            expires_at: Option<String>,
+        let mut line = Object::new()
+            .text("audit", "grant")
+            .text("route", self.route)
+            .text("method", self.method)
+            .text("key", self.key);
+        if let Some(max_bytes) = self.max_bytes {
+            line = line.number("max_bytes", max_bytes);
         }
-        to_json(&Line {
-            audit: "grant",
-            route: self.route,
-            method: self.method,
-            key: self.key,
-            max_bytes: self.max_bytes,
-            content_type: self.content_type,
-            sub: self.sub,
-            expires_at: self.expires_at.map(iso_date_time),
-        })
+        if let Some(content_type) = self.content_type {
+            line = line.text("content_type", content_type);
+        }
+        if let Some(sub) = self.sub {
+            line = line.text("sub", sub);
+        }
+        if let Some(expires_at) = self.expires_at {
+            line = line.text("expires_at", &iso_date_time(expires_at));
+        }
+        line.finish()
     }
 }
 
 /// One refused request.
 pub fn refusal_line(route: &str, status: u16, code: &str, sub: Option<&str>) -> String {
-    #[derive(Serialize)]
-    struct Line<'a> {
-        audit: &'static str,
-        route: &'a str,
-        status: u16,
-        code: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        sub: Option<&'a str>,
+    let line = Object::new()
+        .text("audit", "refusal")
+        .text("route", route)
+        .number("status", u64::from(status))
+        .text("code", code);
+    match sub {
+        Some(sub) => line.text("sub", sub),
+        None => line,
     }
-    to_json(&Line {
-        audit: "refusal",
-        route,
-        status,
-        code,
-        sub,
-    })
+    .finish()
 }
 
 #[cfg(test)]

@@ -22,11 +22,10 @@
 
 use std::fmt;
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::json::Value;
+use crate::json::{Object, Value};
 use crate::media_type::{MediaRange, MediaType};
 use crate::origin::{Origin, Scheme};
 use crate::sigv4::Secret;
@@ -131,8 +130,8 @@ fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<NumericDate
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Int(n)) => Ok(Some(NumericDate(*n))),
-        Some(Value::Float(n)) if n.is_finite() && n.abs() < 9.0e15 => {
-            Ok(Some(NumericDate(n.trunc() as i64)))
+        Some(Value::Float(Some(n))) if n.unsigned_abs() < 9_000_000_000_000_000 => {
+            Ok(Some(NumericDate(*n)))
         }
         Some(_) => Err(AuthError::InvalidClaim(name)),
     }
@@ -322,9 +321,7 @@ pub fn request_token<'a>(
 }
 
 fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, AuthError> {
-    URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| AuthError::Malformed(what))
+    crate::b64::decode_url_safe(segment).ok_or(AuthError::Malformed(what))
 }
 
 /// A JSON object, or `Malformed(what)`.
@@ -583,22 +580,6 @@ impl Jwk {
     }
 }
 
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum PublicJwk<'a> {
-    Rsa {
-        kty: &'a str,
-        n: &'a str,
-        e: &'a str,
-    },
-    Ec {
-        kty: &'a str,
-        crv: &'a str,
-        x: &'a str,
-        y: &'a str,
-    },
-}
-
 /// The usable signing keys of a JWKS document: RSA keys for RS256 and P-256 keys for ES256
 /// (encryption keys, other curves and algorithms are skipped). A document that is not a JWKS,
 /// or has no usable key, is [`AuthError::KeysUnavailable`].
@@ -614,10 +595,16 @@ pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
             continue;
         }
         let alg = member("alg");
-        let public = match (member("kty"), member("crv")) {
+        // Only the public members, so WebCrypto imports a public key even if the set
+        // carelessly publishes a private one.
+        let public = Object::new();
+        let (algorithm, public) = match (member("kty"), member("crv")) {
             (Some("RSA"), _) if alg.is_none_or(|a| a == "RS256") => {
                 match (member("n"), member("e")) {
-                    (Some(n), Some(e)) => (Algorithm::Rs256, PublicJwk::Rsa { kty: "RSA", n, e }),
+                    (Some(n), Some(e)) => (
+                        Algorithm::Rs256,
+                        public.text("kty", "RSA").text("n", n).text("e", e),
+                    ),
                     _ => continue,
                 }
             }
@@ -625,12 +612,11 @@ pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
                 match (member("x"), member("y")) {
                     (Some(x), Some(y)) => (
                         Algorithm::Es256,
-                        PublicJwk::Ec {
-                            kty: "EC",
-                            crv,
-                            x,
-                            y,
-                        },
+                        public
+                            .text("kty", "EC")
+                            .text("crv", crv)
+                            .text("x", x)
+                            .text("y", y),
                     ),
                     _ => continue,
                 }
@@ -639,8 +625,8 @@ pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
         };
         keys.push(Jwk {
             kid: member("kid").map(str::to_owned),
-            algorithm: public.0,
-            public_json: serde_json::to_string(&public.1).unwrap_or_default(),
+            algorithm,
+            public_json: public.finish(),
         });
     }
     if keys.is_empty() {
@@ -745,6 +731,7 @@ impl JwksCache {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
     pub(crate) const SECRET: &str = "a-test-secret-of-32-bytes-length";
     const NOW: i64 = 1_795_000_000;
@@ -876,7 +863,7 @@ pub(crate) mod tests {
             (
                 "exp as 1e400",
                 sign_hs256(HS256, r#"{"sub":"a","exp":1e400}"#, SECRET),
-                AuthError::Malformed("the payload is not a JSON object of claims"),
+                AuthError::InvalidClaim("exp"),
             ),
             (
                 "payload an array",

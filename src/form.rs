@@ -7,7 +7,7 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use time::{Duration, UtcDateTime};
+use time::UtcDateTime;
 
 use crate::policy::{Condition, Policy};
 use crate::sigv4::{self, Credentials, SigningTime};
@@ -108,7 +108,7 @@ pub fn sign_post_form(
     target: &UploadTarget<'_>,
     credentials: &Credentials,
     at: SigningTime<'_>,
-    expires_in: Duration,
+    expires_in: u64,
 ) -> PostForm {
     let mut fields: Vec<(String, String)> = Vec::with_capacity(target.optional_fields.len() + 7);
     fields.push(("key".into(), target.key.into()));
@@ -139,7 +139,7 @@ pub fn sign_post_form(
     conditions.push(Condition::exact("key", target.key));
     conditions.extend(fields[optional_end..].iter().map(exact));
 
-    let expires_at = at.now() + expires_in;
+    let expires_at = at.after(expires_in);
     let policy_base64 = Policy {
         expiration: expires_at,
         conditions,
@@ -178,7 +178,7 @@ mod tests {
             optional_fields,
         };
         let at = SigningTime::new(&key, now).unwrap();
-        sign_post_form(&target, &creds, at, Duration::seconds(600))
+        sign_post_form(&target, &creds, at, 600)
     }
 
     fn decoded_policy(form: &PostForm) -> Value {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod b64;
 pub mod config;
 pub mod form;
 pub mod json;
@@ -18,6 +19,7 @@ pub mod presign;
 pub mod routes;
 pub mod s3;
 pub mod sigv4;
+pub mod text;
 pub mod uppy;
 
 /// Cases per property test: 2,000 by default; `FUZZ_CASES=200000 cargo test --release` fuzzes

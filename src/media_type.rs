@@ -93,6 +93,8 @@ impl MediaType {
     }
 }
 
+use crate::text::find;
+
 /// How a browser should treat an object when it is opened: show it (`inline`) or save it
 /// (`attachment`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,8 +134,8 @@ impl MediaType {
             "text/html" | "application/xhtml+xml" | "image/svg+xml" | "text/xml" | "text/xsl"
         ) || subtype == "xml"
             || subtype.ends_with("+xml")
-            || subtype.contains("javascript")
-            || subtype.contains("ecmascript")
+            || find(subtype, "javascript").is_some()
+            || find(subtype, "ecmascript").is_some()
     }
 
     /// The built-in set a browser can show without running anything the uploader wrote:

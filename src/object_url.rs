@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use base64::{engine::general_purpose::STANDARD, Engine as _};
-
 use crate::key::IssuedKey;
 use crate::media_type::{Disposition, MediaType};
 use crate::origin::Origin;
@@ -292,7 +290,7 @@ impl fmt::Display for InvalidChecksum {
 /// A file's SHA-256 as S3's `x-amz-checksum-sha256` carries it: standard padded base64 of the
 /// 32-byte digest, exactly 44 characters.
 pub fn parse_checksum_sha256(value: &str) -> Result<&str, InvalidChecksum> {
-    let decoded = STANDARD.decode(value).map_err(|_| InvalidChecksum)?;
+    let decoded = crate::b64::decode_standard(value).ok_or(InvalidChecksum)?;
     if value.len() == 44 && decoded.len() == 32 {
         Ok(value)
     } else {
@@ -303,6 +301,7 @@ pub fn parse_checksum_sha256(value: &str) -> Result<&str, InvalidChecksum> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::b64::encode;
     use crate::sigv4::tests::example_credentials;
     use crate::sigv4::SigningKey;
     use time::macros::utc_datetime;
@@ -449,13 +448,13 @@ mod tests {
 
     #[test]
     fn checksums_are_44_base64_characters_of_32_bytes() {
-        let digest = STANDARD.encode([7u8; 32]);
+        let digest = encode(&[7u8; 32]);
         assert_eq!(parse_checksum_sha256(&digest), Ok(digest.as_str()));
         for bad in [
             "",
             "abc",
-            &STANDARD.encode([7u8; 31]),
-            &STANDARD.encode([7u8; 33]),
+            &encode(&[7u8; 31]),
+            &encode(&[7u8; 33]),
             &digest.replace('=', ""),
             &format!("{digest} "),
             &digest.replace('B', "-"),
@@ -546,7 +545,7 @@ mod tests {
             Some(&origin("http://127.0.0.1:9000")),
             false,
         );
-        let checksum = STANDARD.encode([1u8; 32]);
+        let checksum = encode(&[1u8; 32]);
         let disposition = content_disposition(Disposition::Inline, "a b.txt");
         let pins = PutPins {
             content_type: "text/plain",

@@ -1,10 +1,8 @@
 //! The S3 POST policy document: an expiration and the conditions every form field must meet.
 
-use base64::{engine::general_purpose::STANDARD, Engine as _};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::Serialize;
 use time::UtcDateTime;
 
+use crate::json::{self, push_number, push_string};
 use crate::sigv4::iso_date_time;
 
 /// One of the three condition forms S3 knows.
@@ -38,29 +36,30 @@ impl<'a> Condition<'a> {
     }
 }
 
-impl Serialize for Condition<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Condition<'_> {
+    /// `{"field":"value"}`, `["starts-with","$field","prefix"]` or
+    /// `["content-length-range",min,max]`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
         match self {
             Self::Exact { field, value } => {
-                let mut map = serializer.serialize_map(Some(1))?;
-                map.serialize_entry(field, value)?;
-                map.end()
+                return json::Object::new().text(field, value).finish();
             }
             Self::StartsWith { field, prefix } => {
-                let mut seq = serializer.serialize_seq(Some(3))?;
-                seq.serialize_element("starts-with")?;
-                seq.serialize_element(&format!("${field}"))?;
-                seq.serialize_element(prefix)?;
-                seq.end()
+                out.push_str("[\"starts-with\",");
+                push_string(&mut out, &["$", field].concat());
+                out.push(',');
+                push_string(&mut out, prefix);
             }
             Self::ContentLengthRange { min, max } => {
-                let mut seq = serializer.serialize_seq(Some(3))?;
-                seq.serialize_element("content-length-range")?;
-                seq.serialize_element(min)?;
-                seq.serialize_element(max)?;
-                seq.end()
+                out.push_str("[\"content-length-range\",");
+                push_number(&mut out, *min);
+                out.push(',');
+                push_number(&mut out, *max);
             }
         }
+        out.push(']');
+        out
     }
 }
 
@@ -70,22 +69,15 @@ pub struct Policy<'a> {
     pub conditions: Vec<Condition<'a>>,
 }
 
-impl Serialize for Policy<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
-        // ISO 8601 in UTC to the second, as boto3 writes it (`2026-11-24T12:00:00Z`).
-        map.serialize_entry("expiration", &iso_date_time(self.expiration))?;
-        map.serialize_entry("conditions", &self.conditions)?;
-        map.end()
-    }
-}
-
 impl Policy<'_> {
     /// Compact JSON: the bytes that get base64-encoded and signed.
     pub fn to_json(&self) -> String {
-        // Strings and integers always serialise; not `expect`, whose `Debug` of serde_json's
-        // error would cost wasm bytes for a case that cannot happen.
-        serde_json::to_string(self).unwrap_or_default()
+        // ISO 8601 in UTC to the second, as boto3 writes it (`2026-11-24T12:00:00Z`).
+        let conditions = json::list(self.conditions.iter().map(Condition::to_json));
+        json::Object::new()
+            .text("expiration", &iso_date_time(self.expiration))
+            .raw("conditions", &conditions)
+            .finish()
     }
 
     /// The `policy` form field: standard base64 (with padding) of [`Policy::to_json`].
@@ -96,12 +88,13 @@ impl Policy<'_> {
 
 /// Standard, padded base64: the encoding S3 decodes the `policy` field with.
 pub fn encode_policy(policy_json: &str) -> String {
-    STANDARD.encode(policy_json)
+    crate::b64::encode(policy_json.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
     use time::macros::utc_datetime;
 
     #[test]
@@ -143,7 +136,7 @@ mod tests {
             ),
         ];
         for (condition, expected) in table {
-            assert_eq!(serde_json::to_string(&condition).unwrap(), expected);
+            assert_eq!(condition.to_json(), expected);
         }
     }
 

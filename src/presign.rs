@@ -4,7 +4,7 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use time::{Duration, UtcDateTime};
+use time::UtcDateTime;
 
 use crate::auth::Caller;
 use crate::config::{Config, S3_SINGLE_UPLOAD_MAX_BYTES};
@@ -209,8 +209,8 @@ impl Presigner {
         let at = self
             .signing_keys
             .at(&config.credentials.secret_access_key, &config.region, now);
-        let expires_in = Duration::seconds(config.expires_seconds as i64);
-        let expires_at = at.now() + expires_in;
+        let expires_in = config.expires_seconds;
+        let expires_at = at.after(expires_in);
         let signed = if method == Method::Post {
             let mut fields = vec![
                 OptionalField::ContentType(pins.content_type.as_str().to_owned()),
@@ -380,7 +380,7 @@ impl Presigner {
         );
         Download {
             url: signed.url,
-            expires_at: at.now() + Duration::seconds(expires_in as i64),
+            expires_at: at.after(expires_in),
         }
     }
 

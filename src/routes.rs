@@ -73,8 +73,8 @@ impl<'a> Route<'a> {
     /// True when `method` is one the route takes (a preflight's `OPTIONS` aside).
     pub fn takes(&self, method: &str) -> bool {
         self.allow()
-            .split(", ")
-            .any(|allowed| allowed == method && allowed != "OPTIONS")
+            .split(',')
+            .any(|allowed| allowed.trim() == method && method != "OPTIONS")
     }
 
     /// True for the routes that sign something or call S3: they need the caller when auth is

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::key::IssuedKey;
 use crate::object_url::ObjectLocation;
 use crate::sigv4::{self, Credentials, HeaderTarget, Method, SigningTime};
+use crate::text::find;
 
 /// S3 numbers parts from 1 to 10,000.
 pub const MAX_PART_NUMBER: u16 = 10_000;
@@ -259,9 +260,9 @@ pub fn parse_list_parts(xml: &str) -> Option<PartsPage> {
     let result = element(xml, "ListPartsResult")?;
     let mut parts = Vec::new();
     let mut rest = result;
-    while let Some(start) = rest.find("<Part>") {
+    while let Some(start) = find(rest, "<Part>") {
         let after = &rest[start + "<Part>".len()..];
-        let end = after.find("</Part>")?;
+        let end = find(after, "</Part>")?;
         let part = &after[..end];
         parts.push(Part {
             number: text(part, "PartNumber")?.parse().ok()?,
@@ -299,14 +300,14 @@ pub fn complete_body(parts: &[(u16, &str)]) -> String {
 
 /// The content of the first `<name ...>...</name>` in `xml`.
 fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = xml.find(&["<", name].concat())?;
+    let open = find(xml, &["<", name].concat())?;
     let after_name = &xml[open + 1 + name.len()..];
     // `<Name>` or `<Name attr="...">`, not `<NameLonger>`.
     if !after_name.starts_with(['>', ' ']) {
         return None;
     }
     let content = &after_name[after_name.find('>')? + 1..];
-    let close = content.find(&["</", name, ">"].concat())?;
+    let close = find(content, &["</", name, ">"].concat())?;
     Some(&content[..close])
 }
 

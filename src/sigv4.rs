@@ -240,6 +240,12 @@ impl<'a> SigningTime<'a> {
         self.now
     }
 
+    /// `seconds` after the signing time (at most seven days: no calendar can overflow).
+    pub fn after(&self, seconds: u64) -> UtcDateTime {
+        let later = self.now.unix_timestamp().saturating_add_unsigned(seconds);
+        UtcDateTime::from_unix_timestamp(later).unwrap_or(self.now)
+    }
+
     /// `x-amz-date`.
     pub fn amz_date(&self) -> String {
         amz_date(self.now)

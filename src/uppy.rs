@@ -3,11 +3,8 @@
 //! `companionEndpoint`, and the request and answer of its `signRequest` option. Requests in,
 //! JSON answers out; the shell does the S3 calls.
 
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::Serialize;
-
-use crate::api::{to_json, ApiError, ErrorCode, Ordered};
-use crate::json::Value;
+use crate::api::{ApiError, ErrorCode};
+use crate::json::{self, Object, Value};
 use crate::presign::{SignedUpload, Upload, UploadRequest};
 use crate::routes::{percent_decode, query_param};
 use crate::s3::{parse_part_number, Part, UploadId, MAX_PARTS};
@@ -213,134 +210,78 @@ fn without_uppy_id(key: &str) -> &str {
 
 /// `{method: "POST", url, fields, expires}` for `/s3/params`.
 pub fn params_answer(upload: &Upload, expires_seconds: u64) -> String {
-    struct Params<'a>(&'a Upload, u64);
-    impl Serialize for Params<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut map = s.serialize_map(Some(4))?;
-            if let SignedUpload::Form(form) = &self.0.signed {
-                map.serialize_entry("method", "POST")?;
-                map.serialize_entry("url", &form.url)?;
-                map.serialize_entry("fields", &Ordered(&form.fields))?;
-            }
-            map.serialize_entry("expires", &self.1)?;
-            map.end()
-        }
-    }
-    to_json(&Params(upload, expires_seconds))
+    let answer = match &upload.signed {
+        SignedUpload::Form(form) => Object::new()
+            .text("method", "POST")
+            .text("url", &form.url)
+            .strings("fields", &form.fields),
+        SignedUpload::Put(_) => Object::new(),
+    };
+    answer.number("expires", expires_seconds).finish()
 }
 
 /// `{key, uploadId, bucket}` for a created multipart upload.
 pub fn created_answer(key: &str, id: &UploadId, bucket: &str) -> String {
-    #[derive(Serialize)]
-    struct Created<'a> {
-        key: &'a str,
-        #[serde(rename = "uploadId")]
-        upload_id: &'a str,
-        bucket: &'a str,
-    }
-    to_json(&Created {
-        key,
-        upload_id: id.as_str(),
-        bucket,
-    })
+    Object::new()
+        .text("key", key)
+        .text("uploadId", id.as_str())
+        .text("bucket", bucket)
+        .finish()
 }
 
 /// `{url, expires}` for a presigned part.
 pub fn part_answer(url: &str, expires_seconds: u64) -> String {
-    #[derive(Serialize)]
-    struct PartUrl<'a> {
-        url: &'a str,
-        expires: u64,
-    }
-    to_json(&PartUrl {
-        url,
-        expires: expires_seconds,
-    })
+    Object::new()
+        .text("url", url)
+        .number("expires", expires_seconds)
+        .finish()
 }
 
 /// `[{PartNumber, Size, ETag}]` for ListParts.
 pub fn parts_answer(parts: &[Part]) -> String {
-    struct Parts<'a>(&'a [Part]);
-    impl Serialize for Parts<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut seq = s.serialize_seq(Some(self.0.len()))?;
-            for part in self.0 {
-                seq.serialize_element(&PartEntry(part))?;
-            }
-            seq.end()
-        }
-    }
-    struct PartEntry<'a>(&'a Part);
-    impl Serialize for PartEntry<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut map = s.serialize_map(Some(3))?;
-            map.serialize_entry("PartNumber", &self.0.number)?;
-            map.serialize_entry("Size", &self.0.size)?;
-            map.serialize_entry("ETag", &self.0.etag)?;
-            map.end()
-        }
-    }
-    to_json(&Parts(parts))
+    json::list(parts.iter().map(|part| {
+        Object::new()
+            .number("PartNumber", u64::from(part.number))
+            .number("Size", part.size)
+            .text("ETag", &part.etag)
+            .finish()
+    }))
 }
 
 /// `{location, key, bucket}` for a completed upload.
 pub fn completed_answer(location: &str, key: &str, bucket: &str) -> String {
-    #[derive(Serialize)]
-    struct Completed<'a> {
-        location: &'a str,
-        key: &'a str,
-        bucket: &'a str,
-    }
-    to_json(&Completed {
-        location,
-        key,
-        bucket,
-    })
+    Object::new()
+        .text("location", location)
+        .text("key", key)
+        .text("bucket", bucket)
+        .finish()
 }
 
 /// `signRequest`'s answer: `{url, key?, headers?}` for a presigned request, or
-/// `{url, fields, key}` for a POST form (`fields.key` is what Uppy stores under).
+/// `{url, key, fields}` for a POST form (`fields.key` is what Uppy stores under).
 pub fn signed_answer(
     url: &str,
     key: Option<&str>,
     headers: &[(String, String)],
     fields: Option<&[(String, String)]>,
 ) -> String {
-    struct Signed<'a> {
-        url: &'a str,
-        key: Option<&'a str>,
-        headers: &'a [(String, String)],
-        fields: Option<&'a [(String, String)]>,
+    let mut answer = Object::new().text("url", url);
+    if let Some(key) = key {
+        answer = answer.text("key", key);
     }
-    impl Serialize for Signed<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut map = s.serialize_map(None)?;
-            map.serialize_entry("url", self.url)?;
-            if let Some(key) = self.key {
-                map.serialize_entry("key", key)?;
-            }
-            // Browsers refuse to set these, and Uppy's contract says not to list them.
-            let settable: Vec<(String, String)> = self
-                .headers
-                .iter()
-                .filter(|(name, _)| name != "content-length" && name != "host")
-                .cloned()
-                .collect();
-            if !settable.is_empty() {
-                map.serialize_entry("headers", &Ordered(&settable))?;
-            }
-            if let Some(fields) = self.fields {
-                map.serialize_entry("fields", &Ordered(fields))?;
-            }
-            map.end()
-        }
+    // Browsers refuse to set these, and Uppy's contract says not to list them.
+    let settable: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| name != "content-length" && name != "host")
+        .cloned()
+        .collect();
+    if !settable.is_empty() {
+        answer = answer.strings("headers", &settable);
     }
-    to_json(&Signed {
-        url,
-        key,
-        headers,
-        fields,
-    })
+    if let Some(fields) = fields {
+        answer = answer.strings("fields", fields);
+    }
+    answer.finish()
 }
 
 #[cfg(test)]

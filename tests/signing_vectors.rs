@@ -7,7 +7,6 @@ use edge_presign::policy::encode_policy;
 use edge_presign::sigv4::{self, Credentials, Secret, SigningKey, SigningTime};
 use serde_json::Value;
 use time::macros::{date, utc_datetime};
-use time::Duration;
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -67,7 +66,7 @@ fn boto3_case(case: &str, session_token: Option<&str>) {
         optional_fields: &[OptionalField::ContentType("image/jpeg".into())],
     };
     let at = SigningTime::new(&signing_key, now).unwrap();
-    let ours = sign_post_form(&target, &credentials, at, Duration::seconds(600));
+    let ours = sign_post_form(&target, &credentials, at, 600);
 
     // Field for field: the same names and values, except the policy bytes (boto3's json.dumps
     // puts spaces after separators; we send compact JSON) and hence the signature.
