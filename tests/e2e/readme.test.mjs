@@ -123,3 +123,40 @@ for (const recipe of RECIPES) {
     }
   });
 }
+
+/** The blocks fenced ```` ```js mint ```` and ```` ```python mint ````: token minting for a backend. */
+function mintSnippets(markdown) {
+  return [...markdown.matchAll(/^```(js|python) mint\n([\s\S]*?)^```$/gm)].map((m) => ({ language: m[1], code: m[2] }));
+}
+
+test("the README's token minting, in Node and in Python, gives tokens the worker accepts", async (t) => {
+  const snippets = mintSnippets(README);
+  assert.deepEqual(snippets.map((s) => s.language).sort(), ["js", "python"]);
+  const secret = "a-readme-secret-of-at-least-32-bytes!";
+  const authed = await startWorker(s3, {}, { secrets: { UPLOAD_AUTH_SECRET: secret } });
+  t.after(() => authed.stop());
+  for (const { language, code } of snippets) {
+    // Each snippet leaves its token in `token`: print it.
+    const [command, args, source] =
+      language === "js"
+        ? ["node", ["--input-type=module", "-e"], `${code}\nconsole.log(token);`]
+        : ["python3", ["-c"], `${code}\nprint(token)`];
+    const run = spawnSync(command, [...args, source], { env: { ...process.env, UPLOAD_AUTH_SECRET: secret }, encoding: "utf8" });
+    assert.equal(run.status, 0, `${language}: ${run.stderr}`);
+    const token = run.stdout.trim();
+    const res = await fetch(`${authed.url}/uploads`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ file_name: "from-readme.txt", size: 5 }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, `${language}: ${JSON.stringify(body)}`);
+    assert.match(body.key, /^uploads\/user-42\//, language);
+    const refused = await fetch(`${authed.url}/uploads`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ file_name: "x.txt" }),
+    });
+    assert.equal(refused.status, 401);
+  }
+});
