@@ -54,7 +54,11 @@ try {
     cors: true,
   });
   // The shipped wrangler.toml, rate limiter included.
-  const worker = await startWorker(s3, { DEMO_PAGE: "true" }, { port: workerPort, echo: true, config: join(ROOT, "wrangler.toml") });
+  // Every other secret in .dev.vars (UPLOAD_AUTH_SECRET, say) goes to the worker too.
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...secrets } = vars;
+  const worker = await startWorker(s3, { DEMO_PAGE: "true" }, {
+    port: workerPort, echo: true, config: join(ROOT, "wrangler.toml"), secrets,
+  });
   console.log(`
   edge-presign is running.
 

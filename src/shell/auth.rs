@@ -22,6 +22,15 @@ enum Plan<'t> {
 
 /// The caller, when auth is on (`None` when it is off); 401 or 503 otherwise.
 pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
+    let auth_on = call
+        .state
+        .presigner
+        .borrow()
+        .as_ref()
+        .is_ok_and(|p| p.config().auth.is_some());
+    if !auth_on {
+        return Ok(None);
+    }
     let now = super::now()?.unix_timestamp();
     let authorization = call.header("Authorization");
     let cookies = call.header("Cookie");

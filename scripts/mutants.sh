@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Mutation testing of the security checks (token rules, key rules, policy, presigned URLs,
+# origins): every mutant cargo-mutants makes of them must make a test fail. Not part of the
+# test command: on 2 cores it takes about 40 minutes. The scope is in .cargo/mutants.toml.
+#   bash scripts/mutants.sh              the whole scope
+#   bash scripts/mutants.sh --file src/key.rs   one file
+# Results go to mutants.out/ (missed.txt lists the mutants no test caught).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+MUTANTS_VERSION=27.1.0
+if ! "$TOOLS/bin/cargo-mutants" mutants --version 2>/dev/null | grep -qF "$MUTANTS_VERSION"; then
+  log "installing cargo-mutants $MUTANTS_VERSION (compiles from crates.io; a few minutes, once)"
+  cargo install --root "$TOOLS" cargo-mutants --version "$MUTANTS_VERSION" --locked \
+    || cargo install --root "$TOOLS" cargo-mutants --version "$MUTANTS_VERSION"
+fi
+# Fewer property-test cases per mutant: the table tests decide, the properties add breadth.
+export FUZZ_CASES="${FUZZ_CASES:-200}"
+exec "$TOOLS/bin/cargo-mutants" mutants --jobs 2 --timeout 120 "$@" -- --lib
