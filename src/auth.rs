@@ -1269,6 +1269,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_secret_verifies_hs256_tokens_only() {
+        // An RS256 header over a valid HMAC of the shared secret: the secret must not vouch
+        // for a token that says another algorithm.
+        let forged = sign_hs256(r#"{"alg":"RS256","kid":"rsa-1"}"#, &valid_payload(), SECRET);
+        let key = HmacKey::new(&Secret::new(SECRET));
+        assert_eq!(
+            key.verify(UntrustedToken::parse(&forged).unwrap()).map(|_| ()),
+            Err(AuthError::UnsupportedAlgorithm)
+        );
+        let es = sign_hs256(r#"{"alg":"ES256"}"#, &valid_payload(), SECRET);
+        assert_eq!(
+            key.verify(UntrustedToken::parse(&es).unwrap()).map(|_| ()),
+            Err(AuthError::UnsupportedAlgorithm)
+        );
+    }
+
+    #[test]
     fn issuer_rules_apply_only_to_tokens_verified_by_the_jwks() {
         let rules = IssuerRules {
             issuer: "https://id.example.com/".into(),

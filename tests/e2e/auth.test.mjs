@@ -262,3 +262,27 @@ test("no answer and no log line carries a secret, the signing key or a presented
   }
   assert.ok(answers.length > 40);
 });
+
+test("the audit trail has a line for each grant and each refusal, and no secret in any", () => {
+  const lines = workers.hs
+    .logs()
+    .split("\n")
+    .filter((line) => line.startsWith('{"audit"'))
+    .map((line) => JSON.parse(line));
+  const grant = lines.find((l) => l.audit === "grant" && l.sub === "alice" && l.route === "uploads");
+  assert.ok(grant, "no grant line for alice's upload");
+  assert.match(grant.key, /^uploads\/alice\//);
+  assert.equal(grant.method, "POST");
+  assert.ok(grant.max_bytes > 0 && grant.content_type && grant.expires_at);
+  assert.ok(lines.some((l) => l.audit === "grant" && l.route === "downloads" && l.sub === "alice"));
+  const refusal = lines.find((l) => l.audit === "refusal" && l.status === 401);
+  assert.deepEqual(Object.keys(refusal).sort(), ["audit", "code", "route", "status"]);
+  assert.equal(refusal.code, "unauthorized");
+  const stolen = lines.find((l) => l.audit === "refusal" && l.code === "key_not_allowed");
+  assert.ok(stolen?.sub, "a refusal of an authenticated caller names its sub");
+  const text = JSON.stringify(lines);
+  for (const secret of [SECRET, s3.secretKey, ...presented.filter((t) => t.length > 20)]) {
+    assert.ok(!text.includes(secret), "an audit line carries a secret or a token");
+  }
+  assert.ok(!/X-Amz-Signature|policy|signature/i.test(text), "an audit line carries a signature");
+});
