@@ -1090,6 +1090,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn jwks_keys_for_other_algorithms_are_skipped() {
+        let document = format!(
+            r#"{{"keys":[
+                {{"kty":"RSA","kid":"ps","alg":"PS256","n":"{RSA_N}","e":"AQAB"}},
+                {{"kty":"EC","kid":"es384","alg":"ES384","crv":"P-256","x":"a","y":"b"}},
+                {{"kty":"EC","kid":"es","alg":"ES256","crv":"P-256","x":"a","y":"b"}}
+            ]}}"#
+        );
+        let keys = parse_jwks(document.as_bytes()).unwrap();
+        let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
+        assert_eq!(kids, ["es"]);
+    }
+
+    #[test]
     fn jwks_keeps_public_signing_keys_only() {
         let keys = jwks();
         let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
@@ -1189,7 +1203,14 @@ pub(crate) mod tests {
         );
         let mut cache = JwksCache::default();
         assert_eq!(cache.action_for(&known, NOW), JwksAction::Fetch, "empty");
+        assert!(!cache.is_fresh(NOW) && cache.keys().is_empty());
         cache.store(jwks(), NOW, 3600);
+        assert_eq!(cache.keys(), jwks());
+        assert!(cache.is_fresh(NOW) && cache.is_fresh(NOW + 3599));
+        assert!(
+            !cache.is_fresh(NOW + 3600),
+            "kept for its TTL, not a second more"
+        );
         assert_eq!(cache.action_for(&known, NOW + 10), JwksAction::UseCached);
         assert_eq!(
             cache.action_for(&unknown, NOW + 10),
@@ -1269,13 +1290,97 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn limits_hold_at_their_exact_boundaries() {
+        // 8 KiB of token is read (and found malformed); a byte more is too long.
+        let at_limit = "a".repeat(MAX_TOKEN_BYTES);
+        let over = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(MAX_TOKEN_BYTES, 8192);
+        assert!(matches!(
+            UntrustedToken::parse(&at_limit),
+            Err(AuthError::Malformed(_))
+        ));
+        assert_eq!(
+            UntrustedToken::parse(&over).map(|_| ()),
+            Err(AuthError::TooLong)
+        );
+        assert_eq!(
+            bearer_token(Some(&format!("Bearer {at_limit}"))),
+            Ok(at_limit.as_str())
+        );
+        let cookie = format!("s={at_limit}");
+        assert_eq!(
+            request_token(None, Some(&cookie), Some("s")),
+            Ok(at_limit.as_str())
+        );
+        // `iat` exactly a minute ahead is within the skew; a second more is not.
+        let at = |iat: i64| {
+            let claims = format!(r#"{{"sub":"a","exp":{},"iat":{iat}}}"#, NOW + 600);
+            check_claims(&Claims::from_json(claims.as_bytes()).unwrap(), NOW, None).map(|_| ())
+        };
+        assert_eq!(at(NOW + 60), Ok(()));
+        assert_eq!(at(NOW + 61), Err(AuthError::IssuedInTheFuture));
+        // A NumericDate must stay below 9e15 seconds.
+        let date = |raw: &str| {
+            numeric_date(
+                &Value::parse(format!(r#"{{"exp":{raw}}}"#).as_bytes()).unwrap(),
+                "exp",
+            )
+        };
+        assert_eq!(
+            date("8999999999999999.5"),
+            Ok(Some(NumericDate(8_999_999_999_999_999)))
+        );
+        assert_eq!(
+            date("9000000000000000.5"),
+            Err(AuthError::InvalidClaim("exp"))
+        );
+        assert_eq!(
+            date("-9000000000000000.5"),
+            Err(AuthError::InvalidClaim("exp"))
+        );
+    }
+
+    #[test]
+    fn what_the_shell_reads_off_an_untrusted_token() {
+        let token = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
+        let parsed = UntrustedToken::parse(&token).unwrap();
+        assert_eq!(parsed.kid(), Some("rsa-1"));
+        assert_eq!(parsed.algorithm(), Algorithm::Rs256);
+        let (input, _) = token.rsplit_once('.').unwrap();
+        assert_eq!(parsed.signing_input(), input.as_bytes());
+        assert_eq!(parsed.webcrypto_signature(), Ok(&[1u8; 64][..]));
+        let hs = sign_hs256(HS256, &valid_payload(), SECRET);
+        assert_eq!(
+            UntrustedToken::parse(&hs).unwrap().webcrypto_signature(),
+            Err(AuthError::UnsupportedAlgorithm),
+            "an HS256 token never goes to WebCrypto"
+        );
+        let no_kid = UntrustedToken::parse(&hs).unwrap();
+        assert_eq!(no_kid.kid(), None);
+        let debug = format!("{parsed:?} {:?}", HmacKey::new(&Secret::new(SECRET)));
+        assert!(
+            debug.contains("Rs256") && debug.contains("rsa-1"),
+            "{debug}"
+        );
+        assert!(debug.contains("HmacKey(<redacted>)"), "{debug}");
+    }
+
+    #[test]
+    fn a_caller_restricts_types_only_when_its_token_lists_them() {
+        assert!(!Caller::for_tests("a", None, None).restricts_types());
+        let images = vec![MediaRange::parse("image/*").unwrap()];
+        assert!(Caller::for_tests("a", None, Some(images)).restricts_types());
+    }
+
+    #[test]
     fn the_secret_verifies_hs256_tokens_only() {
         // An RS256 header over a valid HMAC of the shared secret: the secret must not vouch
         // for a token that says another algorithm.
         let forged = sign_hs256(r#"{"alg":"RS256","kid":"rsa-1"}"#, &valid_payload(), SECRET);
         let key = HmacKey::new(&Secret::new(SECRET));
         assert_eq!(
-            key.verify(UntrustedToken::parse(&forged).unwrap()).map(|_| ()),
+            key.verify(UntrustedToken::parse(&forged).unwrap())
+                .map(|_| ()),
             Err(AuthError::UnsupportedAlgorithm)
         );
         let es = sign_hs256(r#"{"alg":"ES256"}"#, &valid_payload(), SECRET);
