@@ -153,10 +153,6 @@ impl IssuedKey {
     pub fn name(&self) -> &str {
         self.0.rsplit('/').next().unwrap_or_default()
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 /// `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx` in lowercase hex: how [`object_key`] writes
@@ -427,6 +423,14 @@ mod tests {
             checked(&format!("uploads/{}", "a".repeat(1100)), "uploads/", None),
             Err(KeyRefusal::Malformed)
         );
+        // S3's longest key, 1,024 bytes, is fine; a byte more is not.
+        let issued = "uploads/0b7e0c2a-0000-4000-8000-000000000000/";
+        let longest = format!("{issued}{}", "n".repeat(MAX_KEY_BYTES - issued.len()));
+        assert_eq!(checked(&longest, "uploads/", None), Ok(()));
+        assert_eq!(
+            checked(&format!("{longest}n"), "uploads/", None),
+            Err(KeyRefusal::Malformed)
+        );
     }
 
     #[test]
@@ -438,6 +442,10 @@ mod tests {
         let long = format!("{}.tar.gz", "長".repeat(200));
         let shown = display_name(&long);
         assert!(shown.len() <= MAX_DISPLAY_NAME_BYTES && shown.ends_with("長.tar.gz"));
+        // Cut to exactly the limit, the extension kept whole.
+        let shown = display_name(&format!("{}.pdf", "a".repeat(300)));
+        assert_eq!(shown.len(), MAX_DISPLAY_NAME_BYTES);
+        assert!(shown.ends_with("aa.pdf"));
     }
 
     #[test]
@@ -447,6 +455,9 @@ mod tests {
             ("report.pdf", "report.pdf"),
             ("archive.tar.gz", "archive.tar.gz"),
             ("backup.TAR.XZ", "backup.tar.xz"),
+            // Not an extension (over 10 characters, or not letters and digits): kept as typed.
+            ("Notes.ABCDEFGHIJK", "Notes.ABCDEFGHIJK"),
+            ("Notes.ABCDEFGHIJKLMNOP", "Notes.ABCDEFGHIJKLMNOP"),
             ("v1.2.3-notes.txt", "v1.2.3-notes.txt"),
             (".env", "env"),
             ("noext", "noext"),

@@ -461,6 +461,10 @@ mod tests {
         ] {
             assert_eq!(parse_checksum_sha256(bad), Err(InvalidChecksum), "{bad:?}");
         }
+        assert_eq!(
+            InvalidChecksum.to_string(),
+            "checksum_sha256 must be a SHA-256 digest in standard base64: 44 characters"
+        );
     }
 
     fn overrides() -> ResponseOverrides {

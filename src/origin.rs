@@ -133,7 +133,8 @@ fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
         return Some((authority, None));
     };
     let digits = &authority[colon + 1..];
-    if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    // Digits only: `u16::from_str` would also take `+80`.
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let port = digits.parse::<u16>().ok().filter(|&p| p != 0)?;
@@ -157,7 +158,8 @@ fn ipv4(host: &str) -> Option<[u8; 4]> {
     let mut parts = host.split('.');
     for octet in &mut octets {
         let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+        // `0127` is not 127: browsers read a leading zero as octal.
+        if part.len() > 1 && part.starts_with('0') {
             return None;
         }
         *octet = part.parse().ok()?;
@@ -194,6 +196,7 @@ mod tests {
                 "https://alt.example.com:8443",
             ),
             ("http://[::1]:8787", "http://[::1]:8787"),
+            ("https://a.example.com:65535", "https://a.example.com:65535"),
         ] {
             assert_eq!(Origin::parse(raw).unwrap().as_str(), expected, "{raw}");
         }
@@ -210,6 +213,9 @@ mod tests {
             "https://a.example.com:0",
             "https://a.example.com:65536",
             "https://a.example.com:8a",
+            "https://a.example.com:+80",
+            "https://a.example.com:",
+            "https://a.example.com:123456",
             "https://a b.example.com",
             "https://[]",
         ] {
@@ -232,6 +238,10 @@ mod tests {
         assert_eq!(named.hostname(), "minio.example.com");
         assert!(!named.is_ip_or_localhost());
         assert!(named.matches("HTTPS://MINIO.example.com"));
+        assert_eq!(
+            format!("{named} {named:?}"),
+            "https://minio.example.com https://minio.example.com"
+        );
         assert!(!named.matches("https://minio.example.com:444"));
     }
 
@@ -255,6 +265,9 @@ mod tests {
             "http://127.0.0",
             "http://[::2]",
             "http://10.0.0.1",
+            "http://0127.0.0.1",
+            "http://127.0.0.01",
+            "http://127.0.0.1.1",
         ] {
             assert!(!Origin::parse(no).unwrap().is_loopback(), "{no}");
         }
@@ -286,6 +299,7 @@ mod tests {
                 "/downloads/a%20b",
             ),
             ("https://w.example.com", "https://w.example.com", "/"),
+            ("http://a/b", "http://a", "/b"),
         ] {
             assert_eq!(split_request_url(url), (origin, path), "{url}");
         }
