@@ -262,42 +262,8 @@ impl Config {
             lookup,
             problems: Vec::new(),
         };
-        let bucket = r.required("S3_BUCKET");
-        if !bucket.is_empty() && !is_valid_bucket(&bucket) {
-            r.problem(
-                "S3_BUCKET",
-                "must be 3 to 63 lowercase letters, digits, dots or hyphens",
-            );
-        }
-        let region = r.get("S3_REGION").unwrap_or_else(|| "us-east-1".into());
-        if !region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            r.problem("S3_REGION", "must be lowercase letters, digits and hyphens");
-        }
-        let endpoint = r.get("S3_ENDPOINT").and_then(|raw| {
-            let origin = Origin::parse(&raw);
-            if origin.is_none() {
-                r.problem(
-                    "S3_ENDPOINT",
-                    "must be an http:// or https:// origin with no path, query or fragment",
-                );
-            }
-            origin
-        });
-        let force_path_style = r.flag("S3_FORCE_PATH_STYLE", false);
-        let on_r2 = endpoint
-            .as_ref()
-            .is_some_and(|e| e.hostname().ends_with(R2_HOST_SUFFIX));
-        // `auto` is R2's region; anywhere else it would sign for a region that does not exist.
-        if region == "auto" && !on_r2 {
-            r.problem(
-                "S3_REGION",
-                "may be auto only with a Cloudflare R2 S3_ENDPOINT (*.r2.cloudflarestorage.com)",
-            );
-        }
-        let upload_method = read_upload_method(&mut r, on_r2);
+        let store = read_store(&mut r);
+        let upload_method = read_upload_method(&mut r, store.on_r2);
         let prefix = read_prefix(&mut r);
         let max_bytes = r.number(
             "UPLOAD_MAX_BYTES",
@@ -314,25 +280,7 @@ impl Config {
         let expires_seconds = r.number("UPLOAD_EXPIRES_SECONDS", 600, 1, MAX_EXPIRES_SECONDS);
         let download_expires_seconds =
             r.number("DOWNLOAD_EXPIRES_SECONDS", 300, 1, MAX_EXPIRES_SECONDS);
-        let allowed_types = r.parsed_list(
-            "UPLOAD_ALLOWED_TYPES",
-            "must be comma-separated media types such as image/png or image/*",
-            MediaRange::parse,
-        );
-        let inline_types = r.parsed_list(
-            "UPLOAD_INLINE_TYPES",
-            "must be media types that cannot carry script (not HTML, SVG, XML, JavaScript, image/*, text/* or application/*)",
-            |item| MediaRange::parse(item).filter(|range| !range.admits_scriptable()),
-        );
-        let cache_control = r
-            .get("UPLOAD_CACHE_CONTROL")
-            .unwrap_or_else(|| DEFAULT_CACHE_CONTROL.into());
-        if cache_control.len() > 256 || !cache_control.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            r.problem(
-                "UPLOAD_CACHE_CONTROL",
-                "must be at most 256 characters of printable ASCII",
-            );
-        }
+        let (allowed_types, inline_types, cache_control) = read_stored_headers(&mut r);
         let allowed_origins = read_allowed_origins(&mut r);
         let base_path = r.get("BASE_PATH").unwrap_or_default();
         if !is_valid_base_path(&base_path) {
@@ -344,35 +292,25 @@ impl Config {
         let demo_page = r.flag("DEMO_PAGE", false);
         let auth = read_auth(&mut r);
         let rate_limit_period = r.number("UPLOAD_RATE_LIMIT_PERIOD", 60, 1, 3600);
-
-        let access_key_id = r.required("AWS_ACCESS_KEY_ID");
-        if access_key_id.chars().any(|c| c.is_whitespace() || c == '/') {
-            r.problem("AWS_ACCESS_KEY_ID", "must not contain spaces or '/'");
-        }
-        let reported = r.problems.len();
-        let secret_access_key = r.secret("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| {
-            if r.problems.len() == reported {
-                r.problem("AWS_SECRET_ACCESS_KEY", "is required");
-            }
-            Secret::new("")
-        });
-        let session_token = r.secret("AWS_SESSION_TOKEN");
-
+        let credentials = read_credentials(&mut r);
         if !r.problems.is_empty() {
             return Err(ConfigError {
                 problems: r.problems,
             });
         }
-        // R2's S3 endpoint is documented path style (`https://<account>.r2.cloudflarestorage.com/<bucket>`).
-        let path_style = force_path_style || on_r2;
-        let location = ObjectLocation::new(&bucket, &region, endpoint.as_ref(), path_style);
+        let location = ObjectLocation::new(
+            &store.bucket,
+            &store.region,
+            store.endpoint.as_ref(),
+            store.path_style,
+        );
         Ok(Self {
             upload_url: location.form_url(),
             location,
-            bucket,
-            region,
+            bucket: store.bucket,
+            region: store.region,
             upload_method,
-            post_supported: !on_r2,
+            post_supported: !store.on_r2,
             prefix,
             max_bytes,
             max_multipart_bytes,
@@ -386,11 +324,7 @@ impl Config {
             demo_page,
             auth,
             rate_limit_period,
-            credentials: Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token,
-            },
+            credentials,
         })
     }
 
@@ -408,6 +342,106 @@ impl Config {
         } else {
             Disposition::Attachment
         }
+    }
+}
+
+/// Where the bucket is: `S3_BUCKET`, `S3_REGION`, `S3_ENDPOINT`, `S3_FORCE_PATH_STYLE`.
+struct Store {
+    bucket: String,
+    region: String,
+    endpoint: Option<Origin>,
+    on_r2: bool,
+    path_style: bool,
+}
+
+fn read_store(r: &mut Reader<impl Fn(&str) -> Setting>) -> Store {
+    let bucket = r.required("S3_BUCKET");
+    if !bucket.is_empty() && !is_valid_bucket(&bucket) {
+        r.problem(
+            "S3_BUCKET",
+            "must be 3 to 63 lowercase letters, digits, dots or hyphens",
+        );
+    }
+    let region = r.get("S3_REGION").unwrap_or_else(|| "us-east-1".into());
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        r.problem("S3_REGION", "must be lowercase letters, digits and hyphens");
+    }
+    let endpoint = r.get("S3_ENDPOINT").and_then(|raw| {
+        let origin = Origin::parse(&raw);
+        if origin.is_none() {
+            r.problem(
+                "S3_ENDPOINT",
+                "must be an http:// or https:// origin with no path, query or fragment",
+            );
+        }
+        origin
+    });
+    let force_path_style = r.flag("S3_FORCE_PATH_STYLE", false);
+    let on_r2 = endpoint
+        .as_ref()
+        .is_some_and(|e| e.hostname().ends_with(R2_HOST_SUFFIX));
+    // `auto` is R2's region; anywhere else it would sign for a region that does not exist.
+    if region == "auto" && !on_r2 {
+        r.problem(
+            "S3_REGION",
+            "may be auto only with a Cloudflare R2 S3_ENDPOINT (*.r2.cloudflarestorage.com)",
+        );
+    }
+    Store {
+        bucket,
+        region,
+        endpoint,
+        on_r2,
+        // R2's S3 endpoint is documented path style (`https://<account>.r2.cloudflarestorage.com/<bucket>`).
+        path_style: force_path_style || on_r2,
+    }
+}
+
+/// What every upload is stored with: the allowed and inline types, and the cache policy.
+fn read_stored_headers(
+    r: &mut Reader<impl Fn(&str) -> Setting>,
+) -> (Vec<MediaRange>, Vec<MediaRange>, String) {
+    let allowed_types = r.parsed_list(
+        "UPLOAD_ALLOWED_TYPES",
+        "must be comma-separated media types such as image/png or image/*",
+        MediaRange::parse,
+    );
+    let inline_types = r.parsed_list(
+        "UPLOAD_INLINE_TYPES",
+        "must be media types that cannot carry script (not HTML, SVG, XML, JavaScript, image/*, text/* or application/*)",
+        |item| MediaRange::parse(item).filter(|range| !range.admits_scriptable()),
+    );
+    let cache_control = r
+        .get("UPLOAD_CACHE_CONTROL")
+        .unwrap_or_else(|| DEFAULT_CACHE_CONTROL.into());
+    if cache_control.len() > 256 || !cache_control.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        r.problem(
+            "UPLOAD_CACHE_CONTROL",
+            "must be at most 256 characters of printable ASCII",
+        );
+    }
+    (allowed_types, inline_types, cache_control)
+}
+
+fn read_credentials(r: &mut Reader<impl Fn(&str) -> Setting>) -> Credentials {
+    let access_key_id = r.required("AWS_ACCESS_KEY_ID");
+    if access_key_id.chars().any(|c| c.is_whitespace() || c == '/') {
+        r.problem("AWS_ACCESS_KEY_ID", "must not contain spaces or '/'");
+    }
+    let reported = r.problems.len();
+    let secret_access_key = r.secret("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| {
+        if r.problems.len() == reported {
+            r.problem("AWS_SECRET_ACCESS_KEY", "is required");
+        }
+        Secret::new("")
+    });
+    Credentials {
+        access_key_id,
+        secret_access_key,
+        session_token: r.secret("AWS_SESSION_TOKEN"),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::key::{FileNameError, IssuedKey, KeyRefusal};
 use crate::media_type::MediaType;
 use crate::object_url::{self, InvalidChecksum, PutPins, SignedUrl};
 use crate::s3::{S3Request, Signer, UploadId};
-use crate::sigv4::{Method, SigningKeyCache};
+use crate::sigv4::{Method, SigningKeyCache, SigningTime};
 
 /// What a client asks for, with JSON types already checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -209,27 +209,9 @@ impl Presigner {
         let at = self
             .signing_keys
             .at(&config.credentials.secret_access_key, &config.region, now);
-        let expires_in = config.expires_seconds;
-        let expires_at = at.after(expires_in);
+        let expires_at = at.after(config.expires_seconds);
         let signed = if method == Method::Post {
-            let mut fields = vec![
-                OptionalField::ContentType(pins.content_type.as_str().to_owned()),
-                OptionalField::ContentDisposition(pins.disposition),
-                OptionalField::CacheControl(config.cache_control.clone()),
-            ];
-            if let Some(checksum) = checksum {
-                fields.push(OptionalField::ChecksumAlgorithmSha256);
-                fields.push(OptionalField::ChecksumSha256(checksum.to_owned()));
-            }
-            let target = UploadTarget {
-                url: &config.upload_url,
-                bucket: &config.bucket,
-                key: pins.key.as_str(),
-                content_length: content_length.clone(),
-                optional_fields: &fields,
-            };
-            let form = form::sign_post_form(&target, &config.credentials, at, expires_in);
-            SignedUpload::Form(form)
+            SignedUpload::Form(sign_form(config, &pins, &content_length, checksum, at))
         } else {
             let put_pins = PutPins {
                 content_type: pins.content_type.as_str(),
@@ -470,6 +452,34 @@ impl Presigner {
             at,
         )
     }
+}
+
+/// A POST form pinning the object's type, disposition and cache policy, and the checksum when
+/// there is one.
+fn sign_form(
+    config: &Config,
+    pins: &ObjectPins,
+    content_length: &RangeInclusive<u64>,
+    checksum: Option<&str>,
+    at: SigningTime<'_>,
+) -> PostForm {
+    let mut fields = vec![
+        OptionalField::ContentType(pins.content_type.as_str().to_owned()),
+        OptionalField::ContentDisposition(pins.disposition.clone()),
+        OptionalField::CacheControl(config.cache_control.clone()),
+    ];
+    if let Some(checksum) = checksum {
+        fields.push(OptionalField::ChecksumAlgorithmSha256);
+        fields.push(OptionalField::ChecksumSha256(checksum.to_owned()));
+    }
+    let target = UploadTarget {
+        url: &config.upload_url,
+        bucket: &config.bucket,
+        key: pins.key.as_str(),
+        content_length: content_length.clone(),
+        optional_fields: &fields,
+    };
+    form::sign_post_form(&target, &config.credentials, at, config.expires_seconds)
 }
 
 #[cfg(test)]
