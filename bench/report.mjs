@@ -37,7 +37,9 @@ const median = (xs) => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 // The token rows last; the trivial worker is the runtime's floor.
-const workers = ["ours", "lean", "sdk", "trivial", "ours-hs256", "sdk-jose"];
+// Other builds of ours loaded beside it (VARIANTS): every wrk-ours-NAME-1.txt.
+const variants = [...new Set(readdirSync(dir).map((f) => /^wrk-(ours-(?!hs256-)[\w.-]+?)-\d+\.txt$/.exec(f)?.[1]).filter(Boolean))];
+const workers = ["ours", ...variants, "lean", "sdk", "trivial", "ours-hs256", "sdk-jose"];
 const rounds = Object.fromEntries(workers.map((w) => [w, readdirSync(dir)
   .map((f) => [f, new RegExp(`^wrk-${w}-(\\d+)\\.txt$`).exec(f)?.[1]])
   .filter(([, round]) => round)
@@ -53,7 +55,7 @@ const med = Object.fromEntries(workers.map((w) => {
 }));
 // Cold starts: `COLD worker <ms spawn → listening> <ms of the first request>` lines.
 const coldLines = [...read("cold.txt").matchAll(/^COLD (\S+) ([\d.]+) ([\d.]+)$/gm)];
-const cold = Object.fromEntries(workers.map((w) => {
+const cold = Object.fromEntries(workers.filter((w) => !variants.includes(w)).map((w) => {
   const mine = coldLines.filter((m) => m[1] === w);
   if (!mine.length) throw new Error(`no cold starts for ${w}`);
   return [w, { start: median(mine.map((m) => Number(m[2]))), first: median(mine.map((m) => Number(m[3]))) }];
@@ -85,7 +87,7 @@ const label = {
   "sdk-jose": "JS SDK worker + `jose` `jwtVerify` HS256",
 };
 const plus = (v) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(1)} ms`;
-const coldCell = (w) => w === "trivial"
+const coldCell = (w) => variants.includes(w) ? "(not measured)" : w === "trivial"
   ? `${cold.trivial.start.toFixed(1)} ms, ${cold.trivial.first.toFixed(1)} ms (floor)`
   : `${plus(cold[w].start - cold.trivial.start)}, ${plus(cold[w].first - cold.trivial.first)}`;
 const ratio = (a, b, what) => `| ${what} | ${x(med[a].rps, med[b].rps)} | ${x(med[b].p50, med[a].p50)} | ${plus(cold[a].start + cold[a].first - cold[b].start - cold[b].first)} |`;
@@ -120,7 +122,7 @@ const md = [
   "",
   "| worker | requests/s | p50 | p99 | cold start vs floor: start-up, first request | req/s per round |",
   "|---|---:|---:|---:|---:|---|",
-  ...workers.map((w) => `| ${label[w]} | ${int(med[w].rps)} | ${ms(med[w].p50)} | ${ms(med[w].p99)} | ${coldCell(w)} | ${rounds[w].map((r) => int(r.rps)).join(", ")} |`),
+  ...workers.map((w) => `| ${label[w] ?? `variant \`${w}\``} | ${int(med[w].rps)} | ${ms(med[w].p50)} | ${ms(med[w].p99)} | ${coldCell(w)} | ${rounds[w].map((r) => int(r.rps)).join(", ")} |`),
   "",
   "| ours against | requests/s | p50 (theirs / ours) | cold start, total (ours − theirs) |",
   "|---|---:|---:|---:|",
@@ -129,6 +131,10 @@ const md = [
   ratio("ours", "sdk", "JS SDK worker"),
   ratio("ours-hs256", "sdk-jose", "with an HS256 token: ours + HS256 against SDK + jose"),
   "",
+  ...(variants.length
+    ? ["| variant | requests/s vs ours | p50 (ours / variant) |", "|---|---:|---:|",
+      ...variants.map((v) => `| \`${v}\` | ${x(med[v].rps, med.ours.rps)} | ${x(med.ours.p50, med[v].p50)} |`), ""]
+    : []),
   ...(fieldNames("ours") === fieldNames("lean") ? [] : [`Not equal work in this build: ours signed the fields ${fieldNames("ours")}; the JS workers ${fieldNames("lean")}.`, ""]),
   ...(oursVerified ? [] : ["Ours ignored the token in this build (its key has no caller segment): its HS256 row is ours without verification.", ""]),
   "### 4. Bundles",
