@@ -65,6 +65,7 @@ try {
     worker (endpoint)  ${worker.url}
     demo page          ${worker.url}/
     React example      ${worker.url}/examples/react/
+    Uppy example       ${worker.url}/examples/uppy/
     local S3           ${s3.url}/${bucket}   (objects under .local/s3/${bucket}/)
 
   Ask for an upload form:

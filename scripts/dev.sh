@@ -5,6 +5,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/setup.sh"
-node "$ROOT/scripts/build-examples.mjs" # the React example, served at /examples/react/
+node "$ROOT/scripts/build-examples.mjs" # the React and Uppy examples, served at /examples/react/ and /examples/uppy/
 bash "$ROOT/scripts/build.sh"
 exec node "$ROOT/scripts/dev.mjs"

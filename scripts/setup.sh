@@ -60,7 +60,7 @@ cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary --ignore-rust-version
 
 if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
-  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler; esbuild, react, typescript for the client's examples)"
+  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler; esbuild, react, typescript, @uppy/core and @uppy/aws-s3 for the client's examples)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -180,6 +180,26 @@ export async function startS3({
         .filter((e) => e.isFile())
         .map((e) => join(e.parentPath ?? e.path, e.name).slice(join(dir, bucket).length + 1));
     },
+    /**
+     * Multipart uploads s3s-fs still holds (started, neither completed nor aborted), each with
+     * the part numbers stored for it. s3s-fs keeps them beside the buckets, not in them:
+     * `.upload-{id}.json` per upload and `.upload_id-{id}.part-{n}` per part.
+     */
+    async listUploads() {
+      const names = await readdir(dir);
+      const ids = new Set();
+      for (const name of names) {
+        const match = /^\.upload(?:_id)?-([0-9a-f-]{36})[.]/.exec(name);
+        if (match) ids.add(match[1]);
+      }
+      return [...ids].map((uploadId) => ({
+        uploadId,
+        parts: names
+          .map((name) => name.startsWith(`.upload_id-${uploadId}.part-`) && Number(name.split(".part-")[1]))
+          .filter(Boolean)
+          .sort((a, b) => a - b),
+      }));
+    },
     stop,
   };
 }

@@ -5,6 +5,15 @@
 /** Largest file `checksum: true` accepts (256 MiB): hashing reads the whole file into memory. */
 export declare const CHECKSUM_MAX_BYTES: number;
 
+/** With `multipart: "auto"` (the default), files larger than this (100 MiB) upload in parts. */
+export declare const MULTIPART_THRESHOLD: number;
+
+/** The default part size of a multipart upload (8 MiB). */
+export declare const PART_SIZE: number;
+
+/** S3's smallest part (5 MiB; only the last part may be smaller). A smaller `partSize` is raised to it. */
+export declare const MIN_PART_SIZE: number;
+
 /** Who refused: the worker (its JSON answer), the bucket (its XML answer), the network, the
  * caller's AbortSignal, or this module before asking anyone. */
 export type UploadErrorSource = "worker" | "storage" | "network" | "abort" | "client";
@@ -30,6 +39,26 @@ export type WorkerErrorCode =
   | "misconfigured"
   | "clock_unavailable"
   | "entropy_unavailable"
+  /** A PUT needs `size`; for `signRequest` (which sends none) on R2, use multipart. */
+  | "size_required"
+  /** The worker could not fetch the keys that verify tokens (HTTP 503). */
+  | "auth_unavailable"
+  /** `GET /downloads/{key}` for a key with no object. */
+  | "object_not_found"
+  /** The multipart upload is gone: completed, aborted, or expired by the bucket. */
+  | "upload_not_found"
+  | "invalid_upload_id"
+  | "invalid_part_number"
+  /** A completion listing parts out of order, or parts the bucket does not have. */
+  | "invalid_parts"
+  /** A part other than the last is under 5 MiB. */
+  | "part_too_small"
+  /** The bucket could not be reached, or answered 5xx (HTTP 502). */
+  | "storage_unavailable"
+  /** The bucket refused the worker's own call (HTTP 502). */
+  | "storage_refused"
+  | "storage_error"
+  | "internal_error"
   /** Every HTTP 401 from the worker, whatever code its body names: get a new token. */
   | "unauthorized"
   /** Every HTTP 429 from the worker: wait `retryAfter` seconds when it is given. */
@@ -59,7 +88,10 @@ export type ClientErrorCode =
   /** The worker or the bucket could not be reached (offline, DNS, CORS refused). */
   | "network_error"
   /** The caller's AbortSignal fired. */
-  | "aborted";
+  | "aborted"
+  /** A part reached the bucket, but its CORS rule hides the `ETag` header a multipart upload
+   * needs (add it to ExposeHeaders). Source "storage". */
+  | "etag_unavailable";
 
 /** Every code an UploadError can carry. `http_<status>` is an answer without a readable error;
  * the last member keeps unknown S3 codes typeable while the known ones still autocomplete. */
@@ -87,9 +119,11 @@ export interface UploadErrorExtra {
   minBytes?: number;
   storageMessage?: string;
   retryAfter?: number;
+  upload?: MultipartUpload;
 }
 
-/** Every failure of uploadFile, uploadFiles and downloadUrl: one type, whoever refused. */
+/** Every failure of uploadFile, uploadFiles, downloadUrl, the multipart functions and
+ * createSignRequest: one type, whoever refused. */
 export declare class UploadError extends Error {
   constructor(code: UploadErrorCode, message: string, extra?: UploadErrorExtra);
   readonly name: "UploadError";
@@ -110,6 +144,9 @@ export declare class UploadError extends Error {
   storageMessage?: string;
   /** For `rate_limited`: seconds to wait, from the worker's `Retry-After` header, if sent. */
   retryAfter?: number;
+  /** A multipart upload that failed but can be resumed (a dropped connection, an expired
+   * token): uploading the same file again sends only the parts the bucket does not have. */
+  upload?: MultipartUpload;
 }
 
 /** Upload progress of one file, in bytes; `fraction` runs from 0 to 1. */
@@ -117,6 +154,9 @@ export interface Progress {
   loaded: number;
   total: number;
   fraction: number;
+  /** Multipart uploads only: parts in the bucket, and parts in all. A resumed upload's first
+   * report counts the parts that were already there. */
+  parts?: { done: number; total: number };
 }
 
 /** A bearer token, or a function giving one (called for each request to the worker, so a
@@ -135,14 +175,42 @@ export interface WorkerOptions {
   token?: Token;
 }
 
+/** How a multipart upload goes (uploadMultipart, and uploadFile when it chooses multipart). */
+export interface PartOptions {
+  /** Bytes per part (default PART_SIZE, 8 MiB); at least MIN_PART_SIZE, and raised so a file
+   * needs at most 10,000 parts. A resumed upload keeps the part size it started with. */
+  partSize?: number;
+  /** How many parts upload at the same time (default 3). */
+  partConcurrency?: number;
+  /** Remember the unfinished upload (localStorage, by the file's name, size and lastModified)
+   * and resume it when the same file is uploaded again (default true). */
+  resume?: boolean;
+}
+
+/** Options of uploadMultipart. */
+export interface MultipartOptions extends WorkerOptions, PartOptions {
+  /** Called as bytes reach the bucket, across all parts. */
+  onProgress?: (progress: Progress) => void;
+}
+
 /** Options of uploadFile. */
-export interface UploadOptions extends WorkerOptions {
+export interface UploadOptions extends WorkerOptions, PartOptions {
   /** Called as bytes reach the bucket, and once with fraction 1 when it has them all. */
   onProgress?: (progress: Progress) => void;
-  /** A POST form or a presigned PUT; by default the worker's UPLOAD_METHOD decides. */
+  /** A POST form or a presigned PUT, for single uploads; by default the worker's
+   * UPLOAD_METHOD decides. */
   method?: "POST" | "PUT";
-  /** Send the file's SHA-256 so the bucket refuses other bytes (files up to CHECKSUM_MAX_BYTES). */
+  /** Send the file's SHA-256 so the bucket refuses other bytes (files up to CHECKSUM_MAX_BYTES).
+   * Single uploads only: with `multipart: "auto"` it keeps the file in one upload, and with
+   * `multipart: true` it rejects with "checksum_unavailable". */
   checksum?: boolean;
+  /** Multipart (through the worker's /s3/multipart routes) for files over
+   * `multipartThreshold` ("auto", the default), for every non-empty file (true), or never
+   * (false). Multipart is for large files: one upload may hold UPLOAD_MAX_MULTIPART_BYTES,
+   * and a dropped connection loses only the parts in flight. */
+  multipart?: boolean | "auto";
+  /** The size above which "auto" goes multipart (default MULTIPART_THRESHOLD, 100 MiB). */
+  multipartThreshold?: number;
 }
 
 /** Options of uploadFiles: those of uploadFile, for every file, plus how many at once. */
@@ -171,6 +239,26 @@ export type UploadOutcome =
   | { status: "fulfilled"; value: UploadResult }
   | { status: "rejected"; reason: UploadError };
 
+/** A multipart upload in the bucket: the key the worker chose, and S3's upload ID. */
+export interface MultipartUpload {
+  key: string;
+  uploadId: string;
+}
+
+/** An unfinished multipart upload this page remembers, with the part size it uses. */
+export interface SavedMultipart extends MultipartUpload {
+  partSize: number;
+}
+
+/** One part already in the bucket (ListParts). */
+export interface UploadedPart {
+  partNumber: number;
+  /** Bytes. */
+  size: number;
+  /** As the bucket sent it, quotes included. */
+  etag: string;
+}
+
 /** A presigned download of an uploaded object. */
 export interface DownloadLink {
   url: string;
@@ -179,14 +267,16 @@ export interface DownloadLink {
 
 /**
  * Uploads one file: asks the worker for a signed form or PUT URL, then sends the file straight
- * to the bucket. Rejects with an UploadError.
+ * to the bucket; a file over `multipartThreshold` (or any, with `multipart: true`) goes
+ * through uploadMultipart instead. Rejects with an UploadError.
  */
 export declare function uploadFile(file: File, options?: UploadOptions): Promise<UploadResult>;
 
 /**
  * Uploads several files: one worker call per 20 files for the forms (all-or-nothing: a bad
  * entry rejects the call with `invalid_batch` and uploads nothing), then at most `concurrency`
- * uploads at a time, each succeeding or failing on its own.
+ * uploads at a time, each succeeding or failing on its own. Files that go multipart are not in
+ * the batch calls: each starts its own upload in its turn.
  */
 export declare function uploadFiles(
   files: FileList | ArrayLike<File> | Iterable<File>,
@@ -199,6 +289,67 @@ export declare function uploadFiles(
  * "key_not_allowed", …).
  */
 export declare function downloadUrl(key: string, options?: DownloadOptions): Promise<DownloadLink>;
+
+/**
+ * Uploads `file` as an S3 multipart upload through the worker's Companion routes: the worker
+ * starts it (choosing the key), signs each part and completes it, refusing with 413
+ * "file_too_large" (and aborting the upload) a total over UPLOAD_MAX_MULTIPART_BYTES.
+ * Until it completes, the upload is remembered: uploading the same file again (after a
+ * dropped connection, or in a new page load) sends only the missing parts. Aborting `signal`
+ * deletes the upload and its parts.
+ */
+export declare function uploadMultipart(file: File, options?: MultipartOptions): Promise<UploadResult>;
+
+/** The parts of a multipart upload the bucket has (`GET /s3/multipart/{uploadId}`). */
+export declare function listParts(upload: MultipartUpload, options?: WorkerOptions): Promise<UploadedPart[]>;
+
+/** Aborts a multipart upload (`DELETE /s3/multipart/{uploadId}`): the bucket deletes its parts,
+ * and this page forgets it. */
+export declare function abortMultipart(upload: MultipartUpload, options?: WorkerOptions): Promise<void>;
+
+/** The unfinished multipart upload of `file` this page remembers (by name, size and
+ * lastModified, per worker), or null. */
+export declare function savedMultipart(file: File, options?: { endpoint?: string }): SavedMultipart | null;
+
+/** What @uppy/aws-s3 asks `signRequest` to sign: PutObject (`PUT`, no uploadId),
+ * CreateMultipartUpload (`POST`, no uploadId), UploadPart, ListParts (`GET`), Complete
+ * (`POST`) and Abort (`DELETE`) on an upload. */
+export interface PresignableRequest {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  /** Uppy's proposed key (`{uuid}-{name}` for a new file: the worker keeps only the name and
+   * chooses the key), or the worker's key for an existing upload. */
+  key: string;
+  uploadId?: string;
+  partNumber?: number;
+  contentType?: string;
+  expiresIn?: number;
+}
+
+/** The worker's answer for Uppy: a presigned URL, the key it chose for a new file, the
+ * headers it signed, or a POST form's fields (PutObject). */
+export interface PresignedResponse {
+  url: string;
+  key?: string;
+  headers?: Record<string, string>;
+  fields?: Record<string, string>;
+}
+
+/** Options of createSignRequest. */
+export interface SignRequestOptions {
+  /** The worker's origin and BASE_PATH, e.g. "https://app.example.com/api/uploads". */
+  endpoint?: string;
+  /** Sent as `Authorization: Bearer <token>` with every request to sign. */
+  token?: Token;
+  /** Used instead of the global fetch for requests to the worker. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * @uppy/aws-s3's `signRequest` option, signed by the worker's `POST /s3/sign`:
+ * `new Uppy().use(AwsS3, { signRequest: createSignRequest({ endpoint, token }) })`. A refusal
+ * rejects with an UploadError that Uppy passes on in its `upload-error` event.
+ */
+export declare function createSignRequest(options?: SignRequestOptions): (request: PresignableRequest) => Promise<PresignedResponse>;
 
 /** Turns a failed storage answer (S3's XML error) into an UploadError with S3's code. */
 export declare function parseStorageError(xmlText: string, status: number): UploadError;

@@ -18,10 +18,29 @@
 //                           as `Authorization: Bearer <token>` on every request to the worker,
 //                           never to the bucket. A function is called for each request, so a
 //                           token that is refreshed is picked up. downloadUrl takes it too.
+//   multipart: "auto"       large files (over `multipartThreshold`, 100 MiB) go as an S3
+//                           multipart upload through the worker's Companion routes
+//                           (/s3/multipart…): parts of `partSize` (8 MiB), `partConcurrency` (3)
+//                           at a time, one progress across them. `true` forces it, `false`
+//                           never. An unfinished upload is remembered (localStorage, by the
+//                           file's name, size and lastModified): the next upload of the same
+//                           file lists the parts already in the bucket and sends only the rest.
+//                           Aborting deletes the upload and its parts.
 // downloadUrl(key) asks the worker for a short-lived GET URL of an uploaded object.
+// createSignRequest({endpoint, token}) is @uppy/aws-s3's `signRequest`, signed by the worker.
 // Types, with every option and error code: client.d.ts, served beside this file.
 
 const BATCH_LIMIT = 20;
+const MiB = 1024 * 1024;
+/** S3's most parts in one upload. */
+const MAX_PARTS = 10_000;
+
+/** With `multipart: "auto"`, files larger than this (100 MiB) upload in parts. */
+export const MULTIPART_THRESHOLD = 100 * MiB;
+/** The default part size (8 MiB). */
+export const PART_SIZE = 8 * MiB;
+/** S3's smallest part (5 MiB; only the last part may be smaller): a smaller `partSize` is raised to it. */
+export const MIN_PART_SIZE = 5 * MiB;
 
 /** Largest file `checksum: true` accepts: hashing reads the whole file into memory. */
 export const CHECKSUM_MAX_BYTES = 256 * 1024 * 1024;
@@ -33,11 +52,13 @@ export const CHECKSUM_MAX_BYTES = 256 * 1024 * 1024;
 export class UploadError extends Error {
   /**
    * @param {string} code worker error code ("unauthorized" for every 401, "rate_limited" for every
-   *   429), S3 <Code>, "network_error", "aborted", "http_<status>", or a client code
-   *   ("checksum_too_large", "checksum_unavailable", "file_unreadable", "token_unavailable")
+   *   429), S3 <Code>, "network_error", "aborted", "http_<status>", "etag_unavailable" (a part's
+   *   ETag hidden by the bucket's CORS rule), or a client code ("checksum_too_large",
+   *   "checksum_unavailable", "file_unreadable", "token_unavailable")
    * @param {string} message readable explanation
    * @param {{status?: number, source?: string, details?: any[], maxBytes?: number, storageMessage?: string,
-   *   retryAfter?: number}} [extra]
+   *   retryAfter?: number, upload?: {key: string, uploadId: string}}} [extra] `upload`: a failed multipart
+   *   upload that uploading the same file again resumes
    */
   constructor(code, message, { status = 0, source = "worker", ...rest } = {}) {
     super(message);
@@ -159,17 +180,18 @@ function retryAfterSeconds(value) {
 }
 
 /**
- * Calls the worker at `target` (POST of `body` as JSON, or GET when there is no body), with the
+ * Calls the worker at `target` (POST of `body` as JSON, or GET when there is no body; or `method`), with the
  * caller's bearer token; resolves with its JSON answer or rejects with an UploadError.
  */
-async function askWorker(target, body, { signal, fetch: customFetch, token, expected = "form" } = {}) {
+async function askWorker(target, body, { signal, fetch: customFetch, token, expected = "form",
+  method = body === undefined ? "GET" : "POST" } = {}) {
   if (signal?.aborted) throw aborted();
   const headers = await authorization(token, signal);
   let response;
   try {
     response = await (customFetch || globalThis.fetch)(target, body === undefined
-      ? { method: "GET", headers, signal }
-      : { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
+      ? { method, headers, signal }
+      : { method, headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   } catch (e) {
     if (signal?.aborted || e?.name === "AbortError") throw aborted();
     throw new UploadError("network_error",
@@ -257,63 +279,28 @@ async function entryFor(file, { method, checksum, signal } = {}) {
 const FORBIDDEN_HEADER = /^(content-length|host)$/i;
 
 /**
- * Sends `file` to storage the way the worker's answer says, reporting progress; resolves with
- * {key, url, size}. A POST answer (`fields`) is a multipart form with the file last; a PUT
- * answer (`headers`) is the bare file as the body, with those headers. Answers of older
- * workers name no method: they are POST forms.
+ * Sends `body` to the bucket with XMLHttpRequest (fetch reports no upload progress). Resolves
+ * with the XHR once the bucket answered 2xx; rejects with an UploadError (the bucket's own
+ * code, "network_error" or "aborted"). `onProgress(loaded, total)` follows the bytes sent.
  */
-function sendToStorage(file, answer, { onProgress, signal } = {}) {
+function toBucket(method, url, body, { headers = [], onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(aborted());
-    if (!answer || typeof answer.url !== "string" || typeof answer.key !== "string") {
-      return reject(new UploadError("http_200", "The upload service answered without a valid form",
-        { status: 200, source: "worker" }));
-    }
-    const method = String(answer.method || "POST").toUpperCase();
-    let body;
-    let objectAt;
-    const headers = [];
-    if (method === "POST") {
-      body = new FormData();
-      for (const [name, value] of Object.entries(answer.fields || {})) body.append(name, value);
-      body.append("file", file); // S3 ignores every field after "file": it must come last.
-      objectAt = objectUrl(answer.url, answer.key);
-    } else if (method === "PUT") {
-      body = file;
-      for (const [name, value] of Object.entries(answer.headers || {})) {
-        if (!FORBIDDEN_HEADER.test(name)) headers.push([name, String(value)]);
-      }
-      objectAt = answer.url.replace(/[?#].*$/, ""); // the signed URL without its signature
-    } else {
-      return reject(new UploadError("http_200", `The upload service answered with an unknown method ${method}`,
-        { status: 200, source: "worker" }));
-    }
     const xhr = new XMLHttpRequest();
     try {
-      xhr.open(method, answer.url);
+      xhr.open(method, url);
       for (const [name, value] of headers) xhr.setRequestHeader(name, value);
     } catch {
-      return reject(new UploadError("network_error", `Network error: could not reach ${answer.url}`,
-        { source: "network" }));
+      return reject(new UploadError("network_error", `Network error: could not reach ${url}`, { source: "network" }));
     }
     const onAbort = () => xhr.abort();
     const done = (fn, value) => { signal?.removeEventListener("abort", onAbort); fn(value); };
-    const report = (loaded, total) => {
-      if (onProgress) onProgress({ loaded, total, fraction: total ? Math.min(1, loaded / total) : 1 });
-    };
-    xhr.upload.onprogress = (e) => report(e.loaded, e.lengthComputable ? e.total : file.size);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        report(file.size, file.size);
-        return done(resolve, { key: answer.key, url: objectAt, size: file.size });
-      }
-      const error = parseStorageError(xhr.responseText, xhr.status);
-      if (error.maxBytes === undefined && answer.max_bytes) error.maxBytes = answer.max_bytes;
-      done(reject, error);
-    };
+    if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : body.size);
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300
+      ? done(resolve, xhr)
+      : done(reject, parseStorageError(xhr.responseText, xhr.status)));
     xhr.onerror = xhr.ontimeout = () => done(reject, new UploadError("network_error",
-      `Network error: could not reach the storage bucket at ${origin(answer.url)}`,
-      { source: "network" }));
+      `Network error: could not reach the storage bucket at ${origin(url)}`, { source: "network" }));
     xhr.onabort = () => done(reject, aborted());
     signal?.addEventListener("abort", onAbort, { once: true });
     try { xhr.send(body); } catch { xhr.onerror(); }
@@ -321,17 +308,335 @@ function sendToStorage(file, answer, { onProgress, signal } = {}) {
 }
 
 /**
+ * Sends `file` to storage the way the worker's answer says, reporting progress; resolves with
+ * {key, url, size}. A POST answer (`fields`) is a multipart form with the file last; a PUT
+ * answer (`headers`) is the bare file as the body, with those headers. Answers of older
+ * workers name no method: they are POST forms.
+ */
+async function sendToStorage(file, answer, { onProgress, signal } = {}) {
+  if (signal?.aborted) throw aborted();
+  if (!answer || typeof answer.url !== "string" || typeof answer.key !== "string") {
+    throw new UploadError("http_200", "The upload service answered without a valid form", { status: 200, source: "worker" });
+  }
+  const method = String(answer.method || "POST").toUpperCase();
+  let body;
+  let objectAt;
+  const headers = [];
+  if (method === "POST") {
+    body = new FormData();
+    for (const [name, value] of Object.entries(answer.fields || {})) body.append(name, value);
+    body.append("file", file); // S3 ignores every field after "file": it must come last.
+    objectAt = objectUrl(answer.url, answer.key);
+  } else if (method === "PUT") {
+    body = file;
+    for (const [name, value] of Object.entries(answer.headers || {})) {
+      if (!FORBIDDEN_HEADER.test(name)) headers.push([name, String(value)]);
+    }
+    objectAt = answer.url.replace(/[?#].*$/, ""); // the signed URL without its signature
+  } else {
+    throw new UploadError("http_200", `The upload service answered with an unknown method ${method}`,
+      { status: 200, source: "worker" });
+  }
+  const report = (loaded, total) => {
+    if (onProgress) onProgress({ loaded, total, fraction: total ? Math.min(1, loaded / total) : 1 });
+  };
+  try {
+    await toBucket(method, answer.url, body, { headers, signal, onProgress: report });
+  } catch (error) {
+    if (error.source === "storage" && error.maxBytes === undefined && answer.max_bytes) error.maxBytes = answer.max_bytes;
+    throw error;
+  }
+  report(file.size, file.size);
+  return { key: answer.key, url: objectAt, size: file.size };
+}
+
+// ---- Multipart uploads, on the worker's Companion routes ----------------------------------
+
+/** Unfinished uploads when localStorage cannot be used (private windows, workers, Node). */
+const memory = new Map();
+const SAVED_PREFIX = "edge-presign:multipart:";
+/** Uploads running in this page, by saved id: two uploads of one file must not share parts. */
+const running = new Set();
+
+/** Where the unfinished upload of `file` to this worker is remembered. */
+function savedId(file, endpoint) {
+  return SAVED_PREFIX + JSON.stringify([absolute(`${endpoint}/s3/multipart`), file.name, file.size, file.lastModified]);
+}
+
+const saved = {
+  get(id) {
+    try {
+      const text = globalThis.localStorage?.getItem(id);
+      if (text) return JSON.parse(text);
+    } catch { /* unavailable or not ours: fall back to memory */ }
+    return memory.get(id) ?? null;
+  },
+  set(id, upload) {
+    memory.set(id, upload);
+    try { globalThis.localStorage?.setItem(id, JSON.stringify(upload)); } catch { /* memory only */ }
+  },
+  /** Forgets `id`, or every remembered upload with this `uploadId`. */
+  delete(id, uploadId) {
+    const ids = id ? [id] : [];
+    if (uploadId) {
+      for (const [known, upload] of memory) if (upload.uploadId === uploadId) ids.push(known);
+      try {
+        const store = globalThis.localStorage;
+        for (let i = 0; store && i < store.length; i++) {
+          const known = store.key(i);
+          if (known?.startsWith(SAVED_PREFIX) && JSON.parse(store.getItem(known))?.uploadId === uploadId) ids.push(known);
+        }
+      } catch { /* nothing stored there */ }
+    }
+    for (const known of ids) {
+      memory.delete(known);
+      try { globalThis.localStorage?.removeItem(known); } catch { /* memory only */ }
+    }
+  },
+};
+
+/**
+ * The unfinished multipart upload of `file` this page remembers, `{key, uploadId, partSize}`,
+ * or null. Uploading the same file again resumes it.
+ * @param {File} file
+ * @param {{endpoint?: string}} [options]
+ */
+export function savedMultipart(file, { endpoint = "" } = {}) {
+  const upload = saved.get(savedId(file, endpoint));
+  return upload && typeof upload.key === "string" && typeof upload.uploadId === "string" ? upload : null;
+}
+
+/** `${endpoint}/s3/multipart/{uploadId}{rest}?key=…`: a Companion route on one upload. */
+const uploadRoute = (endpoint, { key, uploadId }, rest = "") =>
+  `${endpoint}/s3/multipart/${encodeURIComponent(uploadId)}${rest}?${new URLSearchParams({ key })}`;
+
+/**
+ * The parts of a multipart upload already in the bucket (`GET /s3/multipart/{uploadId}`).
+ * @param {{key: string, uploadId: string}} upload
+ * @returns {Promise<Array<{partNumber: number, size: number, etag: string}>>}
+ */
+export async function listParts(upload, { endpoint = "", signal, fetch: customFetch, token } = {}) {
+  const answer = await askWorker(uploadRoute(endpoint, upload), undefined,
+    { signal, fetch: customFetch, token, expected: "part list" });
+  if (!Array.isArray(answer)) {
+    throw new UploadError("http_200", "The upload service answered without a part list", { status: 200, source: "worker" });
+  }
+  return answer.map((p) => ({ partNumber: Number(p.PartNumber), size: Number(p.Size), etag: String(p.ETag) }));
+}
+
+/**
+ * Aborts a multipart upload (`DELETE /s3/multipart/{uploadId}`): the bucket deletes its parts,
+ * and this page forgets it.
+ * @param {{key: string, uploadId: string}} upload
+ */
+export async function abortMultipart(upload, { endpoint = "", signal, fetch: customFetch, token } = {}) {
+  saved.delete(null, upload.uploadId);
+  await askWorker(uploadRoute(endpoint, upload), undefined,
+    { method: "DELETE", signal, fetch: customFetch, token, expected: "answer" });
+}
+
+/** The part size for a file: at least S3's minimum, and few enough parts for S3's maximum. */
+function partSizeFor(fileSize, wanted = PART_SIZE) {
+  return Math.max(MIN_PART_SIZE, Number(wanted) || PART_SIZE, Math.ceil(fileSize / MAX_PARTS));
+}
+
+/**
+ * A failure after which a remembered upload is not worth resuming: the worker or the store
+ * refused it (gone, completed, another user's). Not the network, the caller's abort, a token
+ * problem, a rate limit or an outage, which a later attempt can get past.
+ */
+function refusesUpload(error) {
+  if (error.source !== "worker" || error.status === 401 || error.status === 429) return false;
+  return error.status < 500 || error.code === "storage_refused";
+}
+
+/**
+ * Runs `task` over `items`, `lanes` at a time. After a failure no new task starts, but those
+ * running finish (a part that reaches the bucket need not be sent again); then the first
+ * failure is thrown.
+ */
+async function inLanes(items, lanes, task) {
+  let next = 0;
+  let failure = null;
+  const lane = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++];
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(Number(lanes) || 1, items.length)) }, lane));
+  if (failure) throw failure;
+}
+
+/**
+ * Uploads `file` as an S3 multipart upload through the worker's Companion routes: the worker
+ * starts it and chooses the key, signs each part, and completes it (refusing, with 413
+ * "file_too_large", a total over UPLOAD_MAX_MULTIPART_BYTES). Parts of `partSize` go
+ * `partConcurrency` at a time; `onProgress` counts bytes across all of them.
+ *
+ * Resume: until it completes, the upload is remembered by the file's name, size and
+ * lastModified. If it fails (a dropped connection, a closed tab), uploading the same file again
+ * lists the parts already in the bucket and sends only the others. Aborting `signal` deletes
+ * the upload and its parts (DELETE /s3/multipart/{uploadId}) and forgets it.
+ * @param {File} file
+ * @returns {Promise<{key: string, url: string, size: number}>} rejects with an UploadError;
+ *   one that can be resumed carries `upload: {key, uploadId}`
+ */
+export async function uploadMultipart(file, { endpoint = "", onProgress, signal, fetch: customFetch, token,
+  partSize, partConcurrency = 3, resume = true } = {}) {
+  if (signal?.aborted) throw aborted();
+  const worker = { fetch: customFetch, token };
+  const id = savedId(file, endpoint);
+  const remember = resume && !running.has(id); // a second upload of the same file starts its own
+  const done = new Map(); // part number → ETag
+  let upload = remember ? savedMultipart(file, { endpoint }) : null;
+  let size = partSizeFor(file.size, upload?.partSize ?? partSize);
+  const partBytes = (n) => Math.max(0, Math.min(size, file.size - (n - 1) * size));
+  if (remember) running.add(id);
+  try {
+    if (upload) {
+      upload = { ...upload, partSize: size };
+      try {
+        for (const part of await listParts(upload, { ...worker, endpoint, signal })) {
+          // A part of another size than this file's slice would corrupt the object: send it again.
+          if (part.size === partBytes(part.partNumber)) done.set(part.partNumber, part.etag);
+        }
+      } catch (error) {
+        if (!refusesUpload(error)) throw error;
+        saved.delete(id);
+        upload = null;
+        done.clear();
+      }
+    }
+    if (!upload) {
+      size = partSizeFor(file.size, partSize);
+      const created = await askWorker(`${endpoint}/s3/multipart`, { filename: file.name, type: file.type },
+        { ...worker, signal, expected: "multipart upload" });
+      if (typeof created.key !== "string" || typeof created.uploadId !== "string") {
+        throw new UploadError("http_200", "The upload service answered without a multipart upload", { status: 200, source: "worker" });
+      }
+      upload = { key: created.key, uploadId: created.uploadId, partSize: size };
+      if (remember) saved.set(id, upload);
+    }
+    return await sendParts(file, upload, done, { endpoint, worker, signal, onProgress, partConcurrency });
+  } catch (error) {
+    if (upload && (error.code === "aborted" || signal?.aborted)) {
+      // Nothing may be left behind: the parts already sent go with the upload. If this fails
+      // too, the bucket's lifecycle rule (AbortIncompleteMultipartUpload) removes them.
+      await abortMultipart(upload, { ...worker, endpoint }).catch(() => {});
+      throw aborted();
+    }
+    if (upload && error.status === 413 && error.source === "worker") saved.delete(id); // the worker aborted it
+    else if (upload && remember) error.upload = { key: upload.key, uploadId: upload.uploadId };
+    throw error;
+  } finally {
+    if (remember) running.delete(id);
+  }
+}
+
+/** Sends the parts not in `done`, then completes the upload; resolves with {key, url, size}. */
+async function sendParts(file, upload, done, { endpoint, worker, signal, onProgress, partConcurrency }) {
+  const size = upload.partSize;
+  const count = Math.max(1, Math.ceil(file.size / size));
+  const sending = new Map(); // part number → bytes sent so far
+  let doneBytes = 0;
+  for (const n of done.keys()) doneBytes += Math.min(size, file.size - (n - 1) * size);
+  const report = () => {
+    if (!onProgress) return;
+    let loaded = doneBytes;
+    for (const sent of sending.values()) loaded += sent;
+    loaded = Math.min(loaded, file.size);
+    onProgress({ loaded, total: file.size, fraction: file.size ? loaded / file.size : 1, parts: { done: done.size, total: count } });
+  };
+  report(); // a resumed upload starts where it was
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !done.has(n));
+  await inLanes(missing, partConcurrency, async (n) => {
+    const { url } = await askWorker(uploadRoute(endpoint, upload, `/${n}`), undefined,
+      { ...worker, signal, expected: "part URL" });
+    if (typeof url !== "string") {
+      throw new UploadError("http_200", "The upload service answered without a part URL", { status: 200, source: "worker" });
+    }
+    const blob = file.slice((n - 1) * size, n * size);
+    try {
+      const xhr = await toBucket("PUT", url, blob, {
+        signal,
+        onProgress: (sent) => { sending.set(n, Math.min(sent, blob.size)); report(); },
+      });
+      const etag = xhr.getResponseHeader("ETag");
+      if (!etag) {
+        throw new UploadError("etag_unavailable", "The bucket stored the part but its answer shows no ETag: " +
+          "the bucket's CORS rule must expose the ETag header (ExposeHeaders)", { status: xhr.status, source: "storage" });
+      }
+      done.set(n, etag);
+      doneBytes += blob.size;
+    } finally {
+      sending.delete(n);
+    }
+    report();
+  });
+  if (signal?.aborted) throw aborted();
+  const parts = [...done].sort(([a], [b]) => a - b).map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
+  const result = await askWorker(uploadRoute(endpoint, upload, "/complete"), { parts },
+    { ...worker, signal, expected: "completed upload" });
+  saved.delete(null, upload.uploadId);
+  return { key: typeof result.key === "string" ? result.key : upload.key, url: result.location, size: file.size };
+}
+
+/** Whether `file` goes multipart under the `multipart` option. */
+function goesMultipart(file, { multipart = "auto", multipartThreshold = MULTIPART_THRESHOLD, checksum }) {
+  // An empty file has no part to send; S3 wants at least one.
+  if (!(file.size > 0) || multipart === false) return false;
+  if (multipart === true) {
+    if (checksum) {
+      throw new UploadError("checksum_unavailable", "checksum: true cannot be combined with multipart: true: " +
+        "the worker pins a SHA-256 on single uploads only", { source: "client" });
+    }
+    return true;
+  }
+  // checksum: true asks for a pinned digest, which only a single upload has (up to 256 MiB).
+  return !checksum && file.size > multipartThreshold;
+}
+
+// ---- Uppy ------------------------------------------------------------------------------------
+
+/**
+ * `signRequest` for @uppy/aws-s3: each request Uppy wants signed (PutObject,
+ * CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload)
+ * goes to the worker's `POST /s3/sign`, with `Authorization: Bearer <token>` when a token is
+ * given; the worker chooses keys and answers `{url, key?, headers?, fields?}`. A refusal
+ * rejects with an UploadError (e.g. "file_too_large" when a completion is over the limit).
+ * @param {{endpoint?: string, token?: string | (() => string | Promise<string>), fetch?: typeof fetch}} [options]
+ */
+export function createSignRequest({ endpoint = "", token, fetch: customFetch } = {}) {
+  return async (request) => {
+    const answer = await askWorker(`${endpoint}/s3/sign`, request, { token, fetch: customFetch, expected: "signed request" });
+    if (typeof answer.url !== "string") {
+      throw new UploadError("http_200", "The upload service answered without a signed URL", { status: 200, source: "worker" });
+    }
+    return answer;
+  };
+}
+
+/**
  * Uploads one file: asks the worker for a signed form or PUT URL, then sends the file straight
- * to the bucket. With `checksum: true` the SHA-256 is computed first (files up to
+ * to the bucket; a file over `multipartThreshold` (or any, with `multipart: true`) goes through
+ * uploadMultipart instead. With `checksum: true` the SHA-256 is computed first (files up to
  * CHECKSUM_MAX_BYTES; a larger one rejects with code "checksum_too_large", nothing asked or sent).
  * @param {File} file
- * @param {{endpoint?: string, onProgress?: (p: {loaded: number, total: number, fraction: number}) => void,
+ * @param {{endpoint?: string, onProgress?: (p: {loaded: number, total: number, fraction: number,
+ *          parts?: {done: number, total: number}}) => void,
  *          signal?: AbortSignal, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean,
- *          token?: string | (() => string | Promise<string>)}} [options]
+ *          token?: string | (() => string | Promise<string>), multipart?: boolean | "auto",
+ *          multipartThreshold?: number, partSize?: number, partConcurrency?: number, resume?: boolean}} [options]
  * @returns {Promise<{key: string, url: string, size: number}>} rejects with an UploadError
  */
-export async function uploadFile(file, { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false,
-  token } = {}) {
+export async function uploadFile(file, options = {}) {
+  const { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false, token } = options;
+  if (goesMultipart(file, options)) return uploadMultipart(file, options);
   const entry = await entryFor(file, { method, checksum, signal });
   const answer = await askWorker(`${endpoint}/uploads`, entry, { signal, fetch: customFetch, token });
   return sendToStorage(file, answer, { onProgress, signal });
@@ -339,7 +644,8 @@ export async function uploadFile(file, { endpoint = "", onProgress, signal, fetc
 
 /**
  * Uploads several files: one batch call per 20 files for the forms, then at most `concurrency`
- * uploads at a time.
+ * uploads at a time. Files that go multipart (see uploadFile) are not in the batch calls: each
+ * starts its own upload when its turn comes.
  *
  * Forms are all-or-nothing (the worker refuses a whole batch when one entry is bad), so if a
  * batch call fails this rejects with that UploadError (its `details` give each bad entry, with
@@ -349,17 +655,18 @@ export async function uploadFile(file, { endpoint = "", onProgress, signal, fetc
  * `{status: "rejected", reason: UploadError}`. Aborting `signal` rejects every unfinished entry
  * with code "aborted".
  *
- * `method` and `checksum` apply to every file. With `checksum: true`, a file over
- * CHECKSUM_MAX_BYTES rejects the whole call with code "checksum_too_large" (its `details` give
- * each such file, with `index`) before the worker is asked.
+ * `method`, `checksum` and the multipart options apply to every file. With `checksum: true`, a
+ * file over CHECKSUM_MAX_BYTES rejects the whole call with code "checksum_too_large" (its
+ * `details` give each such file, with `index`) before the worker is asked.
  * @param {FileList|File[]} files
  * @param {{endpoint?: string, onProgress?: (index: number, p: {loaded: number, total: number, fraction: number}) => void,
  *          signal?: AbortSignal, concurrency?: number, fetch?: typeof fetch, method?: "POST" | "PUT", checksum?: boolean,
- *          token?: string | (() => string | Promise<string>)}} [options]
+ *          token?: string | (() => string | Promise<string>), multipart?: boolean | "auto",
+ *          multipartThreshold?: number, partSize?: number, partConcurrency?: number, resume?: boolean}} [options]
  * @returns {Promise<Array<{status: "fulfilled", value: {key: string, url: string, size: number}} | {status: "rejected", reason: UploadError}>>}
  */
-export async function uploadFiles(files, { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch,
-  method, checksum = false, token } = {}) {
+export async function uploadFiles(files, options = {}) {
+  const { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch, method, checksum = false, token } = options;
   const list = Array.from(files || []);
   if (checksum) {
     const details = list.flatMap((file, index) => (file.size <= CHECKSUM_MAX_BYTES ? []
@@ -370,21 +677,23 @@ export async function uploadFiles(files, { endpoint = "", onProgress, signal, co
       { source: "client", details });
     }
   }
-  const forms = [];
-  for (let start = 0; start < list.length; start += BATCH_LIMIT) {
-    const chunk = list.slice(start, start + BATCH_LIMIT);
+  const multipart = list.map((file) => goesMultipart(file, options));
+  const singles = list.flatMap((_, index) => (multipart[index] ? [] : [index])); // indexes into `list`
+  const forms = new Array(list.length);
+  for (let start = 0; start < singles.length; start += BATCH_LIMIT) {
+    const chunk = singles.slice(start, start + BATCH_LIMIT);
     const entries = [];
-    for (const file of chunk) entries.push(await entryFor(file, { method, checksum, signal })); // one file in memory at a time
+    for (const i of chunk) entries.push(await entryFor(list[i], { method, checksum, signal })); // one file in memory at a time
     try {
       const answer = await askWorker(`${endpoint}/uploads`, { files: entries }, { signal, fetch: customFetch, token });
       if (!Array.isArray(answer.uploads) || answer.uploads.length !== chunk.length) {
         throw new UploadError("http_200", "The upload service answered without the expected forms",
           { status: 200, source: "worker" });
       }
-      forms.push(...answer.uploads);
+      chunk.forEach((i, j) => (forms[i] = answer.uploads[j]));
     } catch (error) {
       if (Array.isArray(error.details)) {
-        error.details = error.details.map((d) => ({ ...d, index: d.index + start }));
+        error.details = error.details.map((d) => ({ ...d, index: chunk[d.index] ?? d.index }));
       }
       throw error;
     }
@@ -396,7 +705,10 @@ export async function uploadFiles(files, { endpoint = "", onProgress, signal, co
       const i = next++;
       try {
         const progress = onProgress && ((p) => onProgress(i, p));
-        results[i] = { status: "fulfilled", value: await sendToStorage(list[i], forms[i], { onProgress: progress, signal }) };
+        const value = multipart[i]
+          ? await uploadMultipart(list[i], { ...options, onProgress: progress })
+          : await sendToStorage(list[i], forms[i], { onProgress: progress, signal });
+        results[i] = { status: "fulfilled", value };
       } catch (reason) {
         results[i] = { status: "rejected", reason };
       }

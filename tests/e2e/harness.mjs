@@ -1,5 +1,7 @@
 // Test helpers on top of the local stack (scripts/stack.mjs starts and stops the servers).
+import { createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { chromium } from "playwright-core";
 
 export { freePort, ROOT, startAll, startS3, startWorker, stopAll } from "../../scripts/stack.mjs";
 
@@ -55,4 +57,20 @@ export async function uploadWithForm(form, bytes, { fileName = "file.bin", type 
     request.on("error", (error) => (request.res ? undefined : reject(error)));
     request.end(body);
   });
+}
+
+/** Headless Chromium as every browser test runs it (CHROMIUM_PATH overrides the binary). */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** An HS256 JWT for `sub`, as UPLOAD_AUTH_SECRET verifies it, valid `seconds` from now. */
+export function mintToken(sub, secret, { seconds = 600, ...claims } = {}) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const input = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub, exp: Math.floor(Date.now() / 1000) + seconds, ...claims })}`;
+  return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
 }

@@ -21,8 +21,13 @@ const WRONG_CALLS = [
   "downloadUrl(file);",
   'new UploadError("aborted");', // the message is required
   'const source: UploadError["source"] = "bucket";',
+  'uploadFile(file, { multipart: "always" });', // true, false or "auto"
+  'uploadMultipart(file, { partSize: "8 MiB" });',
+  'listParts({ key: "uploads/k" });', // an upload is its key and its uploadId
+  "createSignRequest({ token: 42 });",
+  'createSignRequest()({ method: "PATCH", key: "k" });', // Uppy asks for S3's methods only
 ];
-const HEADER = `import { uploadFile, uploadFiles, downloadUrl, UploadError, type Progress } from ${JSON.stringify(CLIENT)};
+const HEADER = `import { uploadFile, uploadFiles, downloadUrl, UploadError, uploadMultipart, listParts, createSignRequest, type Progress } from ${JSON.stringify(CLIENT)};
 declare const file: File;
 `;
 const WRONG_LINE = 3;

@@ -1,0 +1,353 @@
+// Uppy against the worker: the real @uppy/core and @uppy/aws-s3 from npm (pinned in
+// package.json), bundled by scripts/build-examples.mjs into web/examples/uppy/, run in headless
+// Chromium, uploading to s3s-fs (which verifies every signature) behind its CORS front. Both of
+// the plugin's modes: `companionEndpoint` (the worker's /s3/… routes) and `signRequest`
+// (client.js's createSignRequest → POST /s3/sign).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { freePort, launchChromium, mintToken, ROOT, startAll, startS3, startWorker, stopAll } from "./harness.mjs";
+
+const OUTPUT = join(process.env.TEST_OUTPUT ?? join(ROOT, "test-output"), "uppy");
+const MiB = 1024 * 1024;
+const MULTIPART_LIMIT = 16 * MiB;
+const SECRET = randomBytes(32).toString("base64url");
+const COOKIE = "upload_session";
+const BASE_PATH = "/api/uploads";
+const MODES = { companion: "companionEndpoint", sign: "signRequest" };
+// A hung page should fail its test, not stall the run.
+const LIMITS = { timeout: 120_000 };
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+
+let s3;
+let open; // auth off
+let secured; // HS256 tokens, the cookie, under BASE_PATH
+let app; // another origin serving the same page, for bearer tokens across origins
+let browser;
+
+/** A static server for web/examples/uppy/ on its own origin (a page that is not the worker's). */
+async function serveApp() {
+  const dir = join(ROOT, "web/examples/uppy");
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8" };
+  const server = createServer(async (req, res) => {
+    const name = new URL(req.url, "http://x").pathname === "/" ? "index.html" : "app.js";
+    res.writeHead(200, { "Content-Type": types[name.slice(name.lastIndexOf("."))] });
+    res.end(await readFile(join(dir, name)));
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+before(async () => {
+  execFileSync(process.execPath, [join(ROOT, "scripts/build-examples.mjs")], { stdio: "inherit" });
+  app = await serveApp();
+  s3 = await startS3({ cors: true });
+  [open, secured] = await startAll([
+    () => startWorker(s3, { DEMO_PAGE: "true", UPLOAD_MAX_MULTIPART_BYTES: String(MULTIPART_LIMIT) }),
+    () => startWorker(s3, {
+      DEMO_PAGE: "true", BASE_PATH, UPLOAD_AUTH_SECRET: SECRET, UPLOAD_AUTH_COOKIE: COOKIE,
+      ALLOWED_ORIGINS: app.url, UPLOAD_MAX_MULTIPART_BYTES: String(MULTIPART_LIMIT),
+    }),
+  ]);
+  browser = await launchChromium();
+  await mkdir(OUTPUT, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all([open?.stop(), secured?.stop(), app?.stop()]);
+  await s3?.stop();
+  await stopAll();
+});
+
+/** A fresh page (its own cookies) at `url`, once the Uppy bundle is loaded; `seen` lists its requests. */
+async function openPage(url, cookies = []) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  if (cookies.length) await context.addCookies(cookies);
+  const page = await context.newPage();
+  const seen = [];
+  page.on("request", (request) => seen.push(request));
+  await page.goto(url);
+  await page.waitForFunction(() => typeof window.uppyUpload === "function");
+  return { page, seen, close: () => context.close() };
+}
+
+/** Chooses `file` in the page's input and uploads it with Uppy; resolves with the page's report. */
+async function uppy(page, file, options) {
+  await page.setInputFiles("#file", file);
+  return page.evaluate((options) => window.uppyUpload(document.getElementById("file").files[0], options), options);
+}
+
+/** `{method, path}` of each request to `origin` from `index` on, without the page's own files. */
+function requestsTo(seen, origin, index = 0) {
+  return seen.slice(index).filter((r) => r.url().startsWith(origin) && !/\/examples\/|\/$/.test(new URL(r.url()).pathname))
+    .map((r) => ({ method: r.method(), url: new URL(r.url()), request: r }));
+}
+
+/** The upload ID and key of the multipart upload whose part 1 the page sent. */
+function uploadOf(seen) {
+  const part = requestsTo(seen, s3.url).find((r) => r.method === "PUT" && r.url.searchParams.get("partNumber") === "1");
+  assert.ok(part, "part 1 was sent");
+  const key = decodeURIComponent(part.url.pathname.split("/").slice(2).join("/"));
+  return { uploadId: part.url.searchParams.get("uploadId"), key };
+}
+
+/** Waits until s3s-fs holds no upload `uploadId` (the abort reaches it after Uppy moves on). */
+async function waitUntilGone(uploadId) {
+  const deadline = Date.now() + 15_000;
+  while ((await s3.listUploads()).some((u) => u.uploadId === uploadId)) {
+    assert.ok(Date.now() < deadline, `upload ${uploadId} is still in the store`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const file = (name, mimeType, buffer) => ({ name, mimeType, buffer });
+
+/**
+ * The worker's refusals as its audit log lines say them, `"{route} {status} {code}"`. (The
+ * answer's body cannot be read from the page's side: Uppy's Companion client never reads a
+ * failed answer, and Chromium then never finishes loading it.)
+ */
+function refusals(worker) {
+  return worker.logs().split("\n").filter((line) => line.startsWith('{"audit":"refusal"')).map((line) => {
+    const { route, status, code } = JSON.parse(line);
+    return `${route} ${status} ${code}`;
+  });
+}
+
+/** A small file in one request and a 12 MiB one in three 5 MiB parts, byte for byte. */
+async function smallAndMultipart(page, seen, { mode, endpoint, token, keyPrefix }) {
+  const small = Buffer.from(`hello from Uppy, ${mode}\n`);
+  let start = seen.length;
+  const one = await uppy(page, file("hello uppy.txt", "text/plain", small), { mode, endpoint, token, multipart: false });
+  assert.match(one.key ?? "", new RegExp(`^${keyPrefix}${UUID}/hello-uppy\\.txt$`), JSON.stringify(one));
+  assert.ok((await s3.readObject(one.key))?.equals(small), "the small file landed byte for byte");
+  const toBucket = requestsTo(seen, s3.url, start).filter((r) => r.method !== "OPTIONS");
+  assert.deepEqual(toBucket.map((r) => r.method), ["POST"], "one request: the signed form");
+
+  const big = randomBytes(12 * MiB + 123_456);
+  start = seen.length;
+  const many = await uppy(page, file("big video.mp4", "video/mp4", big), { mode, endpoint, token, multipart: true, partSize: 5 * MiB });
+  // Uppy's own `{uuid}-` prefix (signRequest) is not part of the name the worker keeps.
+  assert.match(many.key ?? "", new RegExp(`^${keyPrefix}${UUID}/big-video\\.mp4$`), JSON.stringify(many.errors));
+  assert.deepEqual(many.parts, [1, 2, 3]);
+  assert.ok((await s3.readObject(many.key))?.equals(big), "the 12 MiB file landed byte for byte");
+  assert.equal(Math.max(...many.progress), big.length, "progress reached the whole file");
+  assert.ok(many.progress.some((n) => n >= 5 * MiB && n < big.length), "progress counted across parts");
+  const parts = requestsTo(seen, s3.url, start).filter((r) => r.method === "PUT");
+  assert.deepEqual(parts.map((r) => r.url.searchParams.get("partNumber")), ["1", "2", "3"]);
+  return { one, many, start };
+}
+
+for (const mode of ["companion", "sign"]) {
+  test(`${MODES[mode]}, auth off: a small file in one request, a 12 MiB file in 5 MiB parts, byte for byte`, LIMITS, async () => {
+    const { page, seen, close } = await openPage(`${open.url}/examples/uppy/`);
+    try {
+      const { start } = await smallAndMultipart(page, seen, { mode, endpoint: open.url, keyPrefix: "uploads/" });
+      const routes = requestsTo(seen, open.url, start).map((r) => `${r.method} ${r.url.pathname.replace(/multipart\/[^/]+/, "multipart/{id}")}`);
+      assert.deepEqual(routes, mode === "companion"
+        ? ["POST /s3/multipart", ...[1, 2, 3].map((n) => `GET /s3/multipart/{id}/${n}`), "POST /s3/multipart/{id}/complete"]
+        : Array(5).fill("POST /s3/sign"), // create, three parts, complete
+      );
+      await page.screenshot({ path: join(OUTPUT, `${mode}-uploaded.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  });
+}
+
+test("signRequest with an HS256 bearer token, from a page on another origin: keys under the caller's segment", LIMITS, async () => {
+  const token = mintToken("alice", SECRET);
+  const endpoint = `${secured.url}${BASE_PATH}`;
+  const { page, seen, close } = await openPage(`${app.url}/`);
+  try {
+    await smallAndMultipart(page, seen, { mode: "sign", endpoint, token, keyPrefix: "uploads/alice/" });
+    const signing = requestsTo(seen, secured.url).filter((r) => r.method === "POST");
+    assert.equal(signing.length, 1 + 5, "the form, then create, three parts and complete");
+    for (const r of signing) {
+      assert.equal(r.url.pathname, `${BASE_PATH}/s3/sign`);
+      assert.equal(r.request.headers().authorization, `Bearer ${token}`);
+    }
+    for (const r of requestsTo(seen, s3.url)) assert.equal(r.request.headers().authorization, undefined, "no token to the bucket");
+    await page.screenshot({ path: join(OUTPUT, "sign-token.png"), fullPage: true });
+  } finally {
+    await close();
+  }
+});
+
+test("companionEndpoint with the token in a cookie, on a page the worker serves under BASE_PATH", LIMITS, async () => {
+  const cookie = { name: COOKIE, value: mintToken("bob@example.com", SECRET), url: secured.url, httpOnly: true, sameSite: "Strict" };
+  const endpoint = `${secured.url}${BASE_PATH}`;
+  const { page, seen, close } = await openPage(`${endpoint}/examples/uppy/`, [cookie]);
+  try {
+    // `sub` "bob@example.com": "@" and "." are written as _40 and _2e in the key.
+    await smallAndMultipart(page, seen, { mode: "companion", endpoint, keyPrefix: "uploads/bob_40example_2ecom/" });
+    await page.screenshot({ path: join(OUTPUT, "companion-cookie.png"), fullPage: true });
+
+    // Without the cookie the same page is refused: 401 before anything is signed.
+    await page.context().clearCookies();
+    const start = seen.length;
+    const refused = await uppy(page, file("late.txt", "text/plain", Buffer.from("late\n")), { mode: "companion", endpoint, multipart: false });
+    assert.equal(refused.key, undefined);
+    assert.equal(refused.errors.length, 1);
+    const [params] = requestsTo(seen, secured.url, start);
+    assert.equal(params.url.pathname, `${BASE_PATH}/s3/params`);
+    assert.equal((await params.request.response()).status(), 401);
+    assert.equal(refusals(secured).at(-1), "s3/params 401 unauthorized");
+  } finally {
+    await close();
+  }
+});
+
+for (const mode of ["companion", "sign"]) {
+  test(`${MODES[mode]}: a cancelled multipart upload leaves no object and no upload in the store`, LIMITS, async () => {
+    const { page, seen, close } = await openPage(`${open.url}/examples/uppy/`);
+    try {
+      const bytes = randomBytes(12 * MiB);
+      const report = await uppy(page, file("cancelled.bin", "application/octet-stream", bytes),
+        { mode, multipart: true, partSize: 5 * MiB, cancelAfterParts: 1 });
+      assert.equal(report.cancelled, true);
+      const { uploadId, key } = uploadOf(seen);
+      await waitUntilGone(uploadId);
+      // The abort went out the way the mode sends it: through the worker, or signed to the bucket.
+      const abort = requestsTo(seen, mode === "companion" ? open.url : s3.url).find((r) => r.method === "DELETE");
+      assert.ok(abort, "an AbortMultipartUpload was sent");
+      assert.equal(abort.url.searchParams.get("uploadId") ?? decodeURIComponent(abort.url.pathname.split("/")[3]), uploadId);
+      assert.equal(await s3.readObject(key), null);
+      assert.ok(!(await s3.listObjects()).some((k) => k.endsWith("/cancelled.bin")), "no object of that name");
+    } finally {
+      await close();
+    }
+  });
+
+  test(`${MODES[mode]}: a multipart upload over UPLOAD_MAX_MULTIPART_BYTES is refused with 413 and aborted`, LIMITS, async () => {
+    const { page, seen, close } = await openPage(`${open.url}/examples/uppy/`);
+    try {
+      const bytes = randomBytes(MULTIPART_LIMIT + MiB); // 17 MiB: four parts, each within the rules
+      const report = await uppy(page, file("too much.bin", "application/octet-stream", bytes),
+        { mode, multipart: true, partSize: 5 * MiB });
+      assert.equal(report.key, undefined);
+      assert.deepEqual(report.parts, [1, 2, 3, 4]);
+      // Companion: the worker completes, and refuses. signRequest: it refuses to sign the completion.
+      const completion = requestsTo(seen, open.url).at(-1);
+      assert.equal(completion.url.pathname, mode === "companion" ? `/s3/multipart/${encodeURIComponent(uploadOf(seen).uploadId)}/complete` : "/s3/sign");
+      assert.equal((await completion.request.response()).status(), 413);
+      assert.equal(refusals(open).at(-1), `${mode === "companion" ? "s3/multipart/{uploadId}/complete" : "s3/sign"} 413 file_too_large`);
+      if (mode === "sign") {
+        assert.deepEqual(report.errors.map((e) => [e.code, e.status]), [["file_too_large", 413]], "createSignRequest's UploadError reached Uppy");
+      }
+      const { uploadId, key } = uploadOf(seen);
+      assert.ok(!(await s3.listUploads()).some((u) => u.uploadId === uploadId), "the worker aborted the upload");
+      assert.equal(await s3.readObject(key), null);
+      assert.ok(!requestsTo(seen, s3.url).some((r) => r.method === "POST" && r.url.searchParams.has("uploadId")), "nothing completed it");
+      await page.screenshot({ path: join(OUTPUT, `${mode}-too-large.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  });
+}
+
+test("auth on: no token is 401 on every route; another user's token is 403 on every route naming a key", LIMITS, async () => {
+  const base = `${secured.url}${BASE_PATH}`;
+  const alice = mintToken("alice", SECRET);
+  const bob = mintToken("bob", SECRET);
+  const call = async (path, { method = "GET", token, body, headers = {} } = {}) => {
+    const response = await fetch(base + path, {
+      method,
+      headers: { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body && JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  };
+
+  // Alice starts a multipart upload and sends part 1; she also has a finished object.
+  const created = await call("/s3/multipart", { method: "POST", token: alice, body: { filename: "mine.bin", type: "application/octet-stream" } });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const { key, uploadId } = created.body;
+  assert.match(key, new RegExp(`^uploads/alice/${UUID}/mine\\.bin$`));
+  const q = `?${new URLSearchParams({ key })}`;
+  const id = encodeURIComponent(uploadId);
+  const partBytes = randomBytes(5 * MiB + 1);
+  const partUrl = await call(`/s3/multipart/${id}/1${q}`, { token: alice });
+  const sent = await fetch(partUrl.body.url, { method: "PUT", body: partBytes });
+  assert.equal(sent.status, 200);
+  const etag = sent.headers.get("etag");
+  assert.deepEqual((await s3.listUploads()).find((u) => u.uploadId === uploadId)?.parts, [1], "the store holds part 1");
+  const note = await call("/uploads", { method: "POST", token: alice, body: { file_name: "note.txt", content_type: "text/plain", size: 5, method: "PUT" } });
+  assert.equal(note.status, 200, JSON.stringify(note.body));
+  const { "content-length": _, ...putHeaders } = note.body.headers;
+  assert.equal((await fetch(note.body.url, { method: "PUT", headers: putHeaders, body: "note\n" })).status, 200);
+
+  const naming = [
+    ["UploadPart URL", `/s3/multipart/${id}/2${q}`],
+    ["ListParts", `/s3/multipart/${id}${q}`],
+    ["Complete", `/s3/multipart/${id}/complete${q}`, { method: "POST", body: { parts: [{ PartNumber: 1, ETag: etag }] } }],
+    ["Abort", `/s3/multipart/${id}${q}`, { method: "DELETE" }],
+    ["sign UploadPart", "/s3/sign", { method: "POST", body: { method: "PUT", key, uploadId, partNumber: 2 } }],
+    ["sign ListParts", "/s3/sign", { method: "POST", body: { method: "GET", key, uploadId } }],
+    ["sign Complete", "/s3/sign", { method: "POST", body: { method: "POST", key, uploadId } }],
+    ["sign Abort", "/s3/sign", { method: "POST", body: { method: "DELETE", key, uploadId } }],
+    ["download", `/downloads/${note.body.key.split("/").map(encodeURIComponent).join("/")}`],
+  ];
+  const fresh = [
+    ["POST /uploads", "/uploads", { method: "POST", body: { file_name: "x.txt", size: 1, method: "PUT" } }],
+    ["GET /s3/params", "/s3/params?filename=x.txt&type=text%2Fplain"],
+    ["POST /s3/multipart", "/s3/multipart", { method: "POST", body: { filename: "x.bin" } }],
+    ["sign PutObject", "/s3/sign", { method: "POST", body: { method: "PUT", key: "x.txt" } }],
+    ["sign CreateMultipartUpload", "/s3/sign", { method: "POST", body: { method: "POST", key: "x.bin" } }],
+  ];
+  const outcome = async (routes, options) => Object.fromEntries(await Promise.all(routes.map(async ([name, path, init]) => {
+    const { status, body } = await call(path, { ...init, ...options });
+    return [name, `${status} ${body?.error?.code}`];
+  })));
+  const everyRoute = [...fresh, ...naming];
+  assert.deepEqual(await outcome(everyRoute, {}), Object.fromEntries(everyRoute.map(([name]) => [name, "401 unauthorized"])));
+  assert.deepEqual(await outcome(naming, { token: bob }), Object.fromEntries(naming.map(([name]) => [name, "403 key_not_allowed"])));
+  // The cookie stands for the caller only on the worker's own origin.
+  const cookie = { Cookie: `${COOKIE}=${alice}` };
+  assert.equal((await call("/s3/params?filename=x.txt", { headers: cookie })).status, 200, "same origin (no Origin header)");
+  assert.equal((await call("/s3/params?filename=x.txt", { headers: { ...cookie, Origin: app.url } })).status, 401, "an allowed but other origin");
+  assert.equal((await call("/s3/params?filename=x.txt", { headers: { ...cookie, "Sec-Fetch-Site": "same-site" } })).status, 401);
+
+  // Nothing Bob tried touched Alice's upload: she lists her part and completes it.
+  const listed = await call(`/s3/multipart/${id}${q}`, { token: alice });
+  assert.deepEqual(listed.body, [{ PartNumber: 1, Size: partBytes.length, ETag: etag }]);
+  const done = await call(`/s3/multipart/${id}/complete${q}`, { method: "POST", token: alice, body: { parts: [{ PartNumber: 1, ETag: etag }] } });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.equal(done.body.key, key);
+  assert.ok((await s3.readObject(key))?.equals(partBytes));
+});
+
+// WORKER BUG (for the lead; `todo` keeps the run green until it is fixed, then drop it): the
+// completion's body is read with the 16 KiB limit of every JSON body, so a list of more than
+// about 280 parts is refused with 413 body_too_large after every byte was uploaded. Uppy's
+// default part size (file size / 10,000, at least 5 MiB) reaches that from about 1.4 GiB, and
+// client.js's 8 MiB parts from about 2.2 GiB; S3 allows 10,000 parts, and so does
+// uppy::complete_request. The worker lists the parts itself before completing, so it could
+// also do without the client's list.
+test("Companion complete takes the parts list of a large upload (300 parts)", {
+  ...LIMITS, todo: "worker bug: complete bodies are limited to 16 KiB (about 280 parts)",
+}, async () => {
+  const post = (path, body) => fetch(`${open.url}${path}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const { body: { key, uploadId } } = await post("/s3/multipart", { filename: "huge.bin" });
+  // ETags as S3 writes them (32 hex digits in quotes); these parts were never sent, so the
+  // store refuses the completion, but that refusal must come from the store, not the body size.
+  const parts = Array.from({ length: 300 }, (_, i) => ({ PartNumber: i + 1, ETag: `"${randomBytes(16).toString("hex")}"` }));
+  const answer = await post(`/s3/multipart/${encodeURIComponent(uploadId)}/complete?${new URLSearchParams({ key })}`, { parts });
+  await fetch(`${open.url}/s3/multipart/${encodeURIComponent(uploadId)}?${new URLSearchParams({ key })}`, { method: "DELETE" });
+  assert.notEqual(answer.body.error?.code, "body_too_large", `${JSON.stringify({ parts }).length}-byte body: ${JSON.stringify(answer)}`);
+});
+
+test("the workers never logged their secrets", () => {
+  for (const worker of [open, secured]) {
+    assert.ok(!worker.logs().includes(s3.secretKey));
+    assert.ok(!worker.logs().includes(SECRET));
+  }
+});
