@@ -16,6 +16,9 @@ use crate::sigv4::{iso_date_time, Method};
 
 /// Largest request body read; anything longer is refused without reading the rest.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest body of a multipart completion: its parts list runs to 10,000 parts (about 70
+/// bytes each).
+pub const MAX_COMPLETE_BODY_BYTES: usize = 1024 * 1024;
 /// Most files one batch request may ask forms for.
 pub const MAX_BATCH: usize = 20;
 
@@ -230,10 +233,10 @@ impl ApiError {
         )
     }
 
-    pub fn body_too_large() -> Self {
+    pub fn body_too_large(limit: usize) -> Self {
         Self::new(
             ErrorCode::BodyTooLarge,
-            format!("request body must be at most {MAX_BODY_BYTES} bytes"),
+            format!("request body must be at most {limit} bytes"),
         )
     }
 
@@ -459,8 +462,13 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
 
 /// A request body that must be one JSON object, at most [`MAX_BODY_BYTES`].
 pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::body_too_large());
+    parse_object_up_to(body, MAX_BODY_BYTES)
+}
+
+/// A request body that must be one JSON object, at most `limit` bytes.
+pub fn parse_object_up_to(body: &[u8], limit: usize) -> Result<Value, ApiError> {
+    if body.len() > limit {
+        return Err(ApiError::body_too_large(limit));
     }
     let value = Value::parse(body).map_err(|e| {
         // Where, not serde_json's wording: its messages cost wasm bytes and say little more.

@@ -10,11 +10,14 @@ use crate::routes::{percent_decode, query_param};
 use crate::s3::{parse_part_number, Part, UploadId, MAX_PARTS};
 use crate::sigv4::Method;
 
-/// A new file: its name and, when the browser knows it, its type.
+/// A new file: its name and, when the browser knows them, its type and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewFile {
     pub file_name: String,
     pub content_type: Option<String>,
+    /// A size given up front lets a multipart upload over the limit be refused before any
+    /// part is sent (Uppy sends none; `client.js` does).
+    pub size: Option<u64>,
 }
 
 impl NewFile {
@@ -48,10 +51,11 @@ pub fn params_request(query: &str) -> Result<NewFile, ApiError> {
     Ok(NewFile {
         file_name,
         content_type,
+        size: None,
     })
 }
 
-/// `POST /s3/multipart` with `{filename, type, metadata}`.
+/// `POST /s3/multipart` with `{filename, type, metadata}`, and optionally `size`.
 pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
     let value = crate::api::parse_object(body)?;
     let file_name = match value.get("filename") {
@@ -63,9 +67,19 @@ pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
         Some(Value::Text(t)) => content_type(Some(t)),
         Some(_) => return Err(crate::presign::UploadError::MalformedContentType.into()),
     };
+    let size = match value.get("size") {
+        None | Some(Value::Null) => None,
+        Some(size) => Some(size.as_whole().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidSize,
+                "size must be a whole number of bytes",
+            )
+        })?),
+    };
     Ok(NewFile {
         file_name,
         content_type,
+        size,
     })
 }
 
@@ -88,7 +102,7 @@ pub fn key_param(query: &str) -> Result<String, ApiError> {
 /// `POST /s3/multipart/{uploadId}/complete` with `{parts: [{PartNumber, ETag}]}`: 1 to
 /// 10,000 parts, numbered 1 to 10,000 in ascending order (as S3 requires), each with an ETag.
 pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
-    let value = crate::api::parse_object(body)?;
+    let value = crate::api::parse_object_up_to(body, crate::api::MAX_COMPLETE_BODY_BYTES)?;
     let Some(Value::List(parts)) = value.get("parts") else {
         return Err(ApiError::invalid_parts("parts must be a list"));
     };
@@ -175,6 +189,7 @@ pub fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
     let new_file = || NewFile {
         file_name: without_uppy_id(key).to_owned(),
         content_type: content_type(text("contentType")),
+        size: None,
     };
     let key = key.to_owned();
     Ok(match (method, id, part) {
@@ -383,7 +398,8 @@ mod tests {
             put.unwrap(),
             SignOp::PutObject(NewFile {
                 file_name: "My cat.png".into(),
-                content_type: Some("image/png".into())
+                content_type: Some("image/png".into()),
+                size: None,
             })
         );
         let create = read(r#"{"method":"POST","key":"report.pdf"}"#).unwrap();

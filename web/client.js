@@ -514,7 +514,7 @@ export async function uploadMultipart(file, { endpoint = "", onProgress, signal,
     }
     if (!upload) {
       size = partSizeFor(file.size, partSize);
-      const created = await askWorker(`${endpoint}/s3/multipart`, { filename: file.name, type: file.type },
+      const created = await askWorker(`${endpoint}/s3/multipart`, { filename: file.name, type: file.type, size: file.size },
         { ...worker, signal, expected: "multipart upload" });
       if (typeof created.key !== "string" || typeof created.uploadId !== "string") {
         throw new UploadError("http_200", "The upload service answered without a multipart upload", { status: 200, source: "worker" });

@@ -1,4 +1,4 @@
-//! Reading a JSON request body, never more than `MAX_BODY_BYTES`.
+//! Reading a JSON request body, never more than its route allows.
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -9,9 +9,15 @@ use crate::api::{self, ApiError, MAX_BODY_BYTES};
 
 use super::Call;
 
-/// The body of a JSON request. Type and declared length are checked before anything is read;
-/// a declared length is read in one call, a chunked body chunk by chunk up to the limit.
+/// The body of a JSON request, at most `MAX_BODY_BYTES`.
 pub async fn read_json(call: &Call) -> Result<Vec<u8>, ApiError> {
+    read_json_up_to(call, MAX_BODY_BYTES).await
+}
+
+/// The body of a JSON request, at most `limit` bytes. Type and declared length are checked
+/// before anything is read; a declared length is read in one call, a chunked body chunk by
+/// chunk up to the limit.
+pub async fn read_json_up_to(call: &Call, limit: usize) -> Result<Vec<u8>, ApiError> {
     if !api::is_json_content_type(call.header("Content-Type").as_deref()) {
         return Err(ApiError::unsupported_media_type());
     }
@@ -19,13 +25,13 @@ pub async fn read_json(call: &Call) -> Result<Vec<u8>, ApiError> {
         .header("Content-Length")
         .and_then(|n| n.parse::<usize>().ok());
     match declared {
-        Some(length) if length > MAX_BODY_BYTES => Err(ApiError::body_too_large()),
-        Some(_) => read_whole(&call.req).await,
-        None => read_chunked(&call.req).await,
+        Some(length) if length > limit => Err(ApiError::body_too_large(limit)),
+        Some(_) => read_whole(&call.req, limit).await,
+        None => read_chunked(&call.req, limit).await,
     }
 }
 
-async fn read_whole(req: &Request) -> Result<Vec<u8>, ApiError> {
+async fn read_whole(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let read = req
         .array_buffer()
         .map_err(|_| ApiError::body_unreadable())?;
@@ -34,13 +40,13 @@ async fn read_whole(req: &Request) -> Result<Vec<u8>, ApiError> {
         .map_err(|_| ApiError::body_unreadable())?;
     let bytes = Uint8Array::new(&buffer);
     // The runtime holds the body to its declared length; check it anyway.
-    if bytes.length() as usize > MAX_BODY_BYTES {
-        return Err(ApiError::body_too_large());
+    if bytes.length() as usize > limit {
+        return Err(ApiError::body_too_large(limit));
     }
     Ok(bytes.to_vec())
 }
 
-async fn read_chunked(req: &Request) -> Result<Vec<u8>, ApiError> {
+async fn read_chunked(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     // No body at all (a bare POST) has no stream: an empty body, so `invalid_json`.
     let Some(stream) = req.body() else {
         return Ok(Vec::new());
@@ -56,9 +62,9 @@ async fn read_chunked(req: &Request) -> Result<Vec<u8>, ApiError> {
             Some(true) => return Ok(body),
             Some(false) => {
                 let chunk = Uint8Array::new(&field("value").unwrap_or_default());
-                if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
+                if body.len() + chunk.length() as usize > limit {
                     let _ = reader.cancel();
-                    return Err(ApiError::body_too_large());
+                    return Err(ApiError::body_too_large(limit));
                 }
                 body.extend_from_slice(&chunk.to_vec());
             }

@@ -61,6 +61,10 @@ pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
 /// `POST /s3/multipart`: the worker chooses the key and starts the upload itself.
 pub async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::create_request(&body::read_json(call).await?)?;
+    let limit = multipart_limit(call, caller)?;
+    if file.size.is_some_and(|size| size > limit) {
+        return Err(too_large(limit));
+    }
     let (random, now) = (crypto::random_id()?, now()?);
     let (key, request, bucket) = call.with_presigner(|presigner| {
         let (key, request) = presigner.start_multipart(
@@ -169,14 +173,20 @@ fn multipart_limit(call: &Call, caller: Option<&Caller>) -> Result<u64, ApiError
     })
 }
 
+fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::FileTooLarge,
+        format!("the upload is larger than the {limit} bytes allowed"),
+    )
+}
+
 /// Over the limit: the upload is aborted (its parts are deleted) and refused.
 async fn refuse_oversized(call: &Call, key: &IssuedKey, id: &UploadId, limit: u64) -> ApiError {
     // Refused either way; an abort that fails leaves parts for the bucket's lifecycle rule.
     let _ = abort_upload(call, key, id).await;
-    ApiError::new(
-        ErrorCode::FileTooLarge,
-        format!("the upload is larger than the {limit} bytes allowed; it was aborted"),
-    )
+    let mut error = too_large(limit);
+    error.message.push_str("; it was aborted");
+    error
 }
 
 /// `POST /s3/multipart/{uploadId}/complete?key=`: the parts are listed first, and an upload
@@ -184,7 +194,8 @@ async fn refuse_oversized(call: &Call, key: &IssuedKey, id: &UploadId, limit: u6
 pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let id = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
-    let named = uppy::complete_request(&body::read_json(call).await?)?;
+    let body = body::read_json_up_to(call, crate::api::MAX_COMPLETE_BODY_BYTES).await?;
+    let named = uppy::complete_request(&body)?;
     let limit = multipart_limit(call, caller)?;
     let listed = list_parts(call, &key, &id).await?;
     // The object will be the named parts; a name S3 does not have fails the completion.
