@@ -11,7 +11,7 @@ use crate::auth::{
 };
 
 use super::cors::is_same_origin;
-use super::env::State;
+use super::env::{RateLimiter, State};
 use super::{crypto, net, Call};
 
 /// What is left to do once the settings have been read (no borrow survives an `await`).
@@ -20,54 +20,79 @@ enum Plan<'t> {
     Jwks(UntrustedToken<'t>, JwksUrl, IssuerRules),
 }
 
-/// The caller, when auth is on (`None` when it is off); 401 or 503 otherwise.
-pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
-    let auth_on = call
-        .state
+fn auth_on(call: &Call) -> bool {
+    call.state
         .presigner
         .borrow()
         .as_ref()
-        .is_ok_and(|p| p.config().auth.is_some());
-    if !auth_on {
+        .is_ok_and(|p| p.config().auth.is_some())
+}
+
+/// The caller, when auth is on (`None` when it is off); 401 or 503 otherwise.
+pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
+    if !auth_on(call) {
         return Ok(None);
     }
     let now = super::now()?.unix_timestamp();
-    let authorization = call.header("Authorization");
-    let cookies = call.header("Cookie");
-    let plan = {
-        let state = call.state.presigner.borrow();
-        let Some(settings) = state.as_ref().ok().and_then(|p| p.config().auth.as_ref()) else {
-            return Ok(None);
-        };
-        let same_origin = is_same_origin(
-            call.origin.as_deref(),
-            call.own_origin(),
-            call.header("Sec-Fetch-Site").as_deref(),
-        );
-        let cookie_name = settings.cookie.as_deref().filter(|_| same_origin);
-        let token = auth::request_token(authorization.as_deref(), cookies.as_deref(), cookie_name)
-            .and_then(UntrustedToken::parse);
-        match token {
-            Err(e) => Plan::Done(Err(e)),
-            Ok(token) if token.algorithm() == auth::Algorithm::Hs256 => {
-                Plan::Done(match &settings.secret {
-                    Some(key) => key.verify(token).and_then(|t| t.caller(now, None)),
-                    None => Err(AuthError::AlgorithmNotConfigured),
-                })
-            }
-            Ok(token) => match &settings.jwks {
-                Some((url, rules)) => Plan::Jwks(token, url.clone(), rules.clone()),
-                None => Plan::Done(Err(AuthError::AlgorithmNotConfigured)),
-            },
-        }
-    };
-    let caller = match plan {
+    let (authorization, cookies) = (call.header("Authorization"), call.header("Cookie"));
+    let caller = match plan(call, now, authorization.as_deref(), cookies.as_deref()) {
         Plan::Done(caller) => caller,
         Plan::Jwks(token, url, rules) => verify_with_jwks(call.state, &url, token, now)
             .await
             .and_then(|t| t.caller(now, Some(&rules))),
     };
     Ok(Some(caller?))
+}
+
+/// The caller when no key has to be fetched or imported first (auth off, or an HS256
+/// token); `None` when the JWKS is needed.
+pub fn caller_now(call: &Call) -> Option<Result<Option<Caller>, ApiError>> {
+    if !auth_on(call) {
+        return Some(Ok(None));
+    }
+    let now = match super::now() {
+        Ok(now) => now.unix_timestamp(),
+        Err(e) => return Some(Err(e)),
+    };
+    let (authorization, cookies) = (call.header("Authorization"), call.header("Cookie"));
+    match plan(call, now, authorization.as_deref(), cookies.as_deref()) {
+        Plan::Done(caller) => Some(caller.map(Some).map_err(ApiError::from)),
+        Plan::Jwks(..) => None,
+    }
+}
+
+/// What the token says: a verdict now (HS256, or a refusal), or the JWKS to wait for.
+fn plan<'t>(
+    call: &Call,
+    now: i64,
+    authorization: Option<&'t str>,
+    cookies: Option<&'t str>,
+) -> Plan<'t> {
+    let state = call.state.presigner.borrow();
+    let Some(settings) = state.as_ref().ok().and_then(|p| p.config().auth.as_ref()) else {
+        return Plan::Done(Err(AuthError::AlgorithmNotConfigured));
+    };
+    let same_origin = is_same_origin(
+        call.origin.as_deref(),
+        call.own_origin(),
+        call.header("Sec-Fetch-Site").as_deref(),
+    );
+    let cookie_name = settings.cookie.as_deref().filter(|_| same_origin);
+    let token =
+        auth::request_token(authorization, cookies, cookie_name).and_then(UntrustedToken::parse);
+    match token {
+        Err(e) => Plan::Done(Err(e)),
+        Ok(token) if token.algorithm() == auth::Algorithm::Hs256 => {
+            Plan::Done(match &settings.secret {
+                Some(key) => key.verify(token).and_then(|t| t.caller(now, None)),
+                None => Err(AuthError::AlgorithmNotConfigured),
+            })
+        }
+        Ok(token) => match &settings.jwks {
+            Some((url, rules)) => Plan::Jwks(token, url.clone(), rules.clone()),
+            None => Plan::Done(Err(AuthError::AlgorithmNotConfigured)),
+        },
+    }
 }
 
 /// RS256 or ES256: the key the token names, from the JWKS this isolate keeps (fetched when
@@ -137,8 +162,7 @@ async fn fetch_jwks(url: &JwksUrl) -> Option<(Vec<auth::Jwk>, i64)> {
 /// client's address. It counts per Cloudflare location and approximately: it slows a burst,
 /// it is no quota. Without the binding (or if it fails) the worker runs unlimited.
 pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiError> {
-    let Some(limiter) = call.env.rate_limiter() else {
-        warn_unlimited_once();
+    let Some(limiter) = rate_limiter(call) else {
         return Ok(());
     };
     let key = match caller {
@@ -168,13 +192,22 @@ pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiE
     Ok(())
 }
 
-fn warn_unlimited_once() {
+/// The binding, if the worker has one: looked for once per isolate (bindings change only with
+/// a deploy), and its absence logged once.
+pub fn rate_limiter(call: &Call) -> Option<RateLimiter> {
     thread_local! {
-        static WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        static PRESENT: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
     }
-    if !WARNED.replace(true) {
-        web_sys::console::warn_1(&JsValue::from_str(
-            "edge-presign: no UPLOAD_RATE_LIMITER binding; requests are not rate limited",
-        ));
-    }
+    let present = PRESENT.with(|present| {
+        *present.get_or_init(|| {
+            let found = call.env.rate_limiter().is_some();
+            if !found {
+                web_sys::console::warn_1(&JsValue::from_str(
+                    "edge-presign: no UPLOAD_RATE_LIMITER binding; requests are not rate limited",
+                ));
+            }
+            found
+        })
+    });
+    present.then(|| call.env.rate_limiter()).flatten()
 }

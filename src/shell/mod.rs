@@ -7,6 +7,7 @@ mod body;
 mod cors;
 mod crypto;
 mod env;
+mod fast;
 mod handlers;
 mod net;
 mod uppy;
@@ -36,7 +37,18 @@ const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
 /// The Workers `fetch` handler (`scripts/worker-entry.mjs` calls it).
 #[wasm_bindgen]
 pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
-    wasm_bindgen_futures::future_to_promise(async move { Ok(handle(req, env).await.into()) })
+    let call = Call::new(req, env);
+    let is_uploads = {
+        let state = call.state.presigner.borrow();
+        let base = state.as_ref().map_or("", |p| p.config().base_path.as_str());
+        Route::parse(call.path(), base) == Some(Route::Uploads)
+    };
+    match fast::uploads(call, is_uploads) {
+        Ok(answer) => answer,
+        Err(call) => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(handle(call).await.into()) })
+        }
+    }
 }
 
 /// The answer to a request a trap cut short (the entry calls it on a fresh instance): the
@@ -51,8 +63,7 @@ pub fn internal_error(req: Request, env: Env) -> Response {
     call.respond("unknown", None, Err(error))
 }
 
-async fn handle(req: Request, env: Env) -> Response {
-    let call = Call::new(req, env);
+async fn handle(call: Call) -> Response {
     if call.path() == TEST_TRAP_PATH && env::test_trap_enabled(&call.env) {
         // The end-to-end tests' way to make the instance trap, as a bug would.
         core::arch::wasm32::unreachable();
@@ -253,7 +264,7 @@ impl Call {
 
     /// The one door every answer leaves by: JSON with CORS, errors as
     /// `{"error": {"code", "message"}}` with their status and header, refusals logged.
-    fn respond(
+    pub fn respond(
         &self,
         route: &str,
         caller: Option<&Caller>,
