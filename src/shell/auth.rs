@@ -44,23 +44,6 @@ pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
     Ok(Some(caller?))
 }
 
-/// The caller when no key has to be fetched or imported first (auth off, or an HS256
-/// token); `None` when the JWKS is needed.
-pub fn caller_now(call: &Call) -> Option<Result<Option<Caller>, ApiError>> {
-    if !auth_on(call) {
-        return Some(Ok(None));
-    }
-    let now = match super::now() {
-        Ok(now) => now.unix_timestamp(),
-        Err(e) => return Some(Err(e)),
-    };
-    let (authorization, cookies) = (call.header("Authorization"), call.header("Cookie"));
-    match plan(call, now, authorization.as_deref(), cookies.as_deref()) {
-        Plan::Done(caller) => Some(caller.map(Some).map_err(ApiError::from)),
-        Plan::Jwks(..) => None,
-    }
-}
-
 /// What the token says: a verdict now (HS256, or a refusal), or the JWKS to wait for.
 fn plan<'t>(
     call: &Call,
@@ -194,7 +177,7 @@ pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiE
 
 /// The binding, if the worker has one: looked for once per isolate (bindings change only with
 /// a deploy), and its absence logged once.
-pub fn rate_limiter(call: &Call) -> Option<RateLimiter> {
+fn rate_limiter(call: &Call) -> Option<RateLimiter> {
     thread_local! {
         static PRESENT: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
     }

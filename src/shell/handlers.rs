@@ -16,16 +16,11 @@ use super::{body, crypto, net, now, Call, Json, Reply, VERSION};
 /// `POST /uploads`: one form or PUT URL per file, each logged.
 pub async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let body = body::read_json(call).await?;
-    sign_uploads(call, caller, &body)
-}
-
-/// The forms or PUT URLs for a `POST /uploads` body already read.
-pub fn sign_uploads(call: &Call, caller: Option<&Caller>, body: &[u8]) -> Result<Json, ApiError> {
     let now = now()?;
     // A failed draw voids the whole answer; nothing unwinds while the state is borrowed.
     let mut entropy = Ok(());
     let (json, uploads) = call.with_presigner(|presigner| {
-        api::handle_uploads_as(presigner, body, caller, now, || {
+        api::handle_uploads_as(presigner, &body, caller, now, || {
             crypto::random_id().unwrap_or_else(|e| {
                 entropy = Err(e);
                 [0; 16]
