@@ -58,6 +58,8 @@ pub struct Config {
     /// Every route sits under it: empty, or `/api/uploads` style (`BASE_PATH`).
     pub base_path: String,
     pub demo_page: bool,
+    /// Log one audit line per object signed for and per refusal (`AUDIT_LOG`).
+    pub audit_log: bool,
     /// `None`: anyone may ask for uploads.
     pub auth: Option<AuthSettings>,
     /// The rate limiter's period, for `Retry-After` (`UPLOAD_RATE_LIMIT_PERIOD`).
@@ -290,6 +292,7 @@ impl Config {
             );
         }
         let demo_page = r.flag("DEMO_PAGE", false);
+        let audit_log = r.flag("AUDIT_LOG", true);
         let auth = read_auth(&mut r);
         let rate_limit_period = r.number("UPLOAD_RATE_LIMIT_PERIOD", 60, 1, 3600);
         let credentials = read_credentials(&mut r);
@@ -322,6 +325,7 @@ impl Config {
             allowed_origins,
             base_path,
             demo_page,
+            audit_log,
             auth,
             rate_limit_period,
             credentials,
@@ -649,6 +653,8 @@ mod tests {
         assert!(c.allowed_types.is_empty());
         assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
         assert!(!c.demo_page);
+        assert!(c.audit_log);
+        assert!(!config(&[("AUDIT_LOG", "false")]).unwrap().audit_log);
         assert!(c.credentials.session_token.is_none());
         assert_eq!(c.upload_url, "https://photos.s3.us-east-1.amazonaws.com/");
         assert_eq!(c.cache_control, "private, max-age=3600");

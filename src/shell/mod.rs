@@ -250,7 +250,15 @@ impl Call {
 
     /// Logs one audit line for an object granted.
     pub fn audit(&self, grant: &audit::Grant<'_>) {
-        web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));
+        if self.audit_on() {
+            web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));
+        }
+    }
+
+    /// `AUDIT_LOG`: each line is a `console.log`, whose cost `bench/run` measures.
+    fn audit_on(&self) -> bool {
+        let state = self.state.presigner.borrow();
+        state.as_ref().map_or(true, |p| p.config().audit_log)
     }
 
     /// The one door every answer leaves by: JSON with CORS, errors as
@@ -268,8 +276,11 @@ impl Call {
                 // Status and code only: messages may quote user input, and nothing here may
                 // ever carry a secret, a token or a signature into the logs.
                 let sub = caller.map(Caller::sub);
-                let line = audit::refusal_line(route, error.status(), error.code.as_str(), sub);
-                web_sys::console::log_1(&JsValue::from_str(&line));
+                if self.audit_on() {
+                    let code = error.code.as_str();
+                    let line = audit::refusal_line(route, error.status(), code, sub);
+                    web_sys::console::log_1(&JsValue::from_str(&line));
+                }
                 self.json(error.status(), error.to_json(), error.header.as_ref())
             }
         }
