@@ -12,7 +12,10 @@ pub struct MediaType {
 const MAX_LEN: usize = 255;
 
 impl MediaType {
-    /// `type/subtype` with optional `; name=value` parameters, per RFC 9110 tokens.
+    /// `type/subtype` with optional `; name=value` parameters, every part an RFC 9110 token.
+    /// Quoted values are refused: a browser splits `Content-Type` at commas outside quotes
+    /// and keeps the last type, so `image/png; a="",text/html,""` would be HTML to it while
+    /// this reads `image/png`. Tokens hold no comma or quote, so both read the same type.
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| (0x20..0x7f).contains(&b))
@@ -26,8 +29,7 @@ impl MediaType {
         }
         for parameter in parts {
             let (name, value) = parameter.trim().split_once('=')?;
-            let quoted = value.len() >= 2 && value.starts_with('"') && value.ends_with('"');
-            if !is_token(name.trim()) || !(is_token(value) || quoted) {
+            if !is_token(name.trim()) || !is_token(value) {
                 return None;
             }
         }
@@ -216,7 +218,7 @@ mod tests {
             "image/jpeg",
             "IMAGE/PNG",
             "text/plain; charset=utf-8",
-            "text/plain;charset=\"utf-8\"",
+            "text/plain;charset=utf-8",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "image/svg+xml",
         ] {
@@ -244,6 +246,12 @@ mod tests {
             "image/png; charset",
             "image/png; =x",
             "a/b; c=d e",
+            // A browser reads each of these as text/html (the last type after a comma).
+            "image/png; a=\"\",text/html,\"\"",
+            "text/plain; a=\"\",text/html,\"\"",
+            "image/png; a=\"\\\",text/html\"",
+            "image/png, text/html",
+            "image/png; charset=\"utf-8\"",
             long.as_str(),
         ] {
             assert!(MediaType::parse(raw).is_none(), "{raw:?}");

@@ -436,6 +436,8 @@ mod tests {
             (None, None),
             (Some("text/html\r\nX: y"), Some("inline")),
             (Some("nonsense"), Some("inline; filename=\"\u{e9}.txt\"")),
+            // Stored before quoted parameters were refused: a browser would read text/html.
+            (Some("image/png; a=\"\",text/html,\"\""), Some("inline")),
         ] {
             let o = download_overrides(&key, stored_type, stored_disposition, safe);
             assert_eq!(o.content_type, "application/octet-stream");

@@ -390,6 +390,8 @@ table("content types and the allow-list", [
   { name: 'content_type "application/pdfx"', w: "A", req: typed("application/pdfx"), status: 415, code: "content_type_not_allowed" },
   { name: 'content_type "text/html; x=image/png"', w: "A", req: typed("text/html; x=image/png"), status: 415, code: "content_type_not_allowed" },
   { name: 'content_type "image/png, text/html"', w: "A", req: typed("image/png, text/html"), status: 415, code: "content_type_not_allowed" },
+  { name: 'content_type "image/png; a=\"\",text/html,\"\"" (a browser reads text/html)', w: "A", req: typed('image/png; a="",text/html,""', "x.png"), status: 415, code: "content_type_not_allowed" },
+  { name: "content_type with a quoted parameter (default worker)", w: "B", req: typed('text/plain; a="",text/html,""', "x.txt"), status: 415, code: "content_type_not_allowed" },
   { name: "content_type non-ASCII", w: "A", req: typed("imäge/png"), status: 415, code: "content_type_not_allowed" },
   { name: 'content_type "" (empty): refused or treated as absent', w: "A", req: typed(""), okOr: { form: { ct: "application/pdf" }, status: 415, code: "content_type_not_allowed" } },
   { name: "IMAGE/PNG matches image/* case-insensitively", w: "A", req: typed("IMAGE/PNG", "x.png"), ok: { name: "x.png" } },
