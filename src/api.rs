@@ -423,9 +423,17 @@ impl From<S3Error> for ApiError {
 
 /// True for `application/json`, with or without parameters such as `charset`.
 pub fn is_json_content_type(header: Option<&str>) -> bool {
-    header
-        .and_then(|h| h.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    has_essence(header, &["application/json"])
+}
+
+/// An S3 client's request body (`signRequest` mode's completion).
+pub fn is_xml_content_type(header: Option<&str>) -> bool {
+    has_essence(header, &["application/xml", "text/xml"])
+}
+
+fn has_essence(header: Option<&str>, essences: &[&str]) -> bool {
+    let essence = header.and_then(|h| h.split(';').next()).unwrap_or_default().trim();
+    essences.iter().any(|e| essence.eq_ignore_ascii_case(e))
 }
 
 /// A parsed `POST /uploads` body.
@@ -997,6 +1005,12 @@ mod tests {
         )));
         assert!(!is_json_content_type(Some("text/plain")));
         assert!(!is_json_content_type(Some("application/jsonx")));
+        assert!(!is_json_content_type(None));
+        assert!(is_xml_content_type(Some("application/xml")));
+        assert!(is_xml_content_type(Some("Text/XML; charset=utf-8")));
+        assert!(!is_xml_content_type(Some("application/json")));
+        assert!(!is_xml_content_type(Some("application/xmlx")));
+        assert!(!is_xml_content_type(None));
         assert!(!is_json_content_type(None));
     }
 

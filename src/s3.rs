@@ -160,7 +160,8 @@ impl Signer<'_> {
     /// One page of ListParts, from `marker` (the last part number of the previous page).
     pub fn list_parts(&self, key: &IssuedKey, id: &UploadId, marker: Option<u16>) -> S3Request {
         let marker = marker.map(|m| m.to_string());
-        let mut query = vec![("uploadId", id.as_str())];
+        // S3's largest page, asked for by name: ten pages then hold every part there can be.
+        let mut query = vec![("uploadId", id.as_str()), ("max-parts", "1000")];
         if let Some(marker) = &marker {
             query.push(("part-number-marker", marker));
         }
@@ -228,13 +229,29 @@ pub fn read_upload_id(xml: &str) -> Option<UploadId> {
     UploadId::parse(&text(result, "UploadId")?)
 }
 
-/// A CompleteMultipartUpload answer: S3 may answer 200 and still report an error in the body.
-pub fn read_complete(xml: &str) -> Result<(), S3Error> {
-    if element(xml, "CompleteMultipartUploadResult").is_some() {
-        Ok(())
-    } else {
-        Err(read_error(200, xml))
+/// A CompleteMultipartUpload answer, and the object's ETag if it names one: S3 may answer
+/// 200 and still report an error in the body.
+pub fn read_complete(xml: &str) -> Result<Option<String>, S3Error> {
+    match element(xml, "CompleteMultipartUploadResult") {
+        Some(result) => Ok(text(result, "ETag")),
+        None => Err(read_error(200, xml)),
     }
+}
+
+/// The `CompleteMultipartUploadResult` the worker answers an S3 client with, as S3 would.
+pub fn complete_result(location: &str, bucket: &str, key: &str, etag: Option<&str>) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xml.push_str("<CompleteMultipartUploadResult>");
+    let fields = [("Location", Some(location)), ("Bucket", Some(bucket)), ("Key", Some(key))];
+    for (name, value) in fields.into_iter().chain([("ETag", etag)]) {
+        if let Some(value) = value {
+            let _ = write!(xml, "<{name}>");
+            escape_into(&mut xml, value);
+            let _ = write!(xml, "</{name}>");
+        }
+    }
+    xml.push_str("</CompleteMultipartUploadResult>");
+    xml
 }
 
 /// One uploaded part, as ListParts reports it.
@@ -259,17 +276,12 @@ pub struct PartsPage {
 pub fn parse_list_parts(xml: &str) -> Option<PartsPage> {
     let result = element(xml, "ListPartsResult")?;
     let mut parts = Vec::new();
-    let mut rest = result;
-    while let Some(start) = find(rest, "<Part>") {
-        let after = &rest[start + "<Part>".len()..];
-        let end = find(after, "</Part>")?;
-        let part = &after[..end];
+    for part in parts_of(result)? {
         parts.push(Part {
             number: text(part, "PartNumber")?.parse().ok()?,
             etag: text(part, "ETag")?,
             size: text(part, "Size")?.parse().ok()?,
         });
-        rest = &after[end + "</Part>".len()..];
     }
     let truncated = text(result, "IsTruncated").is_some_and(|t| t == "true");
     let next_marker = match truncated {
@@ -280,10 +292,54 @@ pub fn parse_list_parts(xml: &str) -> Option<PartsPage> {
 }
 
 /// The bytes of all parts together, saturating (a total past `u64` is past any limit anyway).
-pub fn total_bytes(parts: &[Part]) -> u64 {
+pub fn total_bytes<'a>(parts: impl IntoIterator<Item = &'a Part>) -> u64 {
     parts
-        .iter()
+        .into_iter()
         .fold(0u64, |sum, part| sum.saturating_add(part.size))
+}
+
+/// The `<Part>` elements of `xml`, or `None` if one is not closed.
+fn parts_of(xml: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = find(rest, "<Part>") {
+        let after = &rest[start + "<Part>".len()..];
+        let end = find(after, "</Part>")?;
+        parts.push(&after[..end]);
+        rest = &after[end + "</Part>".len()..];
+    }
+    Some(parts)
+}
+
+/// A `CompleteMultipartUpload` body as an S3 client sends it: each part's number and ETag
+/// as written (the caller checks them), or `None` if it is not one.
+pub fn read_complete_body(xml: &str) -> Option<Vec<(String, String)>> {
+    let body = element(xml, "CompleteMultipartUpload")?;
+    parts_of(body)?
+        .into_iter()
+        .map(|part| Some((text(part, "PartNumber")?, text(part, "ETag")?)))
+        .collect()
+}
+
+/// The listed parts a completion names, each with the ETag it names (quotes aside), so the
+/// total checked is the object made. `Err` is the first named part the listing lacks (not
+/// uploaded, or uploaded again since). Stores list parts in any order (s3s-fs does not sort
+/// them), so they are looked up by number.
+pub fn named_parts<'a>(named: &[(u16, String)], listed: &'a [Part]) -> Result<Vec<&'a Part>, u16> {
+    let mut by_number: Vec<Option<&Part>> = vec![None; usize::from(MAX_PART_NUMBER) + 1];
+    for part in listed {
+        if let Some(slot) = by_number.get_mut(usize::from(part.number)) {
+            *slot = Some(part);
+        }
+    }
+    let unquoted = |etag: &'a str| etag.trim_matches('"');
+    named
+        .iter()
+        .map(|(number, etag)| match by_number.get(usize::from(*number)) {
+            Some(Some(part)) if unquoted(&part.etag) == etag.trim_matches('"') => Ok(*part),
+            _ => Err(*number),
+        })
+        .collect()
 }
 
 /// The `CompleteMultipartUpload` body for `(part number, ETag)` pairs, in the order given.
@@ -431,7 +487,7 @@ mod tests {
             let list = signer.list_parts(key, &id, Some(1000));
             assert_eq!(
                 list.url,
-                format!("{object}?part-number-marker=1000&uploadId=u-1")
+                format!("{object}?max-parts=1000&part-number-marker=1000&uploadId=u-1")
             );
             let complete = signer.complete_multipart_upload(key, &id, &[(1, "\"e\"")]);
             assert_eq!(complete.method, Method::Post);
@@ -507,7 +563,9 @@ mod tests {
         );
         let completed =
             "<CompleteMultipartUploadResult><Location>x</Location></CompleteMultipartUploadResult>";
-        assert_eq!(read_complete(completed), Ok(()));
+        assert_eq!(read_complete(completed), Ok(None));
+        let with_etag = "<CompleteMultipartUploadResult><ETag>&quot;3858f6-2&quot;</ETag></CompleteMultipartUploadResult>";
+        assert_eq!(read_complete(with_etag), Ok(Some("\"3858f6-2\"".into())));
         // S3 can answer 200 OK and still fail the completion.
         let failed = "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code></Error>";
         assert_eq!(
@@ -629,5 +687,61 @@ mod tests {
         )
         .unwrap();
         assert_eq!(page.parts[0].etag, "\"b<2>&\"", "escaping round-trips");
+    }
+
+    fn part(number: u16, etag: &str, size: u64) -> Part {
+        Part {
+            number,
+            etag: etag.into(),
+            size,
+        }
+    }
+
+    #[test]
+    fn a_completion_names_listed_parts_with_their_etags() {
+        let listed = [part(1, "\"a\"", 5), part(2, "\"b\"", 6), part(4, "\"d\"", 7)];
+        let named = |list: &[(u16, &str)]| -> Vec<(u16, String)> {
+            list.iter().map(|(n, e)| (*n, (*e).to_owned())).collect()
+        };
+        // Quotes or none, as browsers and S3 write them; parts may be left out.
+        let chosen = named_parts(&named(&[(1, "a"), (4, "\"d\"")]), &listed).unwrap();
+        assert_eq!(chosen, [&listed[0], &listed[2]]);
+        assert_eq!(named_parts(&named(&[(2, "b")]), &listed).unwrap(), [&listed[1]]);
+        // A part not uploaded, or uploaded again since it was listed (another ETag).
+        assert_eq!(named_parts(&named(&[(1, "a"), (3, "c")]), &listed), Err(3));
+        assert_eq!(named_parts(&named(&[(2, "x")]), &listed), Err(2));
+        assert_eq!(named_parts(&named(&[(5, "e")]), &listed), Err(5));
+        assert_eq!(named_parts(&named(&[(1, "a")]), &[]), Err(1));
+        // In whatever order the store lists them.
+        let shuffled = [part(4, "\"d\"", 7), part(1, "\"a\"", 5)];
+        let chosen = named_parts(&named(&[(1, "a"), (4, "d")]), &shuffled).unwrap();
+        assert_eq!(chosen, [&shuffled[1], &shuffled[0]]);
+    }
+
+    #[test]
+    fn an_s3_clients_completion_is_read_and_answered_as_s3_would() {
+        // What @uppy/aws-s3 6.x's S3mini sends (ETags as the browser read them, unquoted).
+        let body = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a1</ETag></Part><Part><PartNumber>2</PartNumber><ETag>&quot;b2&quot;</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(
+            read_complete_body(body).unwrap(),
+            [("1".into(), "a1".into()), ("2".into(), "\"b2\"".into())]
+        );
+        // And what the worker itself writes.
+        let ours = complete_body(&[(7, "\"x\"")]);
+        assert_eq!(read_complete_body(&ours).unwrap(), [("7".into(), "\"x\"".into())]);
+        for bad in [
+            "",
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",
+            "<CompleteMultipartUpload><Part><ETag>a</ETag></Part></CompleteMultipartUpload>",
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag>",
+            "<Other/>",
+        ] {
+            assert_eq!(read_complete_body(bad), None, "{bad}");
+        }
+        assert_eq!(
+            complete_result("http://s/b/k%26", "b", "k&", Some("\"e-2\"")),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult><Location>http://s/b/k%26</Location><Bucket>b</Bucket><Key>k&amp;</Key><ETag>&quot;e-2&quot;</ETag></CompleteMultipartUploadResult>"
+        );
+        assert!(!complete_result("l", "b", "k", None).contains("ETag"));
     }
 }

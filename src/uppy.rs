@@ -8,7 +8,7 @@ use crate::json::{self, Object, Value};
 use crate::presign::{SignedUpload, Upload, UploadRequest};
 use crate::routes::{percent_decode, query_param};
 use crate::s3::{parse_part_number, Part, UploadId, MAX_PARTS};
-use crate::sigv4::Method;
+use crate::sigv4::{uri_encode, Method};
 
 /// A new file: its name and, when the browser knows them, its type and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,25 +99,46 @@ pub fn key_param(query: &str) -> Result<String, ApiError> {
     query_param(query, "key").ok_or_else(ApiError::invalid_key)
 }
 
-/// `POST /s3/multipart/{uploadId}/complete` with `{parts: [{PartNumber, ETag}]}`: 1 to
-/// 10,000 parts, numbered 1 to 10,000 in ascending order (as S3 requires), each with an ETag.
+/// `POST /s3/multipart/{uploadId}/complete` from Companion mode: `{parts: [{PartNumber, ETag}]}`.
 pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
     let value = crate::api::parse_object_up_to(body, crate::api::MAX_COMPLETE_BODY_BYTES)?;
     let Some(Value::List(parts)) = value.get("parts") else {
         return Err(ApiError::invalid_parts("parts must be a list"));
     };
-    if parts.is_empty() || parts.len() > MAX_PARTS {
-        return Err(ApiError::invalid_parts("parts must list 1 to 10000 parts"));
-    }
-    let mut read = Vec::with_capacity(parts.len());
-    for part in parts {
+    let read = parts.iter().map(|part| {
         let number = match part.get("PartNumber") {
             Some(Value::Int(n)) => u16::try_from(*n).ok(),
             Some(Value::Text(n)) => parse_part_number(n),
             _ => None,
-        }
-        .filter(|n| (1..=crate::s3::MAX_PART_NUMBER).contains(n));
-        let etag = part.text("ETag").ok().flatten();
+        };
+        (number, part.text("ETag").ok().flatten())
+    });
+    checked_parts(read)
+}
+
+/// The same completion as an S3 client sends it to S3 (`signRequest` mode: the worker's
+/// `/s3/sign` points the completion at this route, so that the worker completes it).
+pub fn complete_request_xml(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
+    let parts = std::str::from_utf8(body)
+        .ok()
+        .and_then(crate::s3::read_complete_body)
+        .ok_or_else(|| ApiError::invalid_parts("the body is no CompleteMultipartUpload"))?;
+    let read = parts
+        .iter()
+        .map(|(number, etag)| (parse_part_number(number), Some(etag.as_str())));
+    checked_parts(read)
+}
+
+/// 1 to 10,000 parts in ascending order, each with a number and a plausible ETag.
+fn checked_parts<'a>(
+    parts: impl ExactSizeIterator<Item = (Option<u16>, Option<&'a str>)>,
+) -> Result<Vec<(u16, String)>, ApiError> {
+    if !(1..=MAX_PARTS).contains(&parts.len()) {
+        return Err(ApiError::invalid_parts("parts must list 1 to 10000 parts"));
+    }
+    let mut read: Vec<(u16, String)> = Vec::with_capacity(parts.len());
+    for (number, etag) in parts {
+        let number = number.filter(|n| (1..=crate::s3::MAX_PART_NUMBER).contains(n));
         let (Some(number), Some(etag)) = (number, etag) else {
             return Err(ApiError::invalid_parts(
                 "each part needs a PartNumber from 1 to 10000 and an ETag",
@@ -134,6 +155,14 @@ pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
         read.push((number, etag.to_owned()));
     }
     Ok(read)
+}
+
+/// Where `signRequest` sends a completion: the worker's own completion route
+/// (`worker` is its origin and `BASE_PATH`), never a presigned CompleteMultipartUpload, which
+/// would let the browser upload more parts after the total was checked and complete them.
+pub fn completion_url(worker: &str, key: &str, id: &UploadId) -> String {
+    let (id, key) = (uri_encode(id.as_str(), false), uri_encode(key, false));
+    [worker, "/s3/multipart/", &id, "/complete?key=", &key].concat()
 }
 
 /// What Uppy's `signRequest` asks to have signed.
@@ -386,6 +415,45 @@ mod tests {
         );
         // Too many parts, or too big a body: refused either way, never read whole.
         assert!(complete_request(many.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn an_s3_clients_completion_is_checked_alike() {
+        let xml = |parts: &str| format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>");
+        let part = |n: &str, etag: &str| format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>");
+        let ok = xml(&[part("1", "a"), part("2", "&quot;b&quot;")].concat());
+        assert_eq!(
+            complete_request_xml(ok.as_bytes()).unwrap(),
+            [(1, "a".to_owned()), (2, "\"b\"".to_owned())]
+        );
+        for bad in [
+            String::new(),
+            "{\"parts\":[]}".to_owned(),
+            xml(""),
+            xml(&part("0", "a")),
+            xml(&part("10001", "a")),
+            xml(&part("01", "a")),
+            xml(&part("1", "")),
+            xml(&part("1", "a b")),
+            xml(&[part("2", "a"), part("1", "b")].concat()),
+            xml(&[part("1", "a"), part("1", "b")].concat()),
+        ] {
+            assert_eq!(
+                complete_request_xml(bad.as_bytes()).unwrap_err().code,
+                ErrorCode::InvalidParts,
+                "{bad}"
+            );
+        }
+        assert!(complete_request_xml(b"\xff<CompleteMultipartUpload>").is_err());
+    }
+
+    #[test]
+    fn sign_requests_point_completions_at_the_worker() {
+        let id = UploadId::parse("a/b+c=").unwrap();
+        assert_eq!(
+            completion_url("https://w.example/api", "uploads/u/a b&c.txt", &id),
+            "https://w.example/api/s3/multipart/a%2Fb%2Bc%3D/complete?key=uploads%2Fu%2Fa%20b%26c.txt"
+        );
     }
 
     #[test]

@@ -347,7 +347,10 @@ export interface SignRequestOptions {
 /**
  * @uppy/aws-s3's `signRequest` option, signed by the worker's `POST /s3/sign`:
  * `new Uppy().use(AwsS3, { signRequest: createSignRequest({ endpoint, token }) })`. A refusal
- * rejects with an UploadError that Uppy passes on in its `upload-error` event.
+ * rejects with an UploadError that Uppy passes on in its `upload-error` event. A multipart
+ * completion is answered with the worker's own completion route (with the token), never a
+ * presigned one: the worker checks the total and completes the upload; a refusal there reaches
+ * Uppy as its S3 error with the worker's `code` and `status`.
  */
 export declare function createSignRequest(options?: SignRequestOptions): (request: PresignableRequest) => Promise<PresignedResponse>;
 

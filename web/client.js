@@ -608,7 +608,10 @@ function goesMultipart(file, { multipart = "auto", multipartThreshold = MULTIPAR
  * CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload)
  * goes to the worker's `POST /s3/sign`, with `Authorization: Bearer <token>` when a token is
  * given; the worker chooses keys and answers `{url, key?, headers?, fields?}`. A refusal
- * rejects with an UploadError (e.g. "file_too_large" when a completion is over the limit).
+ * rejects with an UploadError. A completion is not signed for the bucket: its URL is the
+ * worker's own completion route, which checks the total and completes the upload, so the
+ * token goes with it too (a refusal there reaches Uppy with the worker's code, e.g.
+ * "file_too_large", and status).
  * @param {{endpoint?: string, token?: string | (() => string | Promise<string>), fetch?: typeof fetch}} [options]
  */
 export function createSignRequest({ endpoint = "", token, fetch: customFetch } = {}) {
@@ -617,7 +620,9 @@ export function createSignRequest({ endpoint = "", token, fetch: customFetch } =
     if (typeof answer.url !== "string") {
       throw new UploadError("http_200", "The upload service answered without a signed URL", { status: 200, source: "worker" });
     }
-    return answer;
+    const completion = request.method === "POST" && request.uploadId && request.partNumber == null;
+    if (!completion) return answer;
+    return { ...answer, headers: { ...answer.headers, ...await authorization(token) } };
   };
 }
 

@@ -1,4 +1,4 @@
-//! Reading a JSON request body, never more than its route allows.
+//! Reading a request body of the type its route takes, never more than the route allows.
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,7 +18,16 @@ pub async fn read_json(call: &Call) -> Result<Vec<u8>, ApiError> {
 /// before anything is read; a declared length is read in one call, a chunked body chunk by
 /// chunk up to the limit.
 pub async fn read_json_up_to(call: &Call, limit: usize) -> Result<Vec<u8>, ApiError> {
-    if !api::is_json_content_type(call.header("Content-Type").as_deref()) {
+    read_up_to(call, limit, api::is_json_content_type).await
+}
+
+/// The body of a request whose `Content-Type` passes `takes`, at most `limit` bytes.
+pub async fn read_up_to(
+    call: &Call,
+    limit: usize,
+    takes: fn(Option<&str>) -> bool,
+) -> Result<Vec<u8>, ApiError> {
+    if !takes(call.header("Content-Type").as_deref()) {
         return Err(ApiError::unsupported_media_type());
     }
     let declared = call

@@ -6,7 +6,7 @@ use super::env::State;
 
 const PREFLIGHT_MAX_AGE_SECONDS: &str = "86400";
 /// Headers a page's script may read from an answer besides the simple ones.
-const EXPOSED_HEADERS: &str = "Retry-After, WWW-Authenticate";
+const EXPOSED_HEADERS: &str = "Retry-After, WWW-Authenticate, x-amz-error-code";
 
 /// What CORS allows for this request.
 pub enum Grant {

@@ -101,7 +101,7 @@ async fn serve(
             call.admit()?;
             *caller = auth::caller(call).await?;
             auth::rate_limit(call, caller.as_ref()).await?;
-            signing(call, route, caller.as_ref()).await.map(Reply::Json)
+            signing(call, route, caller.as_ref()).await
         }
     }
 }
@@ -116,8 +116,8 @@ fn route_path(call: &Call) -> String {
         .to_owned()
 }
 
-async fn signing(call: &Call, route: Route<'_>, caller: Option<&Caller>) -> Result<Json, ApiError> {
-    match route {
+async fn signing(call: &Call, route: Route<'_>, caller: Option<&Caller>) -> Result<Reply, ApiError> {
+    let json = match route {
         Route::Uploads => handlers::uploads(call, caller).await,
         Route::Download(key) => handlers::download(call, key, caller).await,
         Route::CompanionParams => uppy::params(call, caller),
@@ -127,10 +127,11 @@ async fn signing(call: &Call, route: Route<'_>, caller: Option<&Caller>) -> Resu
         }
         Route::CompanionUpload(id) => uppy::list(call, id, caller).await,
         Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),
-        Route::CompanionComplete(id) => uppy::complete(call, id, caller).await,
+        Route::CompanionComplete(id) => return uppy::complete(call, id, caller).await,
         Route::Sign => uppy::sign(call, caller).await,
         Route::Health | Route::Static => Err(ApiError::not_found()),
-    }
+    };
+    json.map(Reply::Json)
 }
 
 /// A JSON answer that is not an error.
@@ -145,9 +146,11 @@ impl Json {
     }
 }
 
-/// What a route answers: JSON, or a response made elsewhere (a static file).
+/// What a route answers: JSON, S3's XML to an S3 client, or a response made elsewhere (a
+/// static file).
 pub enum Reply {
     Json(Json),
+    Xml(String),
     Response(Response),
 }
 
@@ -215,6 +218,11 @@ impl Call {
         self.headers.get(name).ok().flatten()
     }
 
+    /// An S3 client's request (XML body): its errors also carry S3's `x-amz-error-code`.
+    pub fn sends_xml(&self) -> bool {
+        api::is_xml_content_type(self.header("Content-Type").as_deref())
+    }
+
     /// Usable settings and an allowed origin: what every signing route needs first.
     fn admit(&self) -> Result<(), ApiError> {
         if let Err(e) = self.state.presigner.borrow().as_ref() {
@@ -262,7 +270,8 @@ impl Call {
     }
 
     /// The one door every answer leaves by: JSON with CORS, errors as
-    /// `{"error": {"code", "message"}}` with their status and header, refusals logged.
+    /// `{"error": {"code", "message"}}` with their status and header, refusals logged. An S3
+    /// client also finds the code where it looks for S3's, in `x-amz-error-code`.
     fn respond(
         &self,
         route: &str,
@@ -270,7 +279,13 @@ impl Call {
         result: Result<Reply, ApiError>,
     ) -> Response {
         match result {
-            Ok(Reply::Json(Json { status, body })) => self.json(status, body, None),
+            Ok(Reply::Json(Json { status, body })) => self.json(status, body, &[]),
+            Ok(Reply::Xml(body)) => {
+                let headers = json_headers();
+                let _ = headers.set("Content-Type", "application/xml");
+                self.grant.apply(&headers);
+                respond(200, &headers, Some(&mut body.into_bytes()))
+            }
             Ok(Reply::Response(response)) => response,
             Err(error) => {
                 // Status and code only: messages may quote user input, and nothing here may
@@ -281,13 +296,20 @@ impl Call {
                     let line = audit::refusal_line(route, error.status(), code, sub);
                     web_sys::console::log_1(&JsValue::from_str(&line));
                 }
-                self.json(error.status(), error.to_json(), error.header.as_ref())
+                let mut extra = Vec::with_capacity(2);
+                if let Some((name, value)) = &error.header {
+                    extra.push((*name, value.as_str()));
+                }
+                if self.sends_xml() {
+                    extra.push(("x-amz-error-code", error.code.as_str()));
+                }
+                self.json(error.status(), error.to_json(), &extra)
             }
         }
     }
 
     /// The one place a JSON answer is built: its headers all at once, CORS when granted.
-    fn json(&self, status: u16, body: String, extra: Option<&(&str, String)>) -> Response {
+    fn json(&self, status: u16, body: String, extra: &[(&str, &str)]) -> Response {
         let mut body = body.into_bytes();
         if status == 200 && matches!(self.grant, Grant::NotNeeded) {
             // The common answer: its status and headers never change, so they are built once
@@ -310,7 +332,7 @@ impl Call {
         }
         let headers = json_headers();
         self.grant.apply(&headers);
-        if let Some((name, value)) = extra {
+        for (name, value) in extra {
             let _ = headers.set(name, value);
         }
         respond(status, &headers, Some(&mut body))

@@ -1,7 +1,7 @@
 //! `@uppy/aws-s3`'s Companion S3 routes and its `signRequest` endpoint. The contract (what
 //! comes in, what goes out) is in `crate::uppy`; here are the S3 calls between.
 
-use crate::api::{ApiError, ErrorCode};
+use crate::api::{self, ApiError, ErrorCode, MAX_COMPLETE_BODY_BYTES};
 use crate::audit;
 use crate::auth::Caller;
 use crate::key::IssuedKey;
@@ -11,9 +11,10 @@ use crate::sigv4::Method;
 use crate::uppy::{self, SignOp};
 
 use super::handlers::upload_grant;
-use super::{body, crypto, net, now, Call, Json};
+use super::{body, crypto, net, now, Call, Json, Reply};
 
-/// ListParts pages at 1,000 parts, and an upload has at most 10,000.
+/// ListParts pages at 1,000 parts (the worker asks for that many), and an upload has at most
+/// 10,000.
 const MAX_PAGES: usize = 10;
 
 /// An S3 call that must succeed: unreachable is 502, a refusal its own code.
@@ -131,6 +132,8 @@ pub async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json
     Ok(Json::ok(uppy::parts_answer(&parts)))
 }
 
+/// Every part. A listing that does not end within ten pages, or whose marker does not
+/// advance, is an error: a partial list would undercount the total.
 async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<Part>, ApiError> {
     let now = now()?;
     let mut parts = Vec::new();
@@ -141,11 +144,12 @@ async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<P
         let page = s3::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
         parts.extend(page.parts);
         match page.next_marker {
-            Some(next) if Some(next) != marker => marker = Some(next),
-            _ => break,
+            None => return Ok(parts),
+            Some(next) if Some(next) > marker => marker = Some(next),
+            Some(_) => break,
         }
     }
-    Ok(parts)
+    Err(unreadable_answer())
 }
 
 /// `DELETE /s3/multipart/{uploadId}?key=`: AbortMultipartUpload, answering `{}`.
@@ -190,47 +194,50 @@ async fn refuse_oversized(call: &Call, key: &IssuedKey, id: &UploadId, limit: u6
 }
 
 /// `POST /s3/multipart/{uploadId}/complete?key=`: the parts are listed first, and an upload
-/// whose parts add up to more than the limit is aborted and refused with 413.
-pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
+/// whose named parts add up to more than the limit is aborted and refused with 413. Companion
+/// mode sends JSON; `signRequest` mode sends S3's own XML here (see [`sign`]) and gets S3's
+/// answer back.
+pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Reply, ApiError> {
     let id = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
-    let body = body::read_json_up_to(call, crate::api::MAX_COMPLETE_BODY_BYTES).await?;
-    let named = uppy::complete_request(&body)?;
+    let s3_client = call.sends_xml();
+    type Reader = fn(&[u8]) -> Result<Vec<(u16, String)>, ApiError>;
+    let (takes, read): (fn(Option<&str>) -> bool, Reader) = match s3_client {
+        true => (api::is_xml_content_type, uppy::complete_request_xml),
+        false => (api::is_json_content_type, uppy::complete_request),
+    };
+    let named = read(&body::read_up_to(call, MAX_COMPLETE_BODY_BYTES, takes).await?)?;
     let limit = multipart_limit(call, caller)?;
     let listed = list_parts(call, &key, &id).await?;
-    // The object will be the named parts; a name S3 does not have fails the completion.
-    let total = listed
-        .iter()
-        .filter(|part| named.iter().any(|(number, _)| *number == part.number))
-        .fold(0u64, |sum, part| sum.saturating_add(part.size));
+    // The object will be exactly these parts: S3 refuses a completion whose ETags differ.
+    let parts = s3::named_parts(&named, &listed).map_err(|number| {
+        ApiError::invalid_parts(format!("part {number} is not in the upload with that ETag"))
+    })?;
+    let total = s3::total_bytes(parts.iter().copied());
     if total > limit {
         return Err(refuse_oversized(call, &key, &id, limit).await);
     }
     let now = now()?;
-    let parts: Vec<(u16, &str)> = named.iter().map(|(n, etag)| (*n, etag.as_str())).collect();
+    let parts: Vec<(u16, &str)> = parts.iter().map(|p| (p.number, p.etag.as_str())).collect();
     let request =
         call.with_presigner(|p| Ok(p.signer(now).complete_multipart_upload(&key, &id, &parts)))?;
-    s3::read_complete(&s3_call(&request).await?.body)?;
-    let (location, bucket) = call.with_presigner(|p| {
-        let config = p.config();
-        Ok((
-            config.location.object_url(key.as_str()),
-            config.bucket.clone(),
-        ))
-    })?;
-    let grant = multipart_grant(
+    let etag = s3::read_complete(&s3_call(&request).await?.body)?;
+    call.audit(&multipart_grant(
         "s3/multipart/complete",
         "CompleteMultipartUpload",
         &key,
         Some(total),
         caller,
-    );
-    call.audit(&grant);
-    Ok(Json::ok(uppy::completed_answer(
-        &location,
-        key.as_str(),
-        &bucket,
-    )))
+    ));
+    let (location, bucket) = call.with_presigner(|p| {
+        let config = p.config();
+        Ok((config.location.object_url(key.as_str()), config.bucket.clone()))
+    })?;
+    Ok(if s3_client {
+        Reply::Xml(s3::complete_result(&location, &bucket, key.as_str(), etag.as_deref()))
+    } else {
+        Reply::Json(Json::ok(uppy::completed_answer(&location, key.as_str(), &bucket)))
+    })
 }
 
 /// `POST /s3/sign`: Uppy's `signRequest`. New files get keys the worker chooses; every other
@@ -271,13 +278,11 @@ pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError
     };
     let key = issued_key(call, &key, caller)?;
     if method == Method::Post {
-        // The browser completes the upload itself: what it has uploaded so far is checked
-        // now (a client that uploads more parts after this is not caught; see README).
-        let limit = multipart_limit(call, caller)?;
-        let total = s3::total_bytes(&list_parts(call, &key, &id).await?);
-        if total > limit {
-            return Err(refuse_oversized(call, &key, &id, limit).await);
-        }
+        // Never a presigned completion: the browser could upload more parts after the total
+        // was checked. The browser sends its completion to the worker, which completes it.
+        let worker = call.with_presigner(|p| Ok([call.own_origin(), &p.config().base_path].concat()))?;
+        let url = uppy::completion_url(&worker, key.as_str(), &id);
+        return Ok(Json::ok(uppy::signed_answer(&url, None, &[], None)));
     }
     let signed = call.with_presigner(|p| Ok(p.presign_multipart(method, &key, &id, part, now)))?;
     Ok(Json::ok(uppy::signed_answer(&signed.url, None, &[], None)))

@@ -152,7 +152,8 @@ for (const mode of ["companion", "sign"]) {
       const routes = requestsTo(seen, open.url, start).map((r) => `${r.method} ${r.url.pathname.replace(/multipart\/[^/]+/, "multipart/{id}")}`);
       assert.deepEqual(routes, mode === "companion"
         ? ["POST /s3/multipart", ...[1, 2, 3].map((n) => `GET /s3/multipart/{id}/${n}`), "POST /s3/multipart/{id}/complete"]
-        : Array(5).fill("POST /s3/sign"), // create, three parts, complete
+        // create, three parts and the completion signed; the completion itself sent to the worker
+        : [...Array(5).fill("POST /s3/sign"), "POST /s3/multipart/{id}/complete"],
       );
       await page.screenshot({ path: join(OUTPUT, `${mode}-uploaded.png`), fullPage: true });
     } finally {
@@ -167,13 +168,14 @@ test("signRequest with an HS256 bearer token, from a page on another origin: key
   const { page, seen, close } = await openPage(`${app.url}/`);
   try {
     await smallAndMultipart(page, seen, { mode: "sign", endpoint, token, keyPrefix: "uploads/alice/" });
-    const signing = requestsTo(seen, secured.url).filter((r) => r.method === "POST");
-    assert.equal(signing.length, 1 + 5, "the form, then create, three parts and complete");
-    for (const r of signing) {
-      assert.equal(r.url.pathname, `${BASE_PATH}/s3/sign`);
-      assert.equal(r.request.headers().authorization, `Bearer ${token}`);
-    }
+    const posts = requestsTo(seen, secured.url).filter((r) => r.method === "POST");
+    const paths = posts.map((r) => r.url.pathname.replace(/multipart\/[^/]+\//, "multipart/{id}/"));
+    assert.deepEqual(paths, [...Array(6).fill(`${BASE_PATH}/s3/sign`), `${BASE_PATH}/s3/multipart/{id}/complete`],
+      "the form, then create, three parts and complete signed; the completion itself sent to the worker");
+    for (const r of posts) assert.equal(r.request.headers().authorization, `Bearer ${token}`);
     for (const r of requestsTo(seen, s3.url)) assert.equal(r.request.headers().authorization, undefined, "no token to the bucket");
+    assert.ok(!requestsTo(seen, s3.url).some((r) => r.method === "POST" && r.url.searchParams.has("uploadId")),
+      "the browser never completes an upload at the bucket");
     await page.screenshot({ path: join(OUTPUT, "sign-token.png"), fullPage: true });
   } finally {
     await close();
@@ -233,13 +235,17 @@ for (const mode of ["companion", "sign"]) {
         { mode, multipart: true, partSize: 5 * MiB });
       assert.equal(report.key, undefined);
       assert.deepEqual(report.parts, [1, 2, 3, 4]);
-      // Companion: the worker completes, and refuses. signRequest: it refuses to sign the completion.
+      // In both modes the worker completes, and refuses: signRequest's completion is sent to
+      // the worker's completion route (as S3's XML), never signed for the bucket.
       const completion = requestsTo(seen, open.url).at(-1);
-      assert.equal(completion.url.pathname, mode === "companion" ? `/s3/multipart/${encodeURIComponent(uploadOf(seen).uploadId)}/complete` : "/s3/sign");
-      assert.equal((await completion.request.response()).status(), 413);
-      assert.equal(refusals(open).at(-1), `${mode === "companion" ? "s3/multipart/{uploadId}/complete" : "s3/sign"} 413 file_too_large`);
+      assert.equal(completion.url.pathname, `/s3/multipart/${encodeURIComponent(uploadOf(seen).uploadId)}/complete`);
+      assert.equal(completion.request.headers()["content-type"], mode === "companion" ? "application/json" : "application/xml");
+      const refusal = await completion.request.response();
+      assert.equal(refusal.status(), 413);
+      assert.equal(refusals(open).at(-1), "s3/multipart/{uploadId}/complete 413 file_too_large");
       if (mode === "sign") {
-        assert.deepEqual(report.errors.map((e) => [e.code, e.status]), [["file_too_large", 413]], "createSignRequest's UploadError reached Uppy");
+        assert.equal(refusal.headers()["x-amz-error-code"], "file_too_large");
+        assert.deepEqual(report.errors.map((e) => [e.code, e.status]), [["file_too_large", 413]], "the worker's code reached Uppy");
       }
       const { uploadId, key } = uploadOf(seen);
       assert.ok(!(await s3.listUploads()).some((u) => u.uploadId === uploadId), "the worker aborted the upload");
@@ -336,6 +342,44 @@ test("Companion complete takes the parts list of a large upload (300 parts)", LI
   const answer = await post(`/s3/multipart/${encodeURIComponent(uploadId)}/complete?${new URLSearchParams({ key })}`, { parts });
   await fetch(`${open.url}/s3/multipart/${encodeURIComponent(uploadId)}?${new URLSearchParams({ key })}`, { method: "DELETE" });
   assert.notEqual(answer.body.error?.code, "body_too_large", `${JSON.stringify({ parts }).length}-byte body: ${JSON.stringify(answer)}`);
+});
+
+// signRequest mode's completion: /s3/sign answers the worker's own completion route, which
+// takes S3's XML as an S3 client sends it, completes only parts listed with the ETags named,
+// and answers as S3 would (errors also carry x-amz-error-code, where an S3 client reads them).
+test("signRequest completions go to the worker, which checks each named part's ETag and answers S3's XML", LIMITS, async () => {
+  const json = (path, body) => fetch(`${open.url}${path}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const { body: { key, uploadId } } = await json("/s3/multipart", { filename: "parts.bin", type: "application/octet-stream" });
+  const q = `?${new URLSearchParams({ key })}`;
+  const partUrl = (await fetch(`${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/1${q}`).then((r) => r.json())).url;
+  const bytes = randomBytes(1000);
+  const etag = (await fetch(partUrl, { method: "PUT", body: bytes })).headers.get("etag");
+  const signed = await json("/s3/sign", { method: "POST", key, uploadId });
+  assert.equal(signed.status, 200);
+  assert.equal(signed.body.url, `${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/complete${q.replaceAll("+", "%20")}`);
+  const complete = (parts) => fetch(signed.body.url, {
+    method: "POST", headers: { "Content-Type": "application/xml" },
+    body: `<CompleteMultipartUpload>${parts.map(([n, e]) => `<Part><PartNumber>${n}</PartNumber><ETag>${e}</ETag></Part>`).join("")}</CompleteMultipartUpload>`,
+  });
+  for (const [parts, why] of [
+    [[[1, '"0123456789abcdef0123456789abcdef"']], "another ETag (the part uploaded again since)"],
+    [[[1, etag], [2, etag]], "a part never uploaded"],
+  ]) {
+    const refused = await complete(parts);
+    assert.equal(refused.status, 400, why);
+    assert.equal(refused.headers.get("x-amz-error-code"), "invalid_parts", why);
+    assert.equal((await refused.json()).error.code, "invalid_parts", why);
+  }
+  const done = await complete([[1, etag.replaceAll('"', "")]]); // unquoted, as Uppy sends it
+  assert.equal(done.status, 200);
+  assert.equal(done.headers.get("content-type"), "application/xml");
+  const xml = await done.text();
+  assert.match(xml, /^<\?xml [^>]*\?>\n<CompleteMultipartUploadResult><Location>http[^<]+<\/Location><Bucket>[^<]+<\/Bucket><Key>([^<]+)<\/Key>/);
+  assert.equal(xml.match(/<Key>([^<]+)<\/Key>/)[1], key);
+  assert.ok((await s3.readObject(key))?.equals(bytes));
+  assert.equal(open.logs().split("\n").filter((l) => l.includes('"CompleteMultipartUpload"') && l.includes(key)).length, 1, "one audit line");
 });
 
 test("the workers never logged their secrets", () => {
