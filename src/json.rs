@@ -242,8 +242,13 @@ impl<'a> Parser<'a> {
             .bytes
             .get(self.at..self.at + 4)
             .ok_or_else(|| self.error())?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.error())?;
-        let code = u32::from_str_radix(text, 16).map_err(|_| self.error())?;
+        // Four hex digits exactly: `from_str_radix` alone would also take a sign (`\u+041`).
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(self.error());
+        }
+        let code = digits
+            .iter()
+            .fold(0, |code, &d| code << 4 | char::from(d).to_digit(16).unwrap_or(0));
         self.at += 4;
         Ok(code)
     }
@@ -303,8 +308,10 @@ impl<'a> Parser<'a> {
             if digits.is_empty() {
                 return Err(self.error());
             }
+            // Leading zeros say nothing (`1e0000001` is 10); six digits are past any i64.
             let magnitude = digits
                 .iter()
+                .skip_while(|&&d| d == b'0')
                 .take(6)
                 .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
             exponent = if sign < 0 { -magnitude } else { magnitude };
@@ -517,6 +524,9 @@ mod tests {
             ("1e-400", Value::Float(Some(0))),
             ("1e400", Value::Float(None)),
             ("0.000001", Value::Float(Some(0))),
+            ("1e0000001", Value::Float(Some(10))),
+            ("1.9e0000009", Value::Float(Some(1_900_000_000))),
+            ("5e-0000001", Value::Float(Some(0))),
         ] {
             assert_eq!(Value::parse(json.as_bytes()), Ok(expected), "{json}");
         }
@@ -540,6 +550,9 @@ mod tests {
             b"\"a\nb\"",
             b"\"\xff\"",
             b"\"\\ud83d\\u0041\"",
+            b"\"\\u+041\"",
+            b"\"\\u-041\"",
+            b"\"\\u 041\"",
         ] {
             assert!(
                 Value::parse(bad).is_err(),

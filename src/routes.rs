@@ -108,7 +108,11 @@ pub fn percent_decode(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
+            // Two hex digits exactly: `from_str_radix` alone would also take `%+7`.
             let hex = text.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -203,7 +207,7 @@ mod tests {
     fn percent_escapes_and_queries_decode() {
         assert_eq!(percent_decode("a%20b%2Fc+d").as_deref(), Some("a b/c+d"));
         assert_eq!(percent_decode("%E5%B1%A5").as_deref(), Some("履"));
-        for bad in ["%", "%2", "%zz", "%FF", "%C3"] {
+        for bad in ["%", "%2", "%zz", "%FF", "%C3", "%+7", "%-1", "% 7"] {
             assert_eq!(percent_decode(bad), None, "{bad}");
         }
         let query = "filename=My+file%20(1).png&type=image%2Fpng&metadata%5Bname%5D=x";
