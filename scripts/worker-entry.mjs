@@ -16,21 +16,26 @@ let inFlight = new Set();
 function replaceInstance() {
   const broken = inFlight;
   inFlight = new Set();
-  resetState();
-  for (const end of broken) end(BROKEN);
+  try {
+    resetState();
+  } finally {
+    for (const end of broken) end(BROKEN); // answered even if the reset itself failed
+  }
 }
 
 // Rust's async handlers run as microtasks (wasm-bindgen-futures queues them with
-// `queueMicrotask`): a trap there would escape every `await` and leave its request hanging.
-// Caught here, it replaces the instance like a trap anywhere else.
+// `queueMicrotask`): anything thrown there (a trap, or a JS exception Rust raised) would
+// escape every `await`, leave its request hanging and perhaps a RefCell borrowed. Caught
+// here, it replaces the instance like a trap anywhere else. Only this worker's own code
+// queues microtasks, so nothing else is caught.
 const queueMicrotask = globalThis.queueMicrotask.bind(globalThis);
 globalThis.queueMicrotask = (task) =>
   queueMicrotask(() => {
     try {
       task();
     } catch (error) {
-      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-      console.error("wasm trap in a task; a fresh instance answers from now on:", error.message);
+      const kind = error instanceof WebAssembly.RuntimeError ? "wasm trap" : "exception";
+      console.error(`${kind} in a task; a fresh instance answers from now on:`, String(error?.message ?? error));
       replaceInstance();
     }
   });

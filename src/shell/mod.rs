@@ -28,8 +28,10 @@ use cors::Grant;
 use env::{isolate_state, Env, State};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Traps the instance, only where the setting `EDGE_PRESIGN_TEST_TRAP` is `true` (tests).
+/// Trap the instance, or throw a JS exception out of Rust, only where the setting
+/// `EDGE_PRESIGN_TEST_TRAP` is `true` (tests).
 const TEST_TRAP_PATH: &str = "/__trap";
+const TEST_THROW_PATH: &str = "/__throw";
 /// 2020-01-01T00:00:00Z in milliseconds: a clock reading before it is no clock at all.
 const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
 
@@ -55,8 +57,13 @@ pub fn internal_error(req: Request, env: Env) -> Response {
 }
 
 async fn handle(call: Call) -> Response {
-    if call.path() == TEST_TRAP_PATH && env::test_trap_enabled(&call.env) {
-        // The end-to-end tests' way to make the instance trap, as a bug would.
+    let test_failure = [TEST_TRAP_PATH, TEST_THROW_PATH].contains(&call.path());
+    if test_failure && env::test_trap_enabled(&call.env) {
+        // The end-to-end tests' way to make the instance fail, as a bug would: a trap (a
+        // panic), or an exception such as a failed `unwrap_throw` raises.
+        if call.path() == TEST_THROW_PATH {
+            wasm_bindgen::throw_str("test exception");
+        }
         core::arch::wasm32::unreachable();
     }
     let base_path = call

@@ -184,4 +184,18 @@ describe("a trap", () => {
     const next = await postJson(`${trapping.url}/uploads`, { file_name: "a.txt" }, { Origin: APP });
     assert.equal(next.status, 200, next.text);
   });
+
+  test("a JS exception thrown out of Rust is handled as a trap: the JSON 500, and the next is served", async () => {
+    const inFlight = slowUpload(trapping.url, APP);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const thrown = await fetch(`${trapping.url}/__throw`, { headers: { Origin: APP }, signal: AbortSignal.timeout(10_000) });
+    assert.equal(thrown.status, 500);
+    assert.equal(thrown.headers.get("access-control-allow-origin"), APP);
+    assert.equal((await thrown.json()).error.code, "internal_error");
+    inFlight.release();
+    const straggler = await inFlight.done;
+    assert.equal(straggler.status, 500, straggler.text);
+    const next = await postJson(`${trapping.url}/uploads`, { file_name: "a.txt" }, { Origin: APP });
+    assert.equal(next.status, 200, next.text);
+  });
 });
