@@ -45,7 +45,7 @@ const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore",
 function build(dir) {
   run("bash", ["-c", "source scripts/env.sh && cargo build --quiet --lib --release --locked --target wasm32-unknown-unknown"], dir);
   const out = join(dir, "build-size");
-  run("bash", ["-c", `source scripts/env.sh && "$WASM_BINDGEN_BIN" target/wasm32-unknown-unknown/release/edge_presign.wasm --out-dir ${out} --out-name index --target web --no-typescript --experimental-reset-state-function && "$WASM_OPT_BIN" -Oz --converge --strip-debug --strip-producers ${out}/index_bg.wasm -o ${out}/index_bg.wasm`], dir);
+  run("bash", ["-c", `source scripts/env.sh && "$WASM_BINDGEN_BIN" target/wasm32-unknown-unknown/release/edge_presign.wasm --out-dir ${out} --out-name index --target web --no-typescript --experimental-reset-state-function && "$WASM_OPT_BIN" -Oz --converge --low-memory-unused --strip-debug --strip-producers ${out}/index_bg.wasm -o ${out}/index_bg.wasm`], dir);
   const gz = (file) => gzipSync(readFileSync(join(out, file)), { level: 9 }).length;
   return gz("index_bg.wasm") + gz("index.js");
 }

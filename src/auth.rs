@@ -42,6 +42,9 @@ pub const JWKS_MIN_TTL_SECONDS: i64 = 300;
 pub const JWKS_MAX_TTL_SECONDS: i64 = 86_400;
 /// An unknown `kid` refetches the JWKS at most this often.
 pub const JWKS_REFETCH_SECONDS: i64 = 60;
+/// After a failed fetch, no other for this long: requests get 503 at once rather than each
+/// asking an identity provider that is down (tokens cost nothing to send).
+pub const JWKS_RETRY_SECONDS: i64 = 10;
 
 /// Why a request is not authenticated. The message says which check failed; it never quotes
 /// the token or any part of it.
@@ -309,10 +312,16 @@ pub fn request_token<'a>(
     let (Some(cookies), Some(name)) = (cookies, cookie_name) else {
         return Err(AuthError::MissingToken);
     };
-    let value = cookies.split(';').find_map(|pair| {
+    let mut values = cookies.split(';').filter_map(|pair| {
         let (key, value) = pair.split_once('=')?;
         (key.trim() == name).then(|| value.trim().trim_matches('"'))
     });
+    let value = values.next();
+    if values.next().is_some() {
+        // Two cookies of that name: one may have been planted by a sibling subdomain (cookie
+        // tossing). Which one is the caller's cannot be told, so neither is taken.
+        return Err(AuthError::Malformed("its cookie was sent more than once"));
+    }
     match value {
         Some(token) if token.len() > MAX_TOKEN_BYTES => Err(AuthError::TooLong),
         Some(token) if !token.is_empty() => Ok(token),
@@ -678,6 +687,7 @@ pub struct JwksCache {
     keys: Vec<Jwk>,
     fresh_until: i64,
     last_fetch: Option<i64>,
+    failed_at: Option<i64>,
 }
 
 /// What to do about the JWKS for one token.
@@ -687,6 +697,8 @@ pub enum JwksAction {
     UseCached,
     /// Fetch (none cached, expired, or an unknown `kid` and no fetch in the last minute).
     Fetch,
+    /// No usable keys, and the last fetch failed moments ago: no verdict, no fetch.
+    Unavailable,
 }
 
 impl JwksCache {
@@ -702,7 +714,11 @@ impl JwksCache {
     /// Whether the cached set can verify this token at `now`.
     pub fn action_for(&self, token: &UntrustedToken<'_>, now: i64) -> JwksAction {
         if self.keys.is_empty() || now >= self.fresh_until {
-            return JwksAction::Fetch;
+            let backing_off = self.failed_at.is_some_and(|at| now < at + JWKS_RETRY_SECONDS);
+            return match backing_off {
+                true => JwksAction::Unavailable,
+                false => JwksAction::Fetch,
+            };
         }
         let known = select_key(&self.keys, token).is_ok();
         let may_refetch = self
@@ -720,11 +736,17 @@ impl JwksCache {
         self.last_fetch = Some(now);
     }
 
+    /// Notes that a fetch failed (no answer, an error status, no usable keys).
+    pub fn note_failure(&mut self, now: i64) {
+        self.failed_at = Some(now);
+    }
+
     /// Keeps a freshly fetched set for its TTL.
     pub fn store(&mut self, keys: Vec<Jwk>, now: i64, ttl: i64) {
         self.keys = keys;
         self.fresh_until = now + ttl;
         self.last_fetch = Some(now);
+        self.failed_at = None;
     }
 }
 
@@ -1225,6 +1247,20 @@ pub(crate) mod tests {
             JwksAction::Fetch,
             "expired"
         );
+        // The identity provider is down: one fetch, then none for JWKS_RETRY_SECONDS.
+        cache.note_failure(NOW + 3600);
+        assert_eq!(cache.action_for(&known, NOW + 3600), JwksAction::Unavailable);
+        assert_eq!(cache.action_for(&known, NOW + 3609), JwksAction::Unavailable);
+        assert_eq!(cache.action_for(&known, NOW + 3610), JwksAction::Fetch);
+        let mut empty = JwksCache::default();
+        empty.note_failure(NOW);
+        assert_eq!(empty.action_for(&known, NOW + 1), JwksAction::Unavailable);
+        // A success ends the back-off; a failure while keys are fresh changes nothing.
+        empty.store(jwks(), NOW + 2, 300);
+        assert_eq!(empty.action_for(&known, NOW + 3), JwksAction::UseCached);
+        empty.note_failure(NOW + 4);
+        assert_eq!(empty.action_for(&known, NOW + 5), JwksAction::UseCached);
+        assert_eq!(empty.action_for(&known, NOW + 302), JwksAction::Fetch, "back-off over");
     }
 
     #[test]
@@ -1437,6 +1473,11 @@ pub(crate) mod tests {
         assert_eq!(
             request_token(None, Some("session="), Some("session")),
             Err(AuthError::MissingToken)
+        );
+        assert_eq!(
+            request_token(None, Some("session=a.b.c; x=1; session=d.e.f"), Some("session")),
+            Err(AuthError::Malformed("its cookie was sent more than once")),
+            "a second cookie of the name may be another site's"
         );
         let long = format!("session={}", "a".repeat(MAX_TOKEN_BYTES + 1));
         assert_eq!(

@@ -79,7 +79,8 @@ fn plan<'t>(
 }
 
 /// RS256 or ES256: the key the token names, from the JWKS this isolate keeps (fetched when
-/// missing or stale, and at most once a minute for an unknown `kid`), verified by WebCrypto.
+/// missing or stale, at most once a minute for an unknown `kid`, and not again for a few
+/// seconds after a fetch failed), verified by WebCrypto.
 async fn verify_with_jwks(
     state: &State,
     url: &JwksUrl,
@@ -87,6 +88,9 @@ async fn verify_with_jwks(
     now: i64,
 ) -> Result<VerifiedToken, AuthError> {
     let action = state.jwks.borrow().cache.action_for(&token, now);
+    if action == JwksAction::Unavailable {
+        return Err(AuthError::KeysUnavailable);
+    }
     if action == JwksAction::Fetch {
         state.jwks.borrow_mut().cache.note_fetch(now);
         let fetched = fetch_jwks(url).await;
@@ -99,7 +103,10 @@ async fn verify_with_jwks(
             }
             // Keys still within their lifetime carry on; none at all means no verdict.
             None if jwks.cache.is_fresh(now) => {}
-            None => return Err(AuthError::KeysUnavailable),
+            None => {
+                jwks.cache.note_failure(now);
+                return Err(AuthError::KeysUnavailable);
+            }
         }
     }
     let (index, jwk, imported, generation) = {

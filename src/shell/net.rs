@@ -4,7 +4,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, RequestInit, Response};
 
 use crate::s3::S3Request;
 use crate::sigv4::Method;
@@ -49,9 +49,14 @@ pub async fn send(request: &S3Request) -> Result<Answer, JsValue> {
     fetch(&request.url, &init, read_body).await
 }
 
-/// A plain GET (a JWKS document).
+/// How long the identity provider has to answer before its keys count as unavailable.
+const GET_TIMEOUT_MILLIS: u32 = 5_000;
+
+/// A plain GET (a JWKS document), given up after [`GET_TIMEOUT_MILLIS`].
 pub async fn get(url: &str) -> Result<Answer, JsValue> {
-    fetch(url, &RequestInit::new(), true).await
+    let init = RequestInit::new();
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(GET_TIMEOUT_MILLIS)));
+    fetch(url, &init, true).await
 }
 
 async fn fetch(url: &str, init: &RequestInit, read_body: bool) -> Result<Answer, JsValue> {

@@ -45,18 +45,24 @@ const jwks = {
 let s3;
 let jwksServer;
 let jwksFetches = 0;
+let downFetches = 0;
 const workers = {};
 
 before(async () => {
   const jwksPort = await freePort();
   jwksServer = createServer((req, res) => {
+    if (req.url === "/down") {
+      // An identity provider in trouble.
+      downFetches++;
+      res.writeHead(500).end();
+      return;
+    }
     jwksFetches++;
     res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "public, max-age=600" });
     res.end(JSON.stringify(jwks));
   });
   await new Promise((resolve) => jwksServer.listen(jwksPort, "127.0.0.1", resolve));
   s3 = await startS3();
-  const deadPort = await freePort();
   const [hs, id, down, limited] = await startAll([
     () => startWorker(s3, {}, { secrets: { UPLOAD_AUTH_SECRET: SECRET } }),
     () =>
@@ -67,7 +73,7 @@ before(async () => {
       }),
     () =>
       startWorker(s3, {
-        UPLOAD_AUTH_JWKS_URL: `http://127.0.0.1:${deadPort}/jwks`,
+        UPLOAD_AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}/down`,
         UPLOAD_AUTH_ISSUER: ISSUER,
       }),
     () =>
@@ -218,10 +224,13 @@ describe("JWKS (RS256 and ES256 through WebCrypto)", () => {
     assert.ok(jwksFetches - before <= 1, `${jwksFetches - before} refetches for unknown kids`);
   });
 
-  test("keys that cannot be fetched answer 503 auth_unavailable and let nothing through", async () => {
-    const res = await ask(workers.down, rs256(idClaims(), rsa.privateKey));
-    assert.equal(res.status, 503, res.text);
-    assert.equal(res.body.error.code, "auth_unavailable");
+  test("keys that cannot be fetched answer 503 auth_unavailable and let nothing through; a failed fetch is not retried at once", async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await ask(workers.down, rs256(idClaims(), rsa.privateKey, `kid-${i}`));
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.body.error.code, "auth_unavailable");
+    }
+    assert.equal(downFetches, 1, "five tokens in a row, one fetch (then none for JWKS_RETRY_SECONDS)");
   });
 });
 
