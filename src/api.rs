@@ -432,7 +432,10 @@ pub fn is_xml_content_type(header: Option<&str>) -> bool {
 }
 
 fn has_essence(header: Option<&str>, essences: &[&str]) -> bool {
-    let essence = header.and_then(|h| h.split(';').next()).unwrap_or_default().trim();
+    let essence = header
+        .and_then(|h| h.split(';').next())
+        .unwrap_or_default()
+        .trim();
     essences.iter().any(|e| essence.eq_ignore_ascii_case(e))
 }
 

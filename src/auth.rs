@@ -714,7 +714,9 @@ impl JwksCache {
     /// Whether the cached set can verify this token at `now`.
     pub fn action_for(&self, token: &UntrustedToken<'_>, now: i64) -> JwksAction {
         if self.keys.is_empty() || now >= self.fresh_until {
-            let backing_off = self.failed_at.is_some_and(|at| now < at + JWKS_RETRY_SECONDS);
+            let backing_off = self
+                .failed_at
+                .is_some_and(|at| now < at + JWKS_RETRY_SECONDS);
             return match backing_off {
                 true => JwksAction::Unavailable,
                 false => JwksAction::Fetch,
@@ -1249,8 +1251,14 @@ pub(crate) mod tests {
         );
         // The identity provider is down: one fetch, then none for JWKS_RETRY_SECONDS.
         cache.note_failure(NOW + 3600);
-        assert_eq!(cache.action_for(&known, NOW + 3600), JwksAction::Unavailable);
-        assert_eq!(cache.action_for(&known, NOW + 3609), JwksAction::Unavailable);
+        assert_eq!(
+            cache.action_for(&known, NOW + 3600),
+            JwksAction::Unavailable
+        );
+        assert_eq!(
+            cache.action_for(&known, NOW + 3609),
+            JwksAction::Unavailable
+        );
         assert_eq!(cache.action_for(&known, NOW + 3610), JwksAction::Fetch);
         let mut empty = JwksCache::default();
         empty.note_failure(NOW);
@@ -1260,7 +1268,11 @@ pub(crate) mod tests {
         assert_eq!(empty.action_for(&known, NOW + 3), JwksAction::UseCached);
         empty.note_failure(NOW + 4);
         assert_eq!(empty.action_for(&known, NOW + 5), JwksAction::UseCached);
-        assert_eq!(empty.action_for(&known, NOW + 302), JwksAction::Fetch, "back-off over");
+        assert_eq!(
+            empty.action_for(&known, NOW + 302),
+            JwksAction::Fetch,
+            "back-off over"
+        );
     }
 
     #[test]
@@ -1475,7 +1487,11 @@ pub(crate) mod tests {
             Err(AuthError::MissingToken)
         );
         assert_eq!(
-            request_token(None, Some("session=a.b.c; x=1; session=d.e.f"), Some("session")),
+            request_token(
+                None,
+                Some("session=a.b.c; x=1; session=d.e.f"),
+                Some("session")
+            ),
             Err(AuthError::Malformed("its cookie was sent more than once")),
             "a second cookie of the name may be another site's"
         );

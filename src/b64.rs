@@ -13,7 +13,11 @@ pub fn encode(bytes: &[u8]) -> String {
         let byte = |i: usize| chunk.get(i).map_or(0, |&b| usize::from(b));
         let n = byte(0) << 16 | byte(1) << 8 | byte(2);
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            out.push(if i <= chunk.len() { STANDARD[n >> shift & 63] } else { b'=' });
+            out.push(if i <= chunk.len() {
+                STANDARD[n >> shift & 63]
+            } else {
+                b'='
+            });
         }
     }
     // Bytes, not chars: `String::push` made this four times slower at opt-level "z".

@@ -246,9 +246,9 @@ impl<'a> Parser<'a> {
         if !digits.iter().all(u8::is_ascii_hexdigit) {
             return Err(self.error());
         }
-        let code = digits
-            .iter()
-            .fold(0, |code, &d| code << 4 | char::from(d).to_digit(16).unwrap_or(0));
+        let code = digits.iter().fold(0, |code, &d| {
+            code << 4 | char::from(d).to_digit(16).unwrap_or(0)
+        });
         self.at += 4;
         Ok(code)
     }

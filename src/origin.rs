@@ -169,15 +169,15 @@ fn ipv4(host: &str) -> Option<[u8; 4]> {
 
 /// `scheme://host[:port]` and the path of a request URL as the runtime serialises it (WHATWG:
 /// lowercase, default port omitted, the path starting at the first `/` after `://` and ending
-/// at `?` or `#`). Per request, so it only splits; nothing is allocated.
+/// at `?` or `#`; empty if there is none). Per request, so it only splits; nothing is
+/// allocated, and both are slices of `url`, one after the other.
 pub fn split_request_url(url: &str) -> (&str, &str) {
     let authority_start = url.find(':').map_or(0, |i| i + 3).min(url.len());
     let path_start = url[authority_start..]
         .find('/')
         .map_or(url.len(), |i| authority_start + i);
     let (origin, rest) = url.split_at(path_start);
-    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
-    (origin, if path.is_empty() { "/" } else { path })
+    (origin, &rest[..rest.find(['?', '#']).unwrap_or(rest.len())])
 }
 
 #[cfg(test)]
@@ -298,7 +298,7 @@ mod tests {
                 "https://w.example.com",
                 "/downloads/a%20b",
             ),
-            ("https://w.example.com", "https://w.example.com", "/"),
+            ("https://w.example.com", "https://w.example.com", ""),
             ("http://a/b", "http://a", "/b"),
         ] {
             assert_eq!(split_request_url(url), (origin, path), "{url}");

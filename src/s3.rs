@@ -242,7 +242,11 @@ pub fn read_complete(xml: &str) -> Result<Option<String>, S3Error> {
 pub fn complete_result(location: &str, bucket: &str, key: &str, etag: Option<&str>) -> String {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str("<CompleteMultipartUploadResult>");
-    let fields = [("Location", Some(location)), ("Bucket", Some(bucket)), ("Key", Some(key))];
+    let fields = [
+        ("Location", Some(location)),
+        ("Bucket", Some(bucket)),
+        ("Key", Some(key)),
+    ];
     for (name, value) in fields.into_iter().chain([("ETag", etag)]) {
         if let Some(value) = value {
             let _ = write!(xml, "<{name}>");
@@ -699,14 +703,21 @@ mod tests {
 
     #[test]
     fn a_completion_names_listed_parts_with_their_etags() {
-        let listed = [part(1, "\"a\"", 5), part(2, "\"b\"", 6), part(4, "\"d\"", 7)];
+        let listed = [
+            part(1, "\"a\"", 5),
+            part(2, "\"b\"", 6),
+            part(4, "\"d\"", 7),
+        ];
         let named = |list: &[(u16, &str)]| -> Vec<(u16, String)> {
             list.iter().map(|(n, e)| (*n, (*e).to_owned())).collect()
         };
         // Quotes or none, as browsers and S3 write them; parts may be left out.
         let chosen = named_parts(&named(&[(1, "a"), (4, "\"d\"")]), &listed).unwrap();
         assert_eq!(chosen, [&listed[0], &listed[2]]);
-        assert_eq!(named_parts(&named(&[(2, "b")]), &listed).unwrap(), [&listed[1]]);
+        assert_eq!(
+            named_parts(&named(&[(2, "b")]), &listed).unwrap(),
+            [&listed[1]]
+        );
         // A part not uploaded, or uploaded again since it was listed (another ETag).
         assert_eq!(named_parts(&named(&[(1, "a"), (3, "c")]), &listed), Err(3));
         assert_eq!(named_parts(&named(&[(2, "x")]), &listed), Err(2));
@@ -728,7 +739,10 @@ mod tests {
         );
         // And what the worker itself writes.
         let ours = complete_body(&[(7, "\"x\"")]);
-        assert_eq!(read_complete_body(&ours).unwrap(), [("7".into(), "\"x\"".into())]);
+        assert_eq!(
+            read_complete_body(&ours).unwrap(),
+            [("7".into(), "\"x\"".into())]
+        );
         for bad in [
             "",
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",

@@ -419,8 +419,11 @@ mod tests {
 
     #[test]
     fn an_s3_clients_completion_is_checked_alike() {
-        let xml = |parts: &str| format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>");
-        let part = |n: &str, etag: &str| format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>");
+        let xml =
+            |parts: &str| format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>");
+        let part = |n: &str, etag: &str| {
+            format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>")
+        };
         let ok = xml(&[part("1", "a"), part("2", "&quot;b&quot;")].concat());
         assert_eq!(
             complete_request_xml(ok.as_bytes()).unwrap(),

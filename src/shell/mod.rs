@@ -123,7 +123,11 @@ fn route_path(call: &Call) -> String {
         .to_owned()
 }
 
-async fn signing(call: &Call, route: Route<'_>, caller: Option<&Caller>) -> Result<Reply, ApiError> {
+async fn signing(
+    call: &Call,
+    route: Route<'_>,
+    caller: Option<&Caller>,
+) -> Result<Reply, ApiError> {
     let json = match route {
         Route::Uploads => handlers::uploads(call, caller).await,
         Route::Download(key) => handlers::download(call, key, caller).await,

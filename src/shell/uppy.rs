@@ -231,12 +231,24 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
     ));
     let (location, bucket) = call.with_presigner(|p| {
         let config = p.config();
-        Ok((config.location.object_url(key.as_str()), config.bucket.clone()))
+        Ok((
+            config.location.object_url(key.as_str()),
+            config.bucket.clone(),
+        ))
     })?;
     Ok(if s3_client {
-        Reply::Xml(s3::complete_result(&location, &bucket, key.as_str(), etag.as_deref()))
+        Reply::Xml(s3::complete_result(
+            &location,
+            &bucket,
+            key.as_str(),
+            etag.as_deref(),
+        ))
     } else {
-        Reply::Json(Json::ok(uppy::completed_answer(&location, key.as_str(), &bucket)))
+        Reply::Json(Json::ok(uppy::completed_answer(
+            &location,
+            key.as_str(),
+            &bucket,
+        )))
     })
 }
 
@@ -280,7 +292,8 @@ pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError
     if method == Method::Post {
         // Never a presigned completion: the browser could upload more parts after the total
         // was checked. The browser sends its completion to the worker, which completes it.
-        let worker = call.with_presigner(|p| Ok([call.own_origin(), &p.config().base_path].concat()))?;
+        let worker =
+            call.with_presigner(|p| Ok([call.own_origin(), &p.config().base_path].concat()))?;
         let url = uppy::completion_url(&worker, key.as_str(), &id);
         return Ok(Json::ok(uppy::signed_answer(&url, None, &[], None)));
     }
