@@ -25,7 +25,7 @@ const FEATURES = {
     [/Route::CompanionUpload\(id\) if call\.method == "DELETE" => (\{[^}]*\}|[^\n]*,)\n/, ""],
     ["Route::CompanionUpload(id) => uppy::list(call, id, caller).await,", ""],
     ["Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),", ""],
-    ["Route::CompanionComplete(id) => uppy::complete(call, id, caller).await,", ""],
+    ["Route::CompanionComplete(id) => return uppy::complete(call, id, caller).await,", ""],
   ],
   signRequest: [["Route::Sign => uppy::sign(call, caller).await,", ""]],
   "audit lines": [
