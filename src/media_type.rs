@@ -358,3 +358,59 @@ mod tests {
         assert!(MediaType::from_extension("unknownext").is_none());
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The type a browser reads from a `Content-Type` header (Fetch's "extract a MIME type",
+    /// simplified to what matters here): the value is split at commas outside quoted strings
+    /// and the last part with a `type/subtype` wins.
+    fn browser_essence(header: &str) -> Option<String> {
+        let (mut parts, mut current, mut quoted) = (Vec::new(), String::new(), false);
+        for c in header.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => parts.push(std::mem::take(&mut current)),
+                _ => {}
+            }
+            if c != ',' || quoted {
+                current.push(c);
+            }
+        }
+        parts.push(current);
+        parts.iter().rev().find_map(|part| {
+            let essence = part.split(';').next()?.trim();
+            essence.contains('/').then(|| essence.to_ascii_lowercase())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
+
+        /// Whatever a client sends, a type the worker accepts is the type a browser reads from
+        /// the stored header: the allow-list and the inline rule judge what will be shown.
+        #[test]
+        fn an_accepted_type_is_the_type_a_browser_reads(
+            raw in r#"[a-z]{1,6}/[a-z]{1,6}(; ?[a-z]{1,5}=("[a-z,/;= "]{0,12}"|[a-z]{1,5})){0,2}"#,
+        ) {
+            if let Some(media_type) = MediaType::parse(&raw) {
+                let read = browser_essence(media_type.as_str());
+                prop_assert_eq!(read, Some(media_type.essence().to_owned()), "{}", raw);
+            }
+        }
+    }
+
+    #[test]
+    fn the_model_of_the_browser_reads_the_smuggled_type() {
+        assert_eq!(
+            browser_essence("image/png; a=\"\",text/html,\"\"").as_deref(),
+            Some("text/html")
+        );
+        assert_eq!(
+            browser_essence("image/png; a=\",text/html\"").as_deref(),
+            Some("image/png")
+        );
+    }
+}
