@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the security checks (token rules, key rules, policy, presigned URLs,
-# origins): every mutant cargo-mutants makes of them must make a test fail. Not part of the
+# origins, content types, S3 answers and the completion check): every mutant cargo-mutants
+# makes of them must make a test fail. Not part of the
 # test command: on 2 cores it takes about 40 minutes. The scope is in .cargo/mutants.toml.
 #   bash scripts/mutants.sh              the whole scope
 #   bash scripts/mutants.sh --file src/key.rs   one file

@@ -18,8 +18,11 @@ function replaceInstance() {
   inFlight = new Set();
   try {
     resetState();
+  } catch (error) {
+    // The next request tries again; this one and the others in flight are answered below.
+    console.error("the wasm instance could not be replaced:", String(error?.message ?? error));
   } finally {
-    for (const end of broken) end(BROKEN); // answered even if the reset itself failed
+    for (const end of broken) end(BROKEN);
   }
 }
 

@@ -1014,7 +1014,6 @@ mod tests {
         assert!(!is_xml_content_type(Some("application/json")));
         assert!(!is_xml_content_type(Some("application/xmlx")));
         assert!(!is_xml_content_type(None));
-        assert!(!is_json_content_type(None));
     }
 
     #[test]

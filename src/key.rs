@@ -299,6 +299,14 @@ fn is_combining_mark(c: char) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn truncation_never_cuts_a_character() {
+        assert_eq!(truncate_at_char_boundary("aé", 2), "a");
+        assert_eq!(truncate_at_char_boundary("aé", 3), "aé");
+        assert_eq!(truncate_at_char_boundary("a😀", 4), "a");
+        assert_eq!(truncate_at_char_boundary("abc", 2), "ab");
+    }
+
     fn checked(key: &str, prefix: &str, segment: Option<&str>) -> Result<(), KeyRefusal> {
         IssuedKey::check(key, prefix, segment).map(|_| ())
     }

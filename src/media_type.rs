@@ -229,6 +229,11 @@ mod tests {
             "image/png"
         );
         assert_eq!(MediaType::parse("IMAGE/PNG").unwrap().as_str(), "IMAGE/PNG");
+        let longest = format!("image/{}", "x".repeat(MAX_LEN - "image/".len()));
+        assert!(
+            MediaType::parse(&longest).is_some(),
+            "{MAX_LEN} characters are allowed"
+        );
     }
 
     #[test]
@@ -273,6 +278,8 @@ mod tests {
             "leave the list empty to allow any type"
         );
         assert!(MediaRange::parse("image").is_none());
+        assert!(MediaRange::parse("image/p ng").is_none());
+        assert!(MediaRange::parse("image/png;x").is_none());
     }
 
     #[test]
@@ -356,6 +363,58 @@ mod tests {
             "application/pdf"
         );
         assert!(MediaType::from_extension("unknownext").is_none());
+        // The whole table: a file's extension decides its type when the client sends none.
+        for (extensions, essence) in [
+            ("jpg jpeg", "image/jpeg"),
+            ("png", "image/png"),
+            ("gif", "image/gif"),
+            ("webp", "image/webp"),
+            ("avif", "image/avif"),
+            ("heic", "image/heic"),
+            ("svg", "image/svg+xml"),
+            ("bmp", "image/bmp"),
+            ("tif tiff", "image/tiff"),
+            ("ico", "image/vnd.microsoft.icon"),
+            ("pdf", "application/pdf"),
+            ("txt", "text/plain"),
+            ("csv", "text/csv"),
+            ("md", "text/markdown"),
+            ("html htm", "text/html"),
+            ("json", "application/json"),
+            ("xml", "application/xml"),
+            ("zip", "application/zip"),
+            ("gz", "application/gzip"),
+            ("tar", "application/x-tar"),
+            ("7z", "application/x-7z-compressed"),
+            ("doc", "application/msword"),
+            (
+                "docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            ("xls", "application/vnd.ms-excel"),
+            (
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            ("ppt", "application/vnd.ms-powerpoint"),
+            (
+                "pptx",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            ),
+            ("odt", "application/vnd.oasis.opendocument.text"),
+            ("mp3", "audio/mpeg"),
+            ("wav", "audio/wav"),
+            ("ogg", "audio/ogg"),
+            ("m4a", "audio/mp4"),
+            ("mp4", "video/mp4"),
+            ("mov", "video/quicktime"),
+            ("webm", "video/webm"),
+        ] {
+            for extension in extensions.split(' ') {
+                let found = MediaType::from_extension(extension).map(|t| t.essence().to_owned());
+                assert_eq!(found.as_deref(), Some(essence), "{extension}");
+            }
+        }
     }
 }
 

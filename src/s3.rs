@@ -29,10 +29,8 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 
 /// A part number as a client sends it (`"7"`): 1 to 10,000, digits only, no leading zero.
 pub fn parse_part_number(raw: &str) -> Option<u16> {
-    if raw.is_empty() || raw.len() > 5 || raw.starts_with('0') {
-        return None;
-    }
-    if !raw.bytes().all(|b| b.is_ascii_digit()) {
+    // Digits only (`parse` would take a `+`); a number past 65,535 fails `parse` itself.
+    if raw.starts_with('0') || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     raw.parse::<u16>()
@@ -295,6 +293,31 @@ pub fn parse_list_parts(xml: &str) -> Option<PartsPage> {
     Some(PartsPage { parts, next_marker })
 }
 
+/// ListParts pages at 1,000 parts at most (the worker asks for that many), and an upload has
+/// at most 10,000.
+pub const MAX_LIST_PAGES: usize = 10;
+
+/// What to do after reading a ListParts page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextPage {
+    /// That page was the last.
+    Done,
+    /// Ask again from this marker.
+    From(u16),
+    /// More is claimed, but the listing would not end: past ten pages, or a marker that does
+    /// not advance. A partial list would undercount the total, so this is an error.
+    Stuck,
+}
+
+/// The step after the `pages_read`th page, asked from `current`, named `next` as its marker.
+pub fn next_page(pages_read: usize, current: Option<u16>, next: Option<u16>) -> NextPage {
+    match next {
+        None => NextPage::Done,
+        Some(next) if pages_read < MAX_LIST_PAGES && Some(next) > current => NextPage::From(next),
+        Some(_) => NextPage::Stuck,
+    }
+}
+
 /// The bytes of all parts together, saturating (a total past `u64` is past any limit anyway).
 pub fn total_bytes<'a>(parts: impl IntoIterator<Item = &'a Part>) -> u64 {
     parts
@@ -387,11 +410,15 @@ fn text(xml: &str, name: &str) -> Option<String> {
             "gt" => '>',
             "apos" => '\'',
             _ => {
-                let code = match entity.strip_prefix("#x") {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                    None => entity.strip_prefix('#')?.parse().ok()?,
+                let (digits, radix) = match entity.strip_prefix("#x") {
+                    Some(hex) => (hex, 16),
+                    None => (entity.strip_prefix('#')?, 10),
                 };
-                char::from_u32(code)?
+                // Digits only: `from_str_radix` alone would also take a sign (`&#+65;`).
+                if !digits.chars().all(|c| c.is_digit(radix)) {
+                    return None;
+                }
+                char::from_u32(u32::from_str_radix(digits, radix).ok()?)?
             }
         };
         out.push(resolved);
@@ -538,6 +565,15 @@ mod tests {
             "a HEAD has no body"
         );
         assert_eq!(read_error(403, ""), S3Error::AccessDenied);
+        assert_eq!(read_error(404, &error("NoSuchKey")), S3Error::NoSuchKey);
+        assert_eq!(
+            read_error(500, ""),
+            S3Error::Other {
+                status: 500,
+                code: String::new()
+            },
+            "no body and no telling status: nothing to read"
+        );
         assert_eq!(
             read_error(503, &error("SlowDown")),
             S3Error::Other {
@@ -658,6 +694,9 @@ mod tests {
             "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>\"x\"</ETag></Part></ListPartsResult>",
             "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>\"x\"</ETag><Size>-1</Size></Part></ListPartsResult>",
             "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>&bogus;</ETag><Size>1</Size></Part></ListPartsResult>",
+            "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>&#+65;</ETag><Size>1</Size></Part></ListPartsResult>",
+            "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>&#x+41;</ETag><Size>1</Size></Part></ListPartsResult>",
+            "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>&#;</ETag><Size>1</Size></Part></ListPartsResult>",
             "<ListPartsResult><Part><PartNumber>1</PartNumber>",
             "<ListPartsResult><IsTruncated>true</IsTruncated></ListPartsResult>",
             "<ListPartsResultX></ListPartsResultX>",
@@ -691,6 +730,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(page.parts[0].etag, "\"b<2>&\"", "escaping round-trips");
+        let all = "&<>\"'";
+        let body = complete_body(&[(1, all)]);
+        assert!(
+            body.contains("<ETag>&amp;&lt;&gt;&quot;&apos;</ETag>"),
+            "{body}"
+        );
+        assert_eq!(
+            read_complete_body(&body).unwrap(),
+            [("1".into(), all.into())]
+        );
+        assert_eq!(
+            read_complete_body("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&#39;&#x27;</ETag></Part></CompleteMultipartUpload>").unwrap(),
+            [("1".into(), "''".into())]
+        );
     }
 
     fn part(number: u16, etag: &str, size: u64) -> Part {
@@ -748,6 +801,7 @@ mod tests {
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",
             "<CompleteMultipartUpload><Part><ETag>a</ETag></Part></CompleteMultipartUpload>",
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag>",
+            "<CompleteMultipartUpload><Part></Part></CompleteMultipartUpload>",
             "<Other/>",
         ] {
             assert_eq!(read_complete_body(bad), None, "{bad}");
@@ -757,5 +811,34 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult><Location>http://s/b/k%26</Location><Bucket>b</Bucket><Key>k&amp;</Key><ETag>&quot;e-2&quot;</ETag></CompleteMultipartUploadResult>"
         );
         assert!(!complete_result("l", "b", "k", None).contains("ETag"));
+    }
+
+    #[test]
+    fn a_request_shows_in_debug_without_its_signature() {
+        signer_test(|signer, key| {
+            let shown = format!("{:?}", signer.head_object(key));
+            assert!(
+                shown.starts_with("S3Request { method: Head, url: \"http://"),
+                "{shown}"
+            );
+            assert!(
+                shown.contains("\"authorization\""),
+                "header names are shown: {shown}"
+            );
+            assert!(!shown.contains("Signature="), "{shown}");
+        });
+    }
+
+    #[test]
+    fn a_parts_listing_ends_or_is_an_error() {
+        assert_eq!(next_page(1, None, None), NextPage::Done);
+        assert_eq!(next_page(1, None, Some(1000)), NextPage::From(1000));
+        assert_eq!(next_page(9, Some(8000), Some(9000)), NextPage::From(9000));
+        assert_eq!(next_page(10, Some(9000), None), NextPage::Done);
+        // Ten pages hold every part there can be: an eleventh is a store that will not end.
+        assert_eq!(next_page(10, Some(9000), Some(10_000)), NextPage::Stuck);
+        // A marker that stays or goes back would list the same parts again, forever.
+        assert_eq!(next_page(2, Some(1000), Some(1000)), NextPage::Stuck);
+        assert_eq!(next_page(2, Some(1000), Some(999)), NextPage::Stuck);
     }
 }

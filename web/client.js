@@ -622,7 +622,11 @@ export function createSignRequest({ endpoint = "", token, fetch: customFetch } =
     }
     const completion = request.method === "POST" && request.uploadId && request.partNumber == null;
     if (!completion) return answer;
-    return { ...answer, headers: { ...answer.headers, ...await authorization(token) } };
+    // The worker names its route at the address it was reached at; the page reaches it at
+    // `endpoint`, which may be a proxy in front of it.
+    const at = answer.url.indexOf("/s3/multipart/");
+    const url = endpoint && at >= 0 ? `${endpoint}${answer.url.slice(at)}` : answer.url;
+    return { ...answer, url, headers: { ...answer.headers, ...await authorization(token) } };
   };
 }
 

@@ -104,7 +104,9 @@ async fn verify_with_jwks(
             // Keys still within their lifetime carry on; none at all means no verdict.
             None if jwks.cache.is_fresh(now) => {}
             None => {
-                jwks.cache.note_failure(now);
+                // Timed from the failure, not from the start of a fetch that took seconds.
+                let failed_at = super::now().map_or(now, |t| t.unix_timestamp());
+                jwks.cache.note_failure(failed_at);
                 return Err(AuthError::KeysUnavailable);
             }
         }

@@ -6,16 +6,12 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::key::IssuedKey;
 use crate::presign::{SignedUpload, UploadRequest};
-use crate::s3::{self, Part, S3Request, UploadId};
+use crate::s3::{self, NextPage, Part, S3Request, UploadId};
 use crate::sigv4::Method;
 use crate::uppy::{self, SignOp};
 
 use super::handlers::upload_grant;
 use super::{body, crypto, net, now, Call, Json, Reply};
-
-/// ListParts pages at 1,000 parts (the worker asks for that many), and an upload has at most
-/// 10,000.
-const MAX_PAGES: usize = 10;
 
 /// An S3 call that must succeed: unreachable is 502, a refusal its own code.
 async fn s3_call(request: &S3Request) -> Result<net::Answer, ApiError> {
@@ -132,24 +128,23 @@ pub async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json
     Ok(Json::ok(uppy::parts_answer(&parts)))
 }
 
-/// Every part. A listing that does not end within ten pages, or whose marker does not
-/// advance, is an error: a partial list would undercount the total.
+/// Every part (the stopping rules are `s3::next_page`'s).
 async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<Part>, ApiError> {
     let now = now()?;
-    let mut parts = Vec::new();
-    let mut marker = None;
-    for _ in 0..MAX_PAGES {
+    let (mut parts, mut marker, mut pages) = (Vec::new(), None, 0);
+    loop {
         let request = call.with_presigner(|p| Ok(p.signer(now).list_parts(key, id, marker)))?;
         let answer = s3_call(&request).await?;
         let page = s3::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
+        pages += 1;
+        let step = s3::next_page(pages, marker, page.next_marker);
         parts.extend(page.parts);
-        match page.next_marker {
-            None => return Ok(parts),
-            Some(next) if Some(next) > marker => marker = Some(next),
-            Some(_) => break,
+        match step {
+            NextPage::Done => return Ok(parts),
+            NextPage::From(next) => marker = Some(next),
+            NextPage::Stuck => return Err(unreadable_answer()),
         }
     }
-    Err(unreadable_answer())
 }
 
 /// `DELETE /s3/multipart/{uploadId}?key=`: AbortMultipartUpload, answering `{}`.

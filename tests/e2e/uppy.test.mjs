@@ -356,6 +356,9 @@ test("signRequest completions go to the worker, which checks each named part's E
   const partUrl = (await fetch(`${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/1${q}`).then((r) => r.json())).url;
   const bytes = randomBytes(1000);
   const etag = (await fetch(partUrl, { method: "PUT", body: bytes })).headers.get("etag");
+  // A part over the whole limit, uploaded but not named: the total counts only named parts.
+  const part2Url = (await fetch(`${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/2${q}`).then((r) => r.json())).url;
+  assert.equal((await fetch(part2Url, { method: "PUT", body: randomBytes(MULTIPART_LIMIT + 1) })).status, 200);
   const signed = await json("/s3/sign", { method: "POST", key, uploadId });
   assert.equal(signed.status, 200);
   assert.equal(signed.body.url, `${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/complete${q.replaceAll("+", "%20")}`);
@@ -365,7 +368,8 @@ test("signRequest completions go to the worker, which checks each named part's E
   });
   for (const [parts, why] of [
     [[[1, '"0123456789abcdef0123456789abcdef"']], "another ETag (the part uploaded again since)"],
-    [[[1, etag], [2, etag]], "a part never uploaded"],
+    [[[1, etag], [2, etag]], "a part named with another part's ETag"],
+    [[[1, etag], [3, etag]], "a part never uploaded"],
   ]) {
     const refused = await complete(parts);
     assert.equal(refused.status, 400, why);
