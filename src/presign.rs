@@ -377,12 +377,10 @@ impl Presigner {
         random: [u8; 16],
     ) -> Result<(IssuedKey, S3Request), UploadError> {
         let pins = self.object_pins(file_name, content_type, caller, random)?;
-        let cache_control = self.config.cache_control.clone();
-        let headers = [
-            ("cache-control", cache_control.as_str()),
-            ("content-disposition", pins.disposition.as_str()),
-            ("content-type", pins.content_type.as_str()),
-        ];
+        let stored = self.multipart_headers(&pins);
+        let headers = stored
+            .each_ref()
+            .map(|(name, value)| (*name, value.as_str()));
         let request = self
             .signer(now)
             .create_multipart_upload(&pins.key, &headers);
@@ -400,14 +398,22 @@ impl Presigner {
         random: [u8; 16],
     ) -> Result<(IssuedKey, SignedUrl), UploadError> {
         let pins = self.object_pins(file_name, content_type, caller, random)?;
-        let cache_control = self.config.cache_control.clone();
-        let headers = [
-            ("cache-control", cache_control.as_str()),
-            ("content-disposition", pins.disposition.as_str()),
-            ("content-type", pins.content_type.as_str()),
-        ];
+        let stored = self.multipart_headers(&pins);
+        let headers = stored
+            .each_ref()
+            .map(|(name, value)| (*name, value.as_str()));
         let signed = self.presign_on(Method::Post, &pins.key, &headers, &[("uploads", "")], now);
         Ok((pins.key, signed))
+    }
+
+    /// What a multipart upload stores, as CreateMultipartUpload headers (sorted by name): the
+    /// same type, disposition and cache policy as any other upload.
+    fn multipart_headers(&self, pins: &ObjectPins) -> [(&'static str, String); 3] {
+        [
+            ("cache-control", self.config.cache_control.clone()),
+            ("content-disposition", pins.disposition.clone()),
+            ("content-type", pins.content_type.as_str().to_owned()),
+        ]
     }
 
     /// A presigned request on a multipart upload (UploadPart with `part`, or ListParts,
