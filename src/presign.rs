@@ -377,10 +377,8 @@ impl Presigner {
         random: [u8; 16],
     ) -> Result<(IssuedKey, S3Request), UploadError> {
         let pins = self.object_pins(file_name, content_type, caller, random)?;
-        let stored = self.multipart_headers(&pins);
-        let headers = stored
-            .each_ref()
-            .map(|(name, value)| (*name, value.as_str()));
+        let cache_control = self.config.cache_control.clone();
+        let headers = multipart_headers(&cache_control, &pins);
         let request = self
             .signer(now)
             .create_multipart_upload(&pins.key, &headers);
@@ -398,22 +396,10 @@ impl Presigner {
         random: [u8; 16],
     ) -> Result<(IssuedKey, SignedUrl), UploadError> {
         let pins = self.object_pins(file_name, content_type, caller, random)?;
-        let stored = self.multipart_headers(&pins);
-        let headers = stored
-            .each_ref()
-            .map(|(name, value)| (*name, value.as_str()));
+        let cache_control = self.config.cache_control.clone();
+        let headers = multipart_headers(&cache_control, &pins);
         let signed = self.presign_on(Method::Post, &pins.key, &headers, &[("uploads", "")], now);
         Ok((pins.key, signed))
-    }
-
-    /// What a multipart upload stores, as CreateMultipartUpload headers (sorted by name): the
-    /// same type, disposition and cache policy as any other upload.
-    fn multipart_headers(&self, pins: &ObjectPins) -> [(&'static str, String); 3] {
-        [
-            ("cache-control", self.config.cache_control.clone()),
-            ("content-disposition", pins.disposition.clone()),
-            ("content-type", pins.content_type.as_str().to_owned()),
-        ]
     }
 
     /// A presigned request on a multipart upload (UploadPart with `part`, or ListParts,
@@ -462,6 +448,19 @@ impl Presigner {
 
 /// A POST form pinning the object's type, disposition and cache policy, and the checksum when
 /// there is one.
+/// What a multipart upload stores, as CreateMultipartUpload headers (sorted by name): the
+/// same type, disposition and cache policy as any other upload.
+fn multipart_headers<'a>(
+    cache_control: &'a str,
+    pins: &'a ObjectPins,
+) -> [(&'static str, &'a str); 3] {
+    [
+        ("cache-control", cache_control),
+        ("content-disposition", pins.disposition.as_str()),
+        ("content-type", pins.content_type.as_str()),
+    ]
+}
+
 fn sign_form(
     config: &Config,
     pins: &ObjectPins,
