@@ -8,10 +8,13 @@
 //! - `alg` is `HS256` (verified here with the shared secret, in constant time) or `RS256` /
 //!   `ES256` (verified by the shell with the JWK the header's `kid` names). `none` and every
 //!   other algorithm are refused, and a token's `alg` must match its key.
+//! - A header with `crit` is refused: it names extensions the token's issuer requires us to
+//!   understand (RFC 7515, 4.1.11), and this worker understands none.
 //! - `exp` and `sub` are required. `exp`, `nbf` and `iat` are NumericDates (JSON numbers);
 //!   each is honoured with at most [`CLOCK_SKEW_SECONDS`] of skew.
-//! - With a JWKS, `iss` must equal `UPLOAD_AUTH_ISSUER`, and `aud` (a string or an array) must
-//!   contain `UPLOAD_AUTH_AUDIENCE` when that is set.
+//! - `iss` must equal `UPLOAD_AUTH_ISSUER` and `aud` (a string or an array) must contain
+//!   `UPLOAD_AUTH_AUDIENCE`, each when set, whichever key verified the token (a JWKS requires
+//!   both: an identity provider signs tokens for every app of its tenant).
 //!
 //! The caller's key segment ([`user_segment`]) encodes `sub` injectively: bytes `a`–`z`,
 //! `0`–`9` and `-` stay as they are; every other byte of its UTF-8 (uppercase letters, `_`,
@@ -68,6 +71,8 @@ pub enum AuthError {
     InvalidClaim(&'static str),
     WrongIssuer,
     WrongAudience,
+    /// The header has `crit`: extensions we would have to understand, and do not.
+    CriticalExtension,
     /// The JWKS could not be fetched or parsed: nothing can be verified (503, not 401).
     KeysUnavailable,
 }
@@ -97,6 +102,7 @@ impl fmt::Display for AuthError {
             Self::InvalidClaim(claim) => return write!(f, "the token's {claim} claim is invalid"),
             Self::WrongIssuer => "the token's issuer (iss) is not accepted",
             Self::WrongAudience => "the token's audience (aud) is not accepted",
+            Self::CriticalExtension => "the token's header has crit: no extension is supported",
             Self::KeysUnavailable => "the identity provider's keys are unavailable; try again",
         };
         f.write_str(text)
@@ -247,6 +253,9 @@ impl<'a> UntrustedToken<'a> {
             .text("kid")
             .map_err(malformed_header)?
             .map(str::to_owned);
+        if header.get("crit").is_some() {
+            return Err(AuthError::CriticalExtension);
+        }
         let claims = Claims::from_json(&payload_json)?;
         Ok(Self {
             algorithm,
@@ -346,15 +355,12 @@ fn parse_object(json: &[u8], what: &'static str) -> Result<Value, AuthError> {
 #[derive(Debug)]
 pub struct VerifiedToken {
     claims: Claims,
-    /// Verified with a JWKS key, so the issuer rules apply.
-    by_jwks: bool,
 }
 
 impl VerifiedToken {
-    /// The caller, if the claims hold at `now` (Unix seconds). `issuer` applies to tokens
-    /// verified with the JWKS.
-    pub fn caller(self, now: i64, issuer: Option<&IssuerRules>) -> Result<Caller, AuthError> {
-        check_claims(&self.claims, now, issuer.filter(|_| self.by_jwks))
+    /// The caller, if the claims hold at `now` (Unix seconds) and under `rules`.
+    pub fn caller(self, now: i64, rules: &IssuerRules) -> Result<Caller, AuthError> {
+        check_claims(&self.claims, now, rules)
     }
 }
 
@@ -381,7 +387,6 @@ impl HmacKey {
             .map_err(|_| AuthError::BadSignature)?;
         Ok(VerifiedToken {
             claims: token.claims,
-            by_jwks: false,
         })
     }
 }
@@ -392,10 +397,11 @@ impl fmt::Debug for HmacKey {
     }
 }
 
-/// What a JWKS-verified token must also say.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What every token must also say (`UPLOAD_AUTH_ISSUER`, `UPLOAD_AUTH_AUDIENCE`), each when
+/// set. A shared secret may sign for several services too, so HS256 is held to them as well.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IssuerRules {
-    pub issuer: String,
+    pub issuer: Option<String>,
     pub audience: Option<String>,
 }
 
@@ -420,7 +426,9 @@ impl JwksUrl {
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
     pub secret: Option<HmacKey>,
-    pub jwks: Option<(JwksUrl, IssuerRules)>,
+    pub jwks: Option<JwksUrl>,
+    /// Checked on every token, however verified.
+    pub rules: IssuerRules,
     /// A cookie that may carry the token on requests from the worker's own origin.
     pub cookie: Option<String>,
 }
@@ -483,11 +491,7 @@ impl Caller {
 }
 
 /// Checks a verified token's claims at `now` (Unix seconds).
-fn check_claims(
-    claims: &Claims,
-    now: i64,
-    issuer: Option<&IssuerRules>,
-) -> Result<Caller, AuthError> {
+fn check_claims(claims: &Claims, now: i64, rules: &IssuerRules) -> Result<Caller, AuthError> {
     let exp = claims.exp.ok_or(AuthError::MissingClaim("exp"))?;
     if now >= exp.0.saturating_add(CLOCK_SKEW_SECONDS) {
         return Err(AuthError::Expired);
@@ -504,20 +508,7 @@ fn check_claims(
     {
         return Err(AuthError::IssuedInTheFuture);
     }
-    if let Some(rules) = issuer {
-        if claims.iss.as_deref() != Some(rules.issuer.as_str()) {
-            return Err(AuthError::WrongIssuer);
-        }
-        if let Some(audience) = &rules.audience {
-            let listed = claims
-                .aud
-                .as_ref()
-                .is_some_and(|aud| aud.iter().any(|a| a == audience));
-            if !listed {
-                return Err(AuthError::WrongAudience);
-            }
-        }
-    }
+    check_issuer(claims, rules)?;
     let sub = claims
         .sub
         .as_deref()
@@ -538,6 +529,27 @@ fn check_claims(
         max_bytes: claims.max_bytes,
         content_types,
     })
+}
+
+/// `iss` and `aud` against the rules that are set.
+fn check_issuer(claims: &Claims, rules: &IssuerRules) -> Result<(), AuthError> {
+    if rules
+        .issuer
+        .as_ref()
+        .is_some_and(|issuer| claims.iss.as_ref() != Some(issuer))
+    {
+        return Err(AuthError::WrongIssuer);
+    }
+    if let Some(audience) = &rules.audience {
+        let listed = claims
+            .aud
+            .as_ref()
+            .is_some_and(|aud| aud.iter().any(|a| a == audience));
+        if !listed {
+            return Err(AuthError::WrongAudience);
+        }
+    }
+    Ok(())
 }
 
 /// `sub` as one key segment, injectively (rule in the module documentation).
@@ -584,7 +596,6 @@ impl Jwk {
         }
         Ok(VerifiedToken {
             claims: token.claims,
-            by_jwks: true,
         })
     }
 }
@@ -779,7 +790,7 @@ pub(crate) mod tests {
     fn verify(token: &str) -> Result<Caller, AuthError> {
         let key = HmacKey::new(&Secret::new(SECRET));
         let parsed = UntrustedToken::parse(token)?;
-        key.verify(parsed)?.caller(NOW, None)
+        key.verify(parsed)?.caller(NOW, &IssuerRules::default())
     }
 
     const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -804,10 +815,13 @@ pub(crate) mod tests {
         assert_eq!(verified.claims.iss.as_deref(), Some("joe"));
         // It has no sub, and expired in 2011.
         assert_eq!(
-            check_claims(&verified.claims, 1_300_819_000, None),
+            check_claims(&verified.claims, 1_300_819_000, &IssuerRules::default()),
             Err(AuthError::MissingClaim("sub"))
         );
-        assert_eq!(verified.caller(NOW, None), Err(AuthError::Expired));
+        assert_eq!(
+            verified.caller(NOW, &IssuerRules::default()),
+            Err(AuthError::Expired)
+        );
     }
 
     #[test]
@@ -1033,7 +1047,7 @@ pub(crate) mod tests {
     #[test]
     fn issuer_and_audience_rules_apply_to_jwks_tokens() {
         let rules = IssuerRules {
-            issuer: "https://id.example.com/".into(),
+            issuer: Some("https://id.example.com/".into()),
             audience: Some("uploads".into()),
         };
         let claims = |iss: &str, aud: &str| -> Claims {
@@ -1047,17 +1061,17 @@ pub(crate) mod tests {
             .unwrap()
         };
         let ok = claims("https://id.example.com/", r#""uploads""#);
-        assert!(check_claims(&ok, NOW, Some(&rules)).is_ok());
+        assert!(check_claims(&ok, NOW, &rules).is_ok());
         let in_list = claims("https://id.example.com/", r#"["api","uploads"]"#);
-        assert!(check_claims(&in_list, NOW, Some(&rules)).is_ok());
+        assert!(check_claims(&in_list, NOW, &rules).is_ok());
         let wrong_iss = claims("https://id.example.com", r#""uploads""#);
         assert_eq!(
-            check_claims(&wrong_iss, NOW, Some(&rules)),
+            check_claims(&wrong_iss, NOW, &rules),
             Err(AuthError::WrongIssuer)
         );
         let wrong_aud = claims("https://id.example.com/", r#"["api"]"#);
         assert_eq!(
-            check_claims(&wrong_aud, NOW, Some(&rules)),
+            check_claims(&wrong_aud, NOW, &rules),
             Err(AuthError::WrongAudience)
         );
     }
@@ -1072,7 +1086,7 @@ pub(crate) mod tests {
             .as_bytes(),
         )
         .unwrap();
-        let caller = check_claims(&claims, NOW, None).unwrap();
+        let caller = check_claims(&claims, NOW, &IssuerRules::default()).unwrap();
         assert_eq!(caller.max_bytes(), Some(1000));
         assert!(caller.allows_type(&MediaType::parse("image/png").unwrap()));
         assert!(!caller.allows_type(&MediaType::parse("text/html").unwrap()));
@@ -1305,7 +1319,7 @@ pub(crate) mod tests {
         let rs = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
         let parse = || UntrustedToken::parse(&rs).unwrap();
         let verified = keys[0].accept(parse(), true).unwrap();
-        assert!(verified.by_jwks);
+        assert_eq!(verified.claims.sub.as_deref(), Some("alice"));
         assert_eq!(
             keys[0].accept(parse(), false).map(|_| ()),
             Err(AuthError::BadSignature)
@@ -1363,7 +1377,12 @@ pub(crate) mod tests {
         // `iat` exactly a minute ahead is within the skew; a second more is not.
         let at = |iat: i64| {
             let claims = format!(r#"{{"sub":"a","exp":{},"iat":{iat}}}"#, NOW + 600);
-            check_claims(&Claims::from_json(claims.as_bytes()).unwrap(), NOW, None).map(|_| ())
+            check_claims(
+                &Claims::from_json(claims.as_bytes()).unwrap(),
+                NOW,
+                &IssuerRules::default(),
+            )
+            .map(|_| ())
         };
         assert_eq!(at(NOW + 60), Ok(()));
         assert_eq!(at(NOW + 61), Err(AuthError::IssuedInTheFuture));
@@ -1439,23 +1458,71 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn issuer_rules_apply_only_to_tokens_verified_by_the_jwks() {
-        let rules = IssuerRules {
-            issuer: "https://id.example.com/".into(),
-            audience: None,
-        };
-        let hs = sign_hs256(HS256, &valid_payload(), SECRET);
+    fn issuer_rules_apply_to_tokens_verified_by_the_secret_too() {
         let key = HmacKey::new(&Secret::new(SECRET));
-        let by_secret = key.verify(UntrustedToken::parse(&hs).unwrap()).unwrap();
-        assert!(by_secret.caller(NOW, Some(&rules)).is_ok(), "no iss needed");
-        let rs = token_with(r#"{"alg":"RS256","kid":"rsa-1"}"#);
-        let by_jwks = jwks()[0]
-            .accept(UntrustedToken::parse(&rs).unwrap(), true)
-            .unwrap();
+        let hs = |payload: &str| {
+            let token = sign_hs256(HS256, payload, SECRET);
+            key.verify(UntrustedToken::parse(&token).unwrap()).unwrap()
+        };
+        let exp = NOW + 600;
+        let both = IssuerRules {
+            issuer: Some("https://id.example.com/".into()),
+            audience: Some("uploads".into()),
+        };
+        let good =
+            format!(r#"{{"sub":"a","exp":{exp},"iss":"https://id.example.com/","aud":"uploads"}}"#);
+        assert!(hs(&good).caller(NOW, &both).is_ok());
+        let other_app = good.replace(r#""aud":"uploads""#, r#""aud":"billing""#);
         assert_eq!(
-            by_jwks.caller(NOW, Some(&rules)),
+            hs(&other_app).caller(NOW, &both),
+            Err(AuthError::WrongAudience)
+        );
+        let other_iss = good.replace("id.example.com", "evil.example.com");
+        assert_eq!(
+            hs(&other_iss).caller(NOW, &both),
             Err(AuthError::WrongIssuer)
         );
+        // Each rule on its own: an unset one asks nothing.
+        let bare = format!(r#"{{"sub":"a","exp":{exp}}}"#);
+        let issuer_only = IssuerRules {
+            audience: None,
+            ..both.clone()
+        };
+        let audience_only = IssuerRules {
+            issuer: None,
+            ..both.clone()
+        };
+        assert_eq!(
+            hs(&bare).caller(NOW, &issuer_only),
+            Err(AuthError::WrongIssuer)
+        );
+        assert_eq!(
+            hs(&bare).caller(NOW, &audience_only),
+            Err(AuthError::WrongAudience)
+        );
+        assert!(hs(&other_iss).caller(NOW, &audience_only).is_ok());
+        assert!(hs(&other_app).caller(NOW, &issuer_only).is_ok());
+        assert!(hs(&bare).caller(NOW, &IssuerRules::default()).is_ok());
+    }
+
+    #[test]
+    fn a_crit_header_is_refused_whatever_it_lists() {
+        for header in [
+            r#"{"alg":"HS256","crit":["exp"]}"#,
+            r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"HS256","crit":[]}"#,
+            r#"{"alg":"RS256","kid":"rsa-1","crit":["x-unknown"],"x-unknown":1}"#,
+        ] {
+            let token = sign_hs256(header, &valid_payload(), SECRET);
+            assert_eq!(
+                UntrustedToken::parse(&token).map(|_| ()),
+                Err(AuthError::CriticalExtension),
+                "{header}"
+            );
+        }
+        // Other unknown header members are ignored, as RFC 7515 says.
+        let extra = sign_hs256(r#"{"alg":"HS256","x5t":"abc"}"#, &valid_payload(), SECRET);
+        assert!(verify(&extra).is_ok());
     }
 
     #[test]
@@ -1514,7 +1581,7 @@ pub(crate) mod tests {
         );
         assert!(!printed.contains(parsed.signing_input));
         let verified = key.verify(parsed).unwrap();
-        let caller = verified.caller(NOW, None).unwrap();
+        let caller = verified.caller(NOW, &IssuerRules::default()).unwrap();
         let printed = format!("{caller:?}");
         assert!(!printed.contains(&token), "{printed}");
     }
@@ -1534,9 +1601,9 @@ mod properties {
         fn any_token_gets_an_answer(token in ".{0,300}") {
             let key = HmacKey::new(&Secret::new("k"));
             if let Ok(parsed) = UntrustedToken::parse(&token) {
-                let _ = check_claims(&parsed.claims, 0, None);
+                let _ = check_claims(&parsed.claims, 0, &IssuerRules::default());
                 if let Ok(verified) = key.verify(parsed) {
-                    let _ = verified.caller(0, None);
+                    let _ = verified.caller(0, &IssuerRules::default());
                 }
             }
         }

@@ -537,37 +537,35 @@ fn read_auth(r: &mut Reader<impl Fn(&str) -> Setting>) -> Option<AuthSettings> {
             "must be a cookie name (letters, digits, - and _)",
         );
     }
-    let jwks = match (jwks_url, issuer) {
-        (Some(url), Some(issuer)) => Some((url, IssuerRules { issuer, audience })),
-        (Some(_), None) => {
-            r.problem(
-                "UPLOAD_AUTH_ISSUER",
-                "is required with UPLOAD_AUTH_JWKS_URL",
-            );
-            None
-        }
-        (None, issuer) => {
-            if issuer.is_some() || audience.is_some() {
-                r.problem(
-                    "UPLOAD_AUTH_JWKS_URL",
-                    "is required with UPLOAD_AUTH_ISSUER or UPLOAD_AUTH_AUDIENCE",
-                );
+    // An identity provider signs tokens for every app of its tenant: without both rules, a
+    // token it issued to another app would be taken.
+    if jwks_url.is_some() {
+        for (name, value) in [
+            ("UPLOAD_AUTH_ISSUER", &issuer),
+            ("UPLOAD_AUTH_AUDIENCE", &audience),
+        ] {
+            if value.is_none() {
+                r.problem(name, "is required with UPLOAD_AUTH_JWKS_URL");
             }
-            None
         }
-    };
-    if secret.is_none() && jwks.is_none() {
-        if cookie.is_some() {
-            r.problem(
-                "UPLOAD_AUTH_COOKIE",
-                "needs UPLOAD_AUTH_SECRET or UPLOAD_AUTH_JWKS_URL",
-            );
+    }
+    if secret.is_none() && jwks_url.is_none() {
+        // Each would otherwise look like auth is on, while it is off.
+        for (name, set) in [
+            ("UPLOAD_AUTH_ISSUER", issuer.is_some()),
+            ("UPLOAD_AUTH_AUDIENCE", audience.is_some()),
+            ("UPLOAD_AUTH_COOKIE", cookie.is_some()),
+        ] {
+            if set {
+                r.problem(name, "needs UPLOAD_AUTH_SECRET or UPLOAD_AUTH_JWKS_URL");
+            }
         }
         return None;
     }
     Some(AuthSettings {
         secret: secret.as_ref().map(HmacKey::new),
-        jwks,
+        jwks: jwks_url,
+        rules: IssuerRules { issuer, audience },
         cookie,
     })
 }
@@ -881,19 +879,75 @@ mod tests {
         .unwrap()
         .auth
         .unwrap();
-        let (url, rules) = auth.jwks.unwrap();
+        let url = auth.jwks.unwrap();
         assert_eq!(url.as_str(), "https://id.example.com/.well-known/jwks.json");
-        assert_eq!(rules.audience.as_deref(), Some("uploads"));
+        assert_eq!(
+            auth.rules.issuer.as_deref(),
+            Some("https://id.example.com/")
+        );
+        assert_eq!(auth.rules.audience.as_deref(), Some("uploads"));
         assert_eq!(auth.cookie.as_deref(), Some("session"));
-        let err = config(&[("UPLOAD_AUTH_JWKS_URL", "https://id.example.com/jwks")]).unwrap_err();
-        assert_eq!(err.variables(), ["UPLOAD_AUTH_ISSUER"]);
-        let err = config(&[("UPLOAD_AUTH_ISSUER", "https://id.example.com/")]).unwrap_err();
-        assert_eq!(err.variables(), ["UPLOAD_AUTH_JWKS_URL"]);
         let c = config(&[secret]).unwrap();
         assert!(
             !format!("{c:?}").contains(secret.1),
             "Debug redacts the auth secret"
         );
+    }
+
+    #[test]
+    fn a_jwks_needs_an_issuer_and_an_audience() {
+        let jwks = ("UPLOAD_AUTH_JWKS_URL", "https://id.example.com/jwks");
+        let issuer = ("UPLOAD_AUTH_ISSUER", "https://id.example.com/");
+        let audience = ("UPLOAD_AUTH_AUDIENCE", "uploads");
+        let named = |pairs: &[(&str, &str)]| config(pairs).unwrap_err().variables();
+        assert_eq!(
+            named(&[jwks]),
+            ["UPLOAD_AUTH_ISSUER", "UPLOAD_AUTH_AUDIENCE"]
+        );
+        assert_eq!(named(&[jwks, issuer]), ["UPLOAD_AUTH_AUDIENCE"]);
+        assert_eq!(named(&[jwks, audience]), ["UPLOAD_AUTH_ISSUER"]);
+        let err = config(&[jwks, issuer]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "UPLOAD_AUTH_AUDIENCE is required with UPLOAD_AUTH_JWKS_URL"
+        );
+        assert!(config(&[jwks, issuer, audience]).is_ok());
+        // A secret with a JWKS changes nothing: JWKS tokens still need both.
+        let secret = ("UPLOAD_AUTH_SECRET", "a-test-secret-of-32-bytes-length");
+        assert_eq!(named(&[secret, jwks, issuer]), ["UPLOAD_AUTH_AUDIENCE"]);
+    }
+
+    #[test]
+    fn issuer_and_audience_apply_to_the_secret_and_need_some_auth() {
+        let secret = ("UPLOAD_AUTH_SECRET", "a-test-secret-of-32-bytes-length");
+        let issuer = ("UPLOAD_AUTH_ISSUER", "https://id.example.com/");
+        let audience = ("UPLOAD_AUTH_AUDIENCE", "uploads");
+        let auth = config(&[secret, issuer, audience]).unwrap().auth.unwrap();
+        assert_eq!(
+            (auth.rules.issuer.as_deref(), auth.rules.audience.as_deref()),
+            (Some("https://id.example.com/"), Some("uploads"))
+        );
+        let auth = config(&[secret]).unwrap().auth.unwrap();
+        assert_eq!(auth.rules, IssuerRules::default());
+        // Without a secret or a JWKS, auth is off: a rule for it is a mistake to report.
+        for (pairs, names) in [
+            (&[issuer][..], &["UPLOAD_AUTH_ISSUER"][..]),
+            (&[audience], &["UPLOAD_AUTH_AUDIENCE"]),
+            (
+                &[("UPLOAD_AUTH_COOKIE", "session")],
+                &["UPLOAD_AUTH_COOKIE"],
+            ),
+            (
+                &[issuer, audience],
+                &["UPLOAD_AUTH_ISSUER", "UPLOAD_AUTH_AUDIENCE"],
+            ),
+        ] {
+            let err = config(pairs).unwrap_err();
+            assert_eq!(err.variables(), names);
+            assert!(err
+                .to_string()
+                .ends_with("needs UPLOAD_AUTH_SECRET or UPLOAD_AUTH_JWKS_URL"));
+        }
     }
 
     #[test]

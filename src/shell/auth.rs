@@ -39,7 +39,7 @@ pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
         Plan::Done(caller) => caller,
         Plan::Jwks(token, url, rules) => verify_with_jwks(call.state, &url, token, now)
             .await
-            .and_then(|t| t.caller(now, Some(&rules))),
+            .and_then(|t| t.caller(now, &rules)),
     };
     Ok(Some(caller?))
 }
@@ -67,12 +67,14 @@ fn plan<'t>(
         Err(e) => Plan::Done(Err(e)),
         Ok(token) if token.algorithm() == auth::Algorithm::Hs256 => {
             Plan::Done(match &settings.secret {
-                Some(key) => key.verify(token).and_then(|t| t.caller(now, None)),
+                Some(key) => key
+                    .verify(token)
+                    .and_then(|t| t.caller(now, &settings.rules)),
                 None => Err(AuthError::AlgorithmNotConfigured),
             })
         }
         Ok(token) => match &settings.jwks {
-            Some((url, rules)) => Plan::Jwks(token, url.clone(), rules.clone()),
+            Some(url) => Plan::Jwks(token, url.clone(), settings.rules.clone()),
             None => Plan::Done(Err(AuthError::AlgorithmNotConfigured)),
         },
     }

@@ -74,6 +74,7 @@ before(async () => {
       startWorker(s3, {
         UPLOAD_AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}/down`,
         UPLOAD_AUTH_ISSUER: ISSUER,
+        UPLOAD_AUTH_AUDIENCE: AUDIENCE,
       }),
     () =>
       startWorker(s3, { UPLOAD_RATE_LIMIT_PERIOD: "10" }, { secrets: { UPLOAD_AUTH_SECRET: SECRET }, rateLimit: 5 }),
