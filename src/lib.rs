@@ -16,6 +16,7 @@ pub mod object_url;
 pub mod origin;
 pub mod policy;
 pub mod presign;
+pub mod rate_limit;
 pub mod routes;
 pub mod s3;
 pub mod sigv4;

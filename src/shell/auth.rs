@@ -9,6 +9,7 @@ use crate::auth::{
     self, select_key, AuthError, Caller, IssuerRules, JwksAction, JwksUrl, UntrustedToken,
     VerifiedToken,
 };
+use crate::rate_limit;
 
 use super::cors::is_same_origin;
 use super::env::{RateLimiter, State};
@@ -153,16 +154,14 @@ async fn fetch_jwks(url: &JwksUrl) -> Option<(Vec<auth::Jwk>, i64)> {
 }
 
 /// The `UPLOAD_RATE_LIMITER` binding's verdict, keyed by the token's `sub`, else by the
-/// client's address. It counts per Cloudflare location and approximately: it slows a burst,
+/// client's address (an IPv6 one by its /64: [`rate_limit::key`]). It counts per Cloudflare location and approximately: it slows a burst,
 /// it is no quota. Without the binding (or if it fails) the worker runs unlimited.
 pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiError> {
     let Some(limiter) = rate_limiter(call) else {
         return Ok(());
     };
-    let key = match caller {
-        Some(caller) => ["sub:", caller.sub()].concat(),
-        None => ["ip:", &call.header("CF-Connecting-IP").unwrap_or_default()].concat(),
-    };
+    let client_ip = call.header("CF-Connecting-IP");
+    let key = rate_limit::key(caller.map(Caller::sub), client_ip.as_deref());
     let options = Object::new();
     let _ = Reflect::set(
         &options,
