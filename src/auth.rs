@@ -40,6 +40,9 @@ pub const CLOCK_SKEW_SECONDS: i64 = 60;
 /// Longest `sub`: its encoded segment (at most 3 bytes per byte) must leave room in S3's
 /// 1,024-byte keys for the prefix, the UUID and the file name.
 pub const MAX_SUB_BYTES: usize = 96;
+/// Largest JWKS document read: real ones are a few KB; a bigger answer is refused (the keys
+/// count as unavailable) after reading at most this much.
+pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 /// Bounds on how long a fetched JWKS is kept (its `Cache-Control: max-age`, clamped).
 pub const JWKS_MIN_TTL_SECONDS: i64 = 300;
 pub const JWKS_MAX_TTL_SECONDS: i64 = 86_400;

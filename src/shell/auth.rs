@@ -142,15 +142,10 @@ async fn verify_with_jwks(
 
 /// The usable keys of the JWKS and how long to keep them; `None` if it cannot be had.
 async fn fetch_jwks(url: &JwksUrl) -> Option<(Vec<auth::Jwk>, i64)> {
-    let answer = net::get(url.as_str()).await.ok()?;
-    if !answer.is_success() {
-        return None;
-    }
-    let keys = auth::parse_jwks(answer.body.as_bytes()).ok()?;
-    Some((
-        keys,
-        auth::jwks_ttl(answer.header("Cache-Control").as_deref()),
-    ))
+    let (headers, body) = net::get(url.as_str(), auth::MAX_JWKS_BYTES).await?;
+    let keys = auth::parse_jwks(&body).ok()?;
+    let cache_control = headers.get("Cache-Control").ok().flatten();
+    Some((keys, auth::jwks_ttl(cache_control.as_deref())))
 }
 
 /// The `UPLOAD_RATE_LIMITER` binding's verdict, keyed by the token's `sub`, else by the

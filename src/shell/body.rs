@@ -3,7 +3,7 @@
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ReadableStreamDefaultReader, Request};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader, Request};
 
 use crate::api::{self, ApiError, MAX_BODY_BYTES};
 
@@ -60,12 +60,28 @@ async fn read_chunked(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> 
     let Some(stream) = req.body() else {
         return Ok(Vec::new());
     };
+    read_stream(stream, limit).await.map_err(|e| match e {
+        StreamError::TooLarge => ApiError::body_too_large(limit),
+        StreamError::Unreadable => ApiError::body_unreadable(),
+    })
+}
+
+/// Why a stream was not read to its end.
+pub enum StreamError {
+    /// More than the limit: reading stopped at the chunk that passed it.
+    TooLarge,
+    Unreadable,
+}
+
+/// A stream's bytes, chunk by chunk, cancelled as soon as they pass `limit`: no more than the
+/// limit and one chunk is ever held, whatever the sender declared or sends.
+pub async fn read_stream(stream: ReadableStream, limit: usize) -> Result<Vec<u8>, StreamError> {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
     loop {
         let step = JsFuture::from(reader.read())
             .await
-            .map_err(|_| ApiError::body_unreadable())?;
+            .map_err(|_| StreamError::Unreadable)?;
         let field = |name: &str| Reflect::get(&step, &JsValue::from_str(name)).ok();
         match field("done").and_then(|done| done.as_bool()) {
             Some(true) => return Ok(body),
@@ -73,11 +89,11 @@ async fn read_chunked(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> 
                 let chunk = Uint8Array::new(&field("value").unwrap_or_default());
                 if body.len() + chunk.length() as usize > limit {
                     let _ = reader.cancel();
-                    return Err(ApiError::body_too_large(limit));
+                    return Err(StreamError::TooLarge);
                 }
                 body.extend_from_slice(&chunk.to_vec());
             }
-            None => return Err(ApiError::body_unreadable()),
+            None => return Err(StreamError::Unreadable),
         }
     }
 }

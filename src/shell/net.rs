@@ -4,7 +4,9 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, RequestInit, RequestRedirect, Response};
+
+use super::body::read_stream;
 
 use crate::s3::S3Request;
 use crate::sigv4::Method;
@@ -52,11 +54,25 @@ pub async fn send(request: &S3Request) -> Result<Answer, JsValue> {
 /// How long the identity provider has to answer before its keys count as unavailable.
 const GET_TIMEOUT_MILLIS: u32 = 5_000;
 
-/// A plain GET (a JWKS document), given up after [`GET_TIMEOUT_MILLIS`].
-pub async fn get(url: &str) -> Result<Answer, JsValue> {
+/// A plain GET (a JWKS document), given up after [`GET_TIMEOUT_MILLIS`]: `None` unless it
+/// answers 2xx with at most `limit` bytes, of which no more than `limit` (and one chunk) are
+/// read. A redirect is not followed: its own 3xx answer is refused like any other failure, so
+/// the document only ever comes from the URL configured (https, or loopback http).
+pub async fn get(url: &str, limit: usize) -> Option<(Headers, Vec<u8>)> {
     let init = RequestInit::new();
     init.set_signal(Some(&AbortSignal::timeout_with_u32(GET_TIMEOUT_MILLIS)));
-    fetch(url, &init, true).await
+    // Not "error": workerd refuses it with a TypeError ("use manual and check the status").
+    init.set_redirect(RequestRedirect::Manual);
+    let pending = global_fetch(url, &init).ok()?;
+    let response: Response = JsFuture::from(pending).await.ok()?.dyn_into().ok()?;
+    if !(200..300).contains(&response.status()) {
+        return None;
+    }
+    let body = match response.body() {
+        Some(stream) => read_stream(stream, limit).await.ok()?,
+        None => Vec::new(),
+    };
+    Some((response.headers(), body))
 }
 
 async fn fetch(url: &str, init: &RequestInit, read_body: bool) -> Result<Answer, JsValue> {
