@@ -134,6 +134,7 @@ describe("HS256", () => {
       ["exp as a string", hs256(claims({ exp: "2030-01-01" })), /exp/],
       ["garbage", "not.a.token", /malformed/],
       ["16 KiB", "a".repeat(16 * 1024), /too long/],
+      ["a crit header", hs256(claims(), { header: { alg: "HS256", typ: "JWT", crit: ["exp"] } }), /crit/],
     ];
     for (const [why, jwt, message] of cases) {
       const res = await ask(workers.hs, jwt);
@@ -212,6 +213,7 @@ describe("JWKS (RS256 and ES256 through WebCrypto)", () => {
       ["expired", rs256(idClaims({ exp: now() - 300 }), rsa.privateKey)],
       ["HS256 signed with the RSA public key (algorithm confusion)", hs256(idClaims(), { secret: pem, header: { alg: "HS256", kid: "rsa-1" } })],
       ["alg none", `${b64({ alg: "none", kid: "rsa-1" })}.${b64(idClaims())}.`],
+      ["a crit header", token({ alg: "RS256", kid: "rsa-1", crit: ["exp"] }, idClaims(), (i) => signWith("sha256", i, rsa.privateKey))],
       ["RS256 header on the EC key", token({ alg: "RS256", kid: "ec-1" }, idClaims(), (i) => signWith("sha256", i, rsa.privateKey))],
     ];
     for (const [why, jwt] of cases) assertUnauthorized(await ask(workers.id, jwt), jwt, why);
