@@ -52,6 +52,7 @@ pub enum ErrorCode {
     ObjectNotFound,
     UploadNotFound,
     InvalidUploadId,
+    UploadNotAllowed,
     InvalidPartNumber,
     InvalidParts,
     PartTooSmall,
@@ -62,7 +63,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 34] = [
         Self::InvalidJson,
         Self::BodyTooLarge,
         Self::UnsupportedMediaType,
@@ -89,6 +90,7 @@ impl ErrorCode {
         Self::ObjectNotFound,
         Self::UploadNotFound,
         Self::InvalidUploadId,
+        Self::UploadNotAllowed,
         Self::InvalidPartNumber,
         Self::InvalidParts,
         Self::PartTooSmall,
@@ -114,7 +116,7 @@ impl ErrorCode {
             | Self::InvalidParts
             | Self::PartTooSmall => 400,
             Self::Unauthorized => 401,
-            Self::OriginNotAllowed | Self::KeyNotAllowed => 403,
+            Self::OriginNotAllowed | Self::KeyNotAllowed | Self::UploadNotAllowed => 403,
             Self::NotFound | Self::ObjectNotFound | Self::UploadNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::BodyTooLarge | Self::FileTooLarge => 413,
@@ -157,6 +159,7 @@ impl ErrorCode {
             Self::ObjectNotFound => "object_not_found",
             Self::UploadNotFound => "upload_not_found",
             Self::InvalidUploadId => "invalid_upload_id",
+            Self::UploadNotAllowed => "upload_not_allowed",
             Self::InvalidPartNumber => "invalid_part_number",
             Self::InvalidParts => "invalid_parts",
             Self::PartTooSmall => "part_too_small",
@@ -306,7 +309,7 @@ impl ApiError {
     pub fn invalid_upload_id() -> Self {
         Self::new(
             ErrorCode::InvalidUploadId,
-            "uploadId must be 1 to 1024 visible ASCII characters",
+            "uploadId must be the uploadId this worker answered when the upload was created",
         )
     }
 

@@ -43,8 +43,12 @@ pub struct Config {
     pub post_supported: bool,
     pub prefix: String,
     pub max_bytes: u64,
-    /// Largest multipart upload (`UPLOAD_MAX_MULTIPART_BYTES`), checked when it completes.
+    /// Largest multipart upload (`UPLOAD_MAX_MULTIPART_BYTES`, by default `max_bytes`): it
+    /// caps the part numbers signed and is checked again when the upload completes.
     pub max_multipart_bytes: u64,
+    /// `UPLOAD_ALLOW_OVERWRITE`: false (the default) signs `If-None-Match: *` into every
+    /// presigned PUT and the worker's completions, so an upload can never replace an object.
+    pub allow_overwrite: bool,
     pub expires_seconds: u64,
     /// How long a `GET /downloads/{key}` URL lasts.
     pub download_expires_seconds: u64,
@@ -273,9 +277,11 @@ impl Config {
             1,
             S3_SINGLE_UPLOAD_MAX_BYTES,
         );
+        // One size rule for every way in: a multipart upload may hold what a form may, unless
+        // the operator chose a larger limit for it.
         let max_multipart_bytes = r.number(
             "UPLOAD_MAX_MULTIPART_BYTES",
-            S3_MULTIPART_MAX_BYTES,
+            max_bytes,
             1,
             S3_MULTIPART_MAX_BYTES,
         );
@@ -293,6 +299,7 @@ impl Config {
         }
         let demo_page = r.flag("DEMO_PAGE", false);
         let audit_log = r.flag("AUDIT_LOG", true);
+        let allow_overwrite = r.flag("UPLOAD_ALLOW_OVERWRITE", false);
         let auth = read_auth(&mut r);
         let rate_limit_period = r.number("UPLOAD_RATE_LIMIT_PERIOD", 60, 1, 3600);
         let credentials = read_credentials(&mut r);
@@ -317,6 +324,7 @@ impl Config {
             prefix,
             max_bytes,
             max_multipart_bytes,
+            allow_overwrite,
             expires_seconds,
             download_expires_seconds,
             allowed_types,
@@ -656,7 +664,18 @@ mod tests {
         assert!(c.credentials.session_token.is_none());
         assert_eq!(c.upload_url, "https://photos.s3.us-east-1.amazonaws.com/");
         assert_eq!(c.cache_control, "private, max-age=3600");
-        assert_eq!(c.max_multipart_bytes, S3_MULTIPART_MAX_BYTES);
+        assert_eq!(
+            c.max_multipart_bytes, c.max_bytes,
+            "multipart defaults to the form limit"
+        );
+        let small = config(&[("UPLOAD_MAX_BYTES", "1048576")]).unwrap();
+        assert_eq!(small.max_multipart_bytes, 1_048_576);
+        assert!(!c.allow_overwrite);
+        assert!(
+            config(&[("UPLOAD_ALLOW_OVERWRITE", "true")])
+                .unwrap()
+                .allow_overwrite
+        );
         assert!(c.auth.is_none());
         assert_eq!((c.base_path.as_str(), c.rate_limit_period), ("", 60));
     }

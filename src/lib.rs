@@ -12,6 +12,7 @@ pub mod form;
 pub mod json;
 pub mod key;
 pub mod media_type;
+pub mod multipart;
 pub mod object_url;
 pub mod origin;
 pub mod policy;
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod s3;
 pub mod sigv4;
 pub mod text;
+pub mod upload_handle;
 pub mod uppy;
 
 /// Cases per property test: 2,000 by default; `FUZZ_CASES=200000 cargo test --release` fuzzes

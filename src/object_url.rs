@@ -120,6 +120,9 @@ pub struct PutPins<'a> {
     pub content_disposition: &'a str,
     pub cache_control: &'a str,
     pub checksum_sha256: Option<&'a str>,
+    /// Sign `If-None-Match: *`: the store refuses the PUT if the key holds an object, so a
+    /// URL cannot replace what it uploaded (after a scan passed it, say) while it lasts.
+    pub create_only: bool,
 }
 
 /// A presigned PUT for `key`.
@@ -139,6 +142,9 @@ pub fn presigned_put(
         ("content-length", &length),
         ("content-type", pins.content_type),
     ];
+    if pins.create_only {
+        headers.push(("if-none-match", "*"));
+    }
     if let Some(checksum) = pins.checksum_sha256 {
         headers.push(("x-amz-checksum-sha256", checksum));
     }
@@ -559,6 +565,7 @@ mod tests {
             content_disposition: &disposition,
             cache_control: "private, max-age=3600",
             checksum_sha256: Some(&checksum),
+            create_only: false,
         };
         let put = presigned_put(&location, &issued(KEY), &pins, 600, &credentials, at);
         assert!(put

@@ -14,6 +14,7 @@ use crate::media_type::MediaType;
 use crate::object_url::{self, InvalidChecksum, PutPins, SignedUrl};
 use crate::s3::{S3Request, Signer, UploadId};
 use crate::sigv4::{Method, SigningKeyCache, SigningTime};
+use crate::upload_handle::{HandleKey, Purpose, UrlGrant, HANDLE_LIFETIME_SECONDS};
 
 /// What a client asks for, with JSON types already checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -147,18 +148,21 @@ struct ObjectPins {
     disposition: String,
 }
 
-/// The per-isolate state: validated settings and the day's signing key.
+/// The per-isolate state: validated settings, the day's signing key and the upload-handle key.
 #[derive(Debug)]
 pub struct Presigner {
     config: Config,
     signing_keys: SigningKeyCache,
+    handles: HandleKey,
 }
 
 impl Presigner {
     pub fn new(config: Config) -> Self {
+        let handles = HandleKey::derive(config.credentials.secret_access_key.expose());
         Self {
             config,
             signing_keys: SigningKeyCache::default(),
+            handles,
         }
     }
 
@@ -219,6 +223,7 @@ impl Presigner {
                 content_disposition: &pins.disposition,
                 cache_control: &config.cache_control,
                 checksum_sha256: checksum,
+                create_only: !config.allow_overwrite,
             };
             SignedUpload::Put(object_url::presigned_put(
                 &config.location,
@@ -319,7 +324,12 @@ impl Presigner {
     /// `key` if it is one this worker could have issued: under the prefix, and under the
     /// caller's segment when there is a caller.
     pub fn check_key(&self, key: &str, caller: Option<&Caller>) -> Result<IssuedKey, KeyRefusal> {
-        IssuedKey::check(key, &self.config.prefix, caller.map(Caller::segment))
+        self.check_key_in(key, caller.map(Caller::segment))
+    }
+
+    /// `key` if this worker could have issued it in the key segment `segment` (none: auth off).
+    pub fn check_key_in(&self, key: &str, segment: Option<&str>) -> Result<IssuedKey, KeyRefusal> {
+        IssuedKey::check(key, &self.config.prefix, segment)
     }
 
     /// Signs the worker's own calls to S3 at `now`.
@@ -385,40 +395,108 @@ impl Presigner {
         Ok((pins.key, request))
     }
 
-    /// A presigned CreateMultipartUpload for a fresh key (Uppy's `signRequest` mode, where the
-    /// browser sends it): the type, disposition and cache policy are signed headers.
-    pub fn presign_create_multipart(
-        &mut self,
-        file_name: &str,
-        content_type: Option<&str>,
-        caller: Option<&Caller>,
-        now: UtcDateTime,
-        random: [u8; 16],
-    ) -> Result<(IssuedKey, SignedUrl), UploadError> {
-        let pins = self.object_pins(file_name, content_type, caller, random)?;
-        let cache_control = self.config.cache_control.clone();
-        let headers = multipart_headers(&cache_control, &pins);
-        let signed = self.presign_on(Method::Post, &pins.key, &headers, &[("uploads", "")], now);
-        Ok((pins.key, signed))
+    /// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
+    /// caller's token says so.
+    pub fn multipart_limit(&self, caller: Option<&Caller>) -> u64 {
+        crate::multipart::limit(
+            self.config.max_multipart_bytes,
+            caller.and_then(Caller::max_bytes),
+        )
     }
 
-    /// A presigned request on a multipart upload (UploadPart with `part`, or ListParts,
-    /// Complete and Abort without), for the browser to send.
+    /// The handle the caller gets for S3's upload `id` on `key`: it names the upload for a day.
+    pub fn issue_handle(
+        &self,
+        id: &UploadId,
+        key: &IssuedKey,
+        caller: Option<&Caller>,
+        now: UtcDateTime,
+    ) -> String {
+        let expires = now.unix_timestamp() + HANDLE_LIFETIME_SECONDS;
+        self.handles
+            .issue(id, key.as_str(), caller.map(Caller::sub), expires)
+    }
+
+    /// S3's upload ID behind `handle`, if it was issued for this key and caller.
+    pub fn open_handle(
+        &self,
+        handle: &str,
+        key: &IssuedKey,
+        sub: Option<&str>,
+        now: UtcDateTime,
+    ) -> Result<UploadId, crate::api::ApiError> {
+        Ok(self
+            .handles
+            .open(handle, key.as_str(), sub, now.unix_timestamp())?)
+    }
+
+    /// The terms and `signature` of a worker URL a browser calls without a token, valid as
+    /// long as a presigned URL.
+    pub fn grant_url(
+        &self,
+        purpose: Purpose,
+        handle: &str,
+        key: &IssuedKey,
+        caller: Option<&Caller>,
+        now: UtcDateTime,
+    ) -> (UrlGrant, String) {
+        let grant = UrlGrant {
+            limit: self.multipart_limit(caller),
+            sub: caller.map(|c| c.sub().to_owned()),
+            expires: now.unix_timestamp() + self.config.expires_seconds as i64,
+        };
+        let signature = self.handles.sign_url(purpose, handle, key.as_str(), &grant);
+        (grant, signature)
+    }
+
+    /// Whether a worker URL's terms carry this worker's `signature` and are in date.
+    pub fn check_url(
+        &self,
+        purpose: Purpose,
+        handle: &str,
+        key: &str,
+        grant: &UrlGrant,
+        signature: &str,
+        now: UtcDateTime,
+    ) -> Result<(), crate::api::ApiError> {
+        let now = now.unix_timestamp();
+        Ok(self
+            .handles
+            .check_url(purpose, handle, key, grant, signature, now)?)
+    }
+
+    /// A presigned UploadPart, if part `number` (of `size` bytes, when known: then it is
+    /// signed) fits the caller's limit.
+    pub fn presign_part(
+        &mut self,
+        key: &IssuedKey,
+        id: &UploadId,
+        number: u16,
+        size: Option<u64>,
+        caller: Option<&Caller>,
+        now: UtcDateTime,
+    ) -> Result<SignedUrl, crate::api::ApiError> {
+        crate::multipart::check_part(number, size, self.multipart_limit(caller))?;
+        let (number, length) = (number.to_string(), size.map(|s| s.to_string()));
+        let headers: Vec<(&str, &str)> = length
+            .as_deref()
+            .map(|l| ("content-length", l))
+            .into_iter()
+            .collect();
+        let query = [("partNumber", number.as_str()), ("uploadId", id.as_str())];
+        Ok(self.presign_on(Method::Put, key, &headers, &query, now))
+    }
+
+    /// A presigned request on a multipart upload (ListParts and Abort), for the browser to
+    /// send.
     pub fn presign_multipart(
         &mut self,
         method: Method,
         key: &IssuedKey,
         id: &UploadId,
-        part: Option<u16>,
         now: UtcDateTime,
     ) -> SignedUrl {
-        let number = part.map(|n| n.to_string());
-        let mut query = Vec::with_capacity(2);
-        if let Some(number) = &number {
-            query.push(("partNumber", number.as_str()));
-        }
-        query.push(("uploadId", id.as_str()));
-        self.presign_on(method, key, &[], &query, now)
+        self.presign_on(method, key, &[], &[("uploadId", id.as_str())], now)
     }
 
     fn presign_on(
@@ -804,10 +882,28 @@ pub(crate) mod tests {
             .url
             .starts_with("https://photos.s3.us-east-1.amazonaws.com/uploads/"));
         assert!(put.url.contains("X-Amz-Expires=600&"));
+        assert_eq!(
+            header("if-none-match"),
+            Some("*"),
+            "no overwrite by default"
+        );
         assert!(put.url.contains(
-            "X-Amz-SignedHeaders=cache-control%3Bcontent-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256&"
+            "X-Amz-SignedHeaders=cache-control%3Bcontent-disposition%3Bcontent-length%3Bcontent-type%3Bhost%3Bif-none-match%3Bx-amz-checksum-sha256&"
         ));
         assert_eq!(upload.expires_at, utc_datetime!(2026-11-24 12:10));
+    }
+
+    #[test]
+    fn a_put_may_overwrite_only_where_the_operator_allows() {
+        let mut p = presigner(&[("UPLOAD_METHOD", "PUT"), ("UPLOAD_ALLOW_OVERWRITE", "true")]);
+        let upload = p
+            .presign(&request("a.bin", None, Some(10)), NOW, [7; 16])
+            .unwrap();
+        let SignedUpload::Put(put) = &upload.signed else {
+            panic!("UPLOAD_METHOD is PUT");
+        };
+        assert!(put.headers.iter().all(|(n, _)| n != "if-none-match"));
+        assert!(!put.url.contains("if-none-match"));
     }
 
     #[test]

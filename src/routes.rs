@@ -19,8 +19,12 @@ pub enum Route<'a> {
     CompanionUpload(&'a str),
     /// `GET /s3/multipart/{uploadId}/{partNumber}`: a presigned UploadPart.
     CompanionPart(&'a str, &'a str),
-    /// `POST /s3/multipart/{uploadId}/complete`.
+    /// `POST /s3/multipart/{uploadId}/complete`: with the caller's token (Companion), or as a
+    /// self-authorising URL `/s3/sign` handed out (its query carries a `signature`).
     CompanionComplete(&'a str),
+    /// `POST /s3/multipart/{uploadId}/created`: the self-authorising URL `/s3/sign` hands out
+    /// for a CreateMultipartUpload the worker already made; it answers S3's XML with the handle.
+    SignedCreated(&'a str),
     /// `POST /s3/sign`: Uppy's `signRequest` mode.
     Sign,
     /// Anything else: a static file from `web/`, for GET and HEAD.
@@ -51,6 +55,7 @@ impl<'a> Route<'a> {
                 match (parts.next(), parts.next(), parts.next()) {
                     (Some(id), None, None) => Self::CompanionUpload(id),
                     (Some(id), Some("complete"), None) => Self::CompanionComplete(id),
+                    (Some(id), Some("created"), None) => Self::SignedCreated(id),
                     (Some(id), Some(number), None) => Self::CompanionPart(id, number),
                     _ => Self::Static,
                 }
@@ -61,9 +66,11 @@ impl<'a> Route<'a> {
     /// The methods the route takes (the `Allow` header, and what a preflight grants).
     pub fn allow(&self) -> &'static str {
         match self {
-            Self::Uploads | Self::CompanionCreate | Self::Sign | Self::CompanionComplete(_) => {
-                "POST, OPTIONS"
-            }
+            Self::Uploads
+            | Self::CompanionCreate
+            | Self::Sign
+            | Self::CompanionComplete(_)
+            | Self::SignedCreated(_) => "POST, OPTIONS",
             Self::Download(_) | Self::CompanionParams | Self::CompanionPart(..) => "GET, OPTIONS",
             Self::CompanionUpload(_) => "GET, DELETE, OPTIONS",
             Self::Health | Self::Static => "GET, HEAD",
@@ -83,6 +90,17 @@ impl<'a> Route<'a> {
         !matches!(self, Self::Health | Self::Static)
     }
 
+    /// True for a request that carries its own authority (a worker URL with a `signature`,
+    /// which a browser calls without a token): the handler checks that signature instead of
+    /// the caller's token, and nothing else may be reached this way.
+    pub fn self_authorising(&self, query: &str) -> bool {
+        match self {
+            Self::SignedCreated(_) => true,
+            Self::CompanionComplete(_) => query_param(query, "signature").is_some(),
+            _ => false,
+        }
+    }
+
     /// A short name for the audit log.
     pub fn name(&self) -> &'static str {
         match self {
@@ -94,6 +112,7 @@ impl<'a> Route<'a> {
             Self::CompanionUpload(_) => "s3/multipart/{uploadId}",
             Self::CompanionPart(..) => "s3/multipart/{uploadId}/{partNumber}",
             Self::CompanionComplete(_) => "s3/multipart/{uploadId}/complete",
+            Self::SignedCreated(_) => "s3/multipart/{uploadId}/created",
             Self::Sign => "s3/sign",
             Self::Static => "static",
         }
@@ -158,6 +177,11 @@ mod tests {
                 "",
                 Some(Route::CompanionComplete("abc")),
             ),
+            (
+                "/s3/multipart/abc/created",
+                "",
+                Some(Route::SignedCreated("abc")),
+            ),
             ("/s3/multipart/abc/7/x", "", Some(Route::Static)),
             ("/s3/sign", "", Some(Route::Sign)),
             ("/", "", Some(Route::Static)),
@@ -201,6 +225,27 @@ mod tests {
         ];
         assert!(signing.iter().all(Route::signs));
         assert!(!Route::Health.signs() && !Route::Static.signs());
+        assert!(Route::SignedCreated("x").signs() && Route::SignedCreated("x").takes("POST"));
+    }
+
+    #[test]
+    fn only_worker_urls_with_a_signature_skip_the_token() {
+        assert!(Route::SignedCreated("x").self_authorising(""));
+        let complete = Route::CompanionComplete("x");
+        assert!(complete.self_authorising("key=k&signature=ab"));
+        assert!(!complete.self_authorising("key=k"));
+        assert!(!complete.self_authorising("key=k&signaturex=ab"));
+        for route in [
+            Route::Uploads,
+            Route::Download("k"),
+            Route::CompanionParams,
+            Route::CompanionCreate,
+            Route::CompanionUpload("x"),
+            Route::CompanionPart("x", "1"),
+            Route::Sign,
+        ] {
+            assert!(!route.self_authorising("signature=ab"), "{route:?}");
+        }
     }
 
     #[test]

@@ -172,10 +172,16 @@ impl Signer<'_> {
         key: &IssuedKey,
         id: &UploadId,
         parts: &[(u16, &str)],
+        create_only: bool,
     ) -> S3Request {
         let query = [("uploadId", id.as_str())];
-        let headers = [("content-type", "application/xml")];
-        self.request(Method::Post, key, &query, &headers, complete_body(parts))
+        // `If-None-Match: *`: the store refuses to complete onto an existing object.
+        let headers: &[(&str, &str)] = if create_only {
+            &[("content-type", "application/xml"), ("if-none-match", "*")]
+        } else {
+            &[("content-type", "application/xml")]
+        };
+        self.request(Method::Post, key, &query, headers, complete_body(parts))
     }
 
     pub fn abort_multipart_upload(&self, key: &IssuedKey, id: &UploadId) -> S3Request {
@@ -253,6 +259,20 @@ pub fn complete_result(location: &str, bucket: &str, key: &str, etag: Option<&st
         }
     }
     xml.push_str("</CompleteMultipartUploadResult>");
+    xml
+}
+
+/// S3's answer to CreateMultipartUpload, for an S3 client (`signRequest` mode) to which the
+/// worker hands its own handle as the upload ID.
+pub fn initiate_result(bucket: &str, key: &str, upload_id: &str) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xml.push_str("<InitiateMultipartUploadResult>");
+    for (name, value) in [("Bucket", bucket), ("Key", key), ("UploadId", upload_id)] {
+        let _ = write!(xml, "<{name}>");
+        escape_into(&mut xml, value);
+        let _ = write!(xml, "</{name}>");
+    }
+    xml.push_str("</InitiateMultipartUploadResult>");
     xml
 }
 
@@ -520,8 +540,14 @@ mod tests {
                 list.url,
                 format!("{object}?max-parts=1000&part-number-marker=1000&uploadId=u-1")
             );
-            let complete = signer.complete_multipart_upload(key, &id, &[(1, "\"e\"")]);
+            let complete = signer.complete_multipart_upload(key, &id, &[(1, "\"e\"")], true);
             assert_eq!(complete.method, Method::Post);
+            assert_eq!(header(&complete, "if-none-match"), Some("*"));
+            assert!(header(&complete, "authorization")
+                .unwrap()
+                .contains("SignedHeaders=content-type;host;if-none-match;"));
+            let overwrite = signer.complete_multipart_upload(key, &id, &[(1, "\"e\"")], false);
+            assert_eq!(header(&overwrite, "if-none-match"), None);
             assert_eq!(
                 header(&complete, "x-amz-content-sha256").unwrap(),
                 hex::encode(Sha256::digest(complete.body.as_bytes()))

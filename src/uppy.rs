@@ -7,8 +7,9 @@ use crate::api::{ApiError, ErrorCode};
 use crate::json::{self, Object, Value};
 use crate::presign::{SignedUpload, Upload, UploadRequest};
 use crate::routes::{percent_decode, query_param};
-use crate::s3::{parse_part_number, Part, UploadId, MAX_PARTS};
+use crate::s3::{parse_part_number, Part, MAX_PARTS};
 use crate::sigv4::{uri_encode, Method};
+use crate::upload_handle::{Handle, UrlGrant};
 
 /// A new file: its name and, when the browser knows them, its type and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,11 +84,43 @@ pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
     })
 }
 
-/// The upload ID from its (percent-encoded) path segment.
-pub fn upload_id(segment: &str) -> Result<UploadId, ApiError> {
+/// The upload's handle from its (percent-encoded) path segment.
+pub fn upload_id(segment: &str) -> Result<Handle, ApiError> {
     percent_decode(segment)
-        .and_then(|id| UploadId::parse(&id))
+        .and_then(|id| Handle::parse(&id))
         .ok_or_else(ApiError::invalid_upload_id)
+}
+
+/// A part's `size` query parameter (`client.js` sends it; Uppy does not), to be signed.
+pub fn part_size(query: &str) -> Result<Option<u64>, ApiError> {
+    match query_param(query, "size") {
+        None => Ok(None),
+        Some(size) => size.parse().map(Some).map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidSize,
+                "size must be a whole number of bytes",
+            )
+        }),
+    }
+}
+
+/// The terms and `signature` a worker URL carries (see [`worker_url`]).
+pub fn url_grant(query: &str) -> Result<(UrlGrant, String), ApiError> {
+    let number = |name| query_param(query, name).and_then(|n| n.parse().ok());
+    let (limit, expires) = (number("limit"), number("expires"));
+    let signature = query_param(query, "signature");
+    let (Some(limit), Some(expires), Some(signature)) = (limit, expires, signature) else {
+        return Err(ApiError::new(
+            ErrorCode::UploadNotAllowed,
+            "this URL is not one the worker issued",
+        ));
+    };
+    let grant = UrlGrant {
+        limit,
+        sub: query_param(query, "sub"),
+        expires: i64::try_from(expires).unwrap_or(i64::MAX),
+    };
+    Ok((grant, signature))
 }
 
 pub fn part_number(segment: &str) -> Result<u16, ApiError> {
@@ -157,12 +190,38 @@ fn checked_parts<'a>(
     Ok(read)
 }
 
-/// Where `signRequest` sends a completion: the worker's own completion route
-/// (`worker` is its origin and `BASE_PATH`), never a presigned CompleteMultipartUpload, which
-/// would let the browser upload more parts after the total was checked and complete them.
-pub fn completion_url(worker: &str, key: &str, id: &UploadId) -> String {
-    let (id, key) = (uri_encode(id.as_str(), false), uri_encode(key, false));
-    [worker, "/s3/multipart/", &id, "/complete?key=", &key].concat()
+/// A worker URL `signRequest` hands out (`worker` is its origin and `BASE_PATH`; `action`
+/// `created` or `complete`): the browser calls it without a token, so it carries its terms
+/// and their `signature`. A completion goes to the worker, never to a presigned
+/// CompleteMultipartUpload, which would let the browser upload more parts after the total
+/// was checked and complete them.
+pub fn worker_url(
+    worker: &str,
+    handle: &Handle,
+    action: &str,
+    key: &str,
+    grant: &UrlGrant,
+    signature: &str,
+) -> String {
+    let (id, key) = (uri_encode(handle.as_str(), false), uri_encode(key, false));
+    let (limit, expires) = (grant.limit.to_string(), grant.expires.to_string());
+    let mut url = [
+        worker,
+        "/s3/multipart/",
+        &id,
+        "/",
+        action,
+        "?key=",
+        &key,
+        "&limit=",
+        &limit,
+    ]
+    .concat();
+    if let Some(sub) = &grant.sub {
+        url.push_str("&sub=");
+        url.push_str(&uri_encode(sub, false));
+    }
+    [&url, "&expires=", &expires, "&signature=", signature].concat()
 }
 
 /// What Uppy's `signRequest` asks to have signed.
@@ -174,20 +233,20 @@ pub enum SignOp {
     CreateMultipart(NewFile),
     UploadPart {
         key: String,
-        id: UploadId,
+        id: Handle,
         part: u16,
     },
     ListParts {
         key: String,
-        id: UploadId,
+        id: Handle,
     },
     Complete {
         key: String,
-        id: UploadId,
+        id: Handle,
     },
     Abort {
         key: String,
-        id: UploadId,
+        id: Handle,
     },
 }
 
@@ -202,7 +261,7 @@ pub fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
         .ok_or_else(ApiError::invalid_key)?;
     let id = match value.get("uploadId") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(id)) => Some(UploadId::parse(id).ok_or_else(ApiError::invalid_upload_id)?),
+        Some(Value::Text(id)) => Some(Handle::parse(id).ok_or_else(ApiError::invalid_upload_id)?),
         Some(_) => return Err(ApiError::invalid_upload_id()),
     };
     let part = match value.get("partNumber") {
@@ -265,7 +324,7 @@ pub fn params_answer(upload: &Upload, expires_seconds: u64) -> String {
 }
 
 /// `{key, uploadId, bucket}` for a created multipart upload.
-pub fn created_answer(key: &str, id: &UploadId, bucket: &str) -> String {
+pub fn created_answer(key: &str, id: &Handle, bucket: &str) -> String {
     Object::new()
         .text("key", key)
         .text("uploadId", id.as_str())
@@ -333,6 +392,8 @@ mod tests {
     use super::*;
     use serde_json::{json, Value as Json};
 
+    const H: &str = "1800000000.00000000000000000000000000000000.u1";
+
     #[test]
     fn companion_requests_are_read_as_uppy_sends_them() {
         let file =
@@ -363,7 +424,17 @@ mod tests {
                 .code,
             ErrorCode::ContentTypeNotAllowed
         );
-        assert_eq!(upload_id("abc%2B%2F%3D").unwrap().as_str(), "abc+/=");
+        assert_eq!(
+            upload_id("1800000000.00000000000000000000000000000000.abc%2B%2F%3D")
+                .unwrap()
+                .as_str(),
+            "1800000000.00000000000000000000000000000000.abc+/="
+        );
+        assert_eq!(
+            upload_id("abc").unwrap_err().code,
+            ErrorCode::InvalidUploadId,
+            "a raw S3 upload ID is no handle"
+        );
         assert_eq!(
             upload_id("a%20b").unwrap_err().code,
             ErrorCode::InvalidUploadId
@@ -452,11 +523,55 @@ mod tests {
 
     #[test]
     fn sign_requests_point_completions_at_the_worker() {
-        let id = UploadId::parse("a/b+c=").unwrap();
-        assert_eq!(
-            completion_url("https://w.example/api", "uploads/u/a b&c.txt", &id),
-            "https://w.example/api/s3/multipart/a%2Fb%2Bc%3D/complete?key=uploads%2Fu%2Fa%20b%26c.txt"
+        let id = Handle::parse("1800000000.00000000000000000000000000000000.a/b+c=").unwrap();
+        let mut grant = UrlGrant {
+            limit: 1024,
+            sub: Some("a&b".into()),
+            expires: 1_800_000_600,
+        };
+        let url = worker_url(
+            "https://w.example/api",
+            &id,
+            "complete",
+            "uploads/u/a b&c.txt",
+            &grant,
+            "ff",
         );
+        assert_eq!(
+            url,
+            "https://w.example/api/s3/multipart/1800000000.00000000000000000000000000000000.a%2Fb%2Bc%3D/complete?key=uploads%2Fu%2Fa%20b%26c.txt&limit=1024&sub=a%26b&expires=1800000600&signature=ff"
+        );
+        let query = url.split_once('?').unwrap().1;
+        assert_eq!(url_grant(query).unwrap(), (grant.clone(), "ff".to_owned()));
+        grant.sub = None;
+        let url = worker_url("https://w", &id, "created", "k", &grant, "ff");
+        assert!(url.contains("/created?key=k&limit=1024&expires="), "{url}");
+        assert_eq!(url_grant(url.split_once('?').unwrap().1).unwrap().0, grant);
+        for bad in [
+            "",
+            "limit=1&expires=2",
+            "limit=x&expires=2&signature=s",
+            "limit=1&expires=-2&signature=s",
+        ] {
+            assert_eq!(
+                url_grant(bad).unwrap_err().code,
+                ErrorCode::UploadNotAllowed,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn part_sizes_are_whole_numbers() {
+        assert_eq!(part_size("key=k").unwrap(), None);
+        assert_eq!(part_size("key=k&size=5").unwrap(), Some(5));
+        for bad in ["size=", "size=-1", "size=1.5", "size=x"] {
+            assert_eq!(
+                part_size(bad).unwrap_err().code,
+                ErrorCode::InvalidSize,
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -477,9 +592,9 @@ mod tests {
         assert!(
             matches!(create, SignOp::CreateMultipart(NewFile { ref file_name, .. }) if file_name == "report.pdf")
         );
-        let id = UploadId::parse("u1").unwrap();
+        let id = Handle::parse(H).unwrap();
         assert_eq!(
-            read(r#"{"method":"PUT","key":"k","uploadId":"u1","partNumber":3}"#).unwrap(),
+            read(r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1","partNumber":3}"#).unwrap(),
             SignOp::UploadPart {
                 key: "k".into(),
                 id: id.clone(),
@@ -487,21 +602,21 @@ mod tests {
             }
         );
         assert_eq!(
-            read(r#"{"method":"GET","key":"k","uploadId":"u1"}"#).unwrap(),
+            read(r#"{"method":"GET","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1"}"#).unwrap(),
             SignOp::ListParts {
                 key: "k".into(),
                 id: id.clone()
             }
         );
         assert_eq!(
-            read(r#"{"method":"POST","key":"k","uploadId":"u1"}"#).unwrap(),
+            read(r#"{"method":"POST","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1"}"#).unwrap(),
             SignOp::Complete {
                 key: "k".into(),
                 id: id.clone()
             }
         );
         assert_eq!(
-            read(r#"{"method":"DELETE","key":"k","uploadId":"u1"}"#).unwrap(),
+            read(r#"{"method":"DELETE","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1"}"#).unwrap(),
             SignOp::Abort {
                 key: "k".into(),
                 id
@@ -517,7 +632,7 @@ mod tests {
                 ErrorCode::MethodNotSupported,
             ),
             (
-                r#"{"method":"PUT","key":"k","uploadId":"u1"}"#,
+                r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1"}"#,
                 ErrorCode::MethodNotSupported,
             ),
             (r#"{"method":"PUT"}"#, ErrorCode::InvalidKey),
@@ -526,11 +641,11 @@ mod tests {
                 ErrorCode::InvalidUploadId,
             ),
             (
-                r#"{"method":"PUT","key":"k","uploadId":"u","partNumber":0}"#,
+                r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1","partNumber":0}"#,
                 ErrorCode::InvalidPartNumber,
             ),
             (
-                r#"{"method":"PUT","key":"k","uploadId":"u","partNumber":"1"}"#,
+                r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1","partNumber":"1"}"#,
                 ErrorCode::InvalidPartNumber,
             ),
             (r#"[]"#, ErrorCode::InvalidJson),
@@ -548,9 +663,9 @@ mod tests {
         }];
         let v: Json = serde_json::from_str(&parts_answer(&parts)).unwrap();
         assert_eq!(v, json!([{"PartNumber": 1, "Size": 5, "ETag": "\"e\""}]));
-        let id = UploadId::parse("u1").unwrap();
+        let id = Handle::parse(H).unwrap();
         let v: Json = serde_json::from_str(&created_answer("k", &id, "b")).unwrap();
-        assert_eq!(v, json!({"key": "k", "uploadId": "u1", "bucket": "b"}));
+        assert_eq!(v, json!({"key": "k", "uploadId": H, "bucket": "b"}));
         let v: Json = serde_json::from_str(&part_answer("https://x", 600)).unwrap();
         assert_eq!(v, json!({"url": "https://x", "expires": 600}));
         let v: Json = serde_json::from_str(&completed_answer("https://x/k", "k", "b")).unwrap();

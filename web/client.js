@@ -406,9 +406,12 @@ export function savedMultipart(file, { endpoint = "" } = {}) {
   return upload && typeof upload.key === "string" && typeof upload.uploadId === "string" ? upload : null;
 }
 
-/** `${endpoint}/s3/multipart/{uploadId}{rest}?key=…`: a Companion route on one upload. */
-const uploadRoute = (endpoint, { key, uploadId }, rest = "") =>
-  `${endpoint}/s3/multipart/${encodeURIComponent(uploadId)}${rest}?${new URLSearchParams({ key })}`;
+/**
+ * `${endpoint}/s3/multipart/{uploadId}{rest}?key=…[&size=…]`: a Companion route on one upload.
+ * `uploadId` is the worker's handle for the upload; a part's `size` is signed into its URL.
+ */
+const uploadRoute = (endpoint, { key, uploadId }, rest = "", size) =>
+  `${endpoint}/s3/multipart/${encodeURIComponent(uploadId)}${rest}?${new URLSearchParams(size === undefined ? { key } : { key, size: String(size) })}`;
 
 /**
  * The parts of a multipart upload already in the bucket (`GET /s3/multipart/{uploadId}`).
@@ -555,12 +558,13 @@ async function sendParts(file, upload, done, { endpoint, worker, signal, onProgr
   report(); // a resumed upload starts where it was
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !done.has(n));
   await inLanes(missing, partConcurrency, async (n) => {
-    const { url } = await askWorker(uploadRoute(endpoint, upload, `/${n}`), undefined,
+    const blob = file.slice((n - 1) * size, n * size);
+    // The part's exact size is signed: the bucket takes no other.
+    const { url } = await askWorker(uploadRoute(endpoint, upload, `/${n}`, blob.size), undefined,
       { ...worker, signal, expected: "part URL" });
     if (typeof url !== "string") {
       throw new UploadError("http_200", "The upload service answered without a part URL", { status: 200, source: "worker" });
     }
-    const blob = file.slice((n - 1) * size, n * size);
     try {
       const xhr = await toBucket("PUT", url, blob, {
         signal,
@@ -608,10 +612,11 @@ function goesMultipart(file, { multipart = "auto", multipartThreshold = MULTIPAR
  * CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload)
  * goes to the worker's `POST /s3/sign`, with `Authorization: Bearer <token>` when a token is
  * given; the worker chooses keys and answers `{url, key?, headers?, fields?}`. A refusal
- * rejects with an UploadError. A completion is not signed for the bucket: its URL is the
- * worker's own completion route, which checks the total and completes the upload, so the
- * token goes with it too (a refusal there reaches Uppy with the worker's code, e.g.
- * "file_too_large", and status).
+ * rejects with an UploadError. A creation and a completion are not signed for the bucket:
+ * their URLs are the worker's own routes, which start the upload (answering with its upload
+ * handle) and check the total and complete it; each URL carries its own MAC, so no token goes
+ * with it (a refusal there reaches Uppy with the worker's code, e.g. "file_too_large", and
+ * status). A plain `signRequest` that posts to `/s3/sign` and returns the answer works too.
  * @param {{endpoint?: string, token?: string | (() => string | Promise<string>), fetch?: typeof fetch}} [options]
  */
 export function createSignRequest({ endpoint = "", token, fetch: customFetch } = {}) {
@@ -620,13 +625,13 @@ export function createSignRequest({ endpoint = "", token, fetch: customFetch } =
     if (typeof answer.url !== "string") {
       throw new UploadError("http_200", "The upload service answered without a signed URL", { status: 200, source: "worker" });
     }
-    const completion = request.method === "POST" && request.uploadId && request.partNumber == null;
-    if (!completion) return answer;
-    // The worker names its route at the address it was reached at; the page reaches it at
-    // `endpoint`, which may be a proxy in front of it.
+    // A multipart upload's creation and completion are sent to the worker's own routes, which
+    // authorise themselves (a MAC in the URL, no token needed). The worker names them at the
+    // address it was reached at; the page reaches it at `endpoint`, maybe a proxy in front of it.
+    const own = request.method === "POST" && request.partNumber == null;
     const at = answer.url.indexOf("/s3/multipart/");
-    const url = endpoint && at >= 0 ? `${endpoint}${answer.url.slice(at)}` : answer.url;
-    return { ...answer, url, headers: { ...answer.headers, ...await authorization(token) } };
+    if (!own || !endpoint || at < 0) return answer;
+    return { ...answer, url: `${endpoint}${answer.url.slice(at)}` };
   };
 }
 

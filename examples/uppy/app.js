@@ -3,7 +3,10 @@
 //    signs and completes the uploads itself. Uppy sends no Authorization header there, so
 //    with auth on the token travels as a cookie (UPLOAD_AUTH_COOKIE): same origin only.
 //  - signRequest: every S3 request Uppy makes is signed by the worker's POST /s3/sign,
-//    through client.js's createSignRequest, which sends a bearer token from any allowed origin.
+//    through client.js's createSignRequest, which sends a bearer token from any allowed origin
+//    and turns refusals into UploadErrors with the worker's codes.
+//  - plain signRequest ("plain"): the same without client.js, as anyone writes it: post Uppy's
+//    request to /s3/sign with the token, return the answer.
 // scripts/build-examples.mjs bundles this, Uppy and web/client.js into web/examples/uppy/;
 // tests/e2e/uppy.test.mjs drives it through `window.uppyUpload`.
 import AwsS3 from "@uppy/aws-s3";
@@ -22,9 +25,11 @@ const WORKER = new URL("../..", location.href).href.replace(/\/$/, "");
 async function uppyUpload(file, { mode = "companion", endpoint = WORKER, token, multipart, partSize = 5 * MiB,
   cancelAfterParts } = {}) {
   const uppy = new Uppy();
-  const signing = mode === "companion"
-    ? { companionEndpoint: endpoint }
-    : { signRequest: createSignRequest({ endpoint, token }) };
+  const signing = {
+    companion: { companionEndpoint: endpoint },
+    sign: { signRequest: createSignRequest({ endpoint, token }) },
+    plain: { signRequest: plainSignRequest(endpoint, token) },
+  }[mode];
   uppy.use(AwsS3, {
     ...signing,
     ...(multipart === undefined ? {} : { shouldUseMultipart: multipart, getChunkSize: () => partSize }),
@@ -61,6 +66,18 @@ async function uppyUpload(file, { mode = "companion", endpoint = WORKER, token, 
   view.text.textContent = report.key ? `stored as ${report.key}` : `failed: ${report.errors.map((e) => e.message).join("; ")}`;
   view.item.dataset.state = report.key ? "done" : "error";
   return report;
+}
+
+/** The simplest `signRequest`: Uppy's request to the worker, its answer back unchanged. */
+function plainSignRequest(endpoint, token) {
+  return async (request) => {
+    const response = await fetch(`${endpoint}/s3/sign`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(request),
+    });
+    return response.json();
+  };
 }
 
 /** One line in the page per upload, for people and screenshots. */

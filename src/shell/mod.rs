@@ -104,6 +104,17 @@ async fn serve(
     match route {
         Route::Health => Ok(Reply::Json(handlers::health(call))),
         Route::Static => handlers::static_asset(call, &route_path(call)).await,
+        _ if route.self_authorising(call.query()) => {
+            // A worker URL a browser calls without a token: its own signature, checked by
+            // the handler, is the authority (and its caller the one it was issued to).
+            call.admit()?;
+            auth::rate_limit(call, None).await?;
+            match route {
+                Route::CompanionComplete(id) => uppy::complete_signed(call, id).await,
+                Route::SignedCreated(id) => uppy::created(call, id),
+                _ => Err(ApiError::not_found()),
+            }
+        }
         _ => {
             call.admit()?;
             *caller = auth::caller(call).await?;
@@ -140,7 +151,8 @@ async fn signing(
         Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),
         Route::CompanionComplete(id) => return uppy::complete(call, id, caller).await,
         Route::Sign => uppy::sign(call, caller).await,
-        Route::Health | Route::Static => Err(ApiError::not_found()),
+        // Only ever reached through its signature (`serve`).
+        Route::SignedCreated(_) | Route::Health | Route::Static => Err(ApiError::not_found()),
     };
     json.map(Reply::Json)
 }

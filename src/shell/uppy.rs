@@ -3,11 +3,12 @@
 
 use crate::api::{self, ApiError, ErrorCode, MAX_COMPLETE_BODY_BYTES};
 use crate::audit;
-use crate::auth::Caller;
+use crate::auth::{self, Caller};
 use crate::key::IssuedKey;
 use crate::presign::{SignedUpload, UploadRequest};
 use crate::s3::{self, NextPage, Part, S3Request, UploadId};
 use crate::sigv4::Method;
+use crate::upload_handle::{Handle, HandleError, Purpose, UrlGrant};
 use crate::uppy::{self, SignOp};
 
 use super::handlers::upload_grant;
@@ -58,31 +59,56 @@ pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
 /// `POST /s3/multipart`: the worker chooses the key and starts the upload itself.
 pub async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::create_request(&body::read_json(call).await?)?;
+    let (key, handle) = start(call, &file, "s3/multipart", caller).await?;
+    let bucket = call.with_presigner(|p| Ok(p.config().bucket.clone()))?;
+    Ok(Json::ok(uppy::created_answer(
+        key.as_str(),
+        &handle,
+        &bucket,
+    )))
+}
+
+/// Starts a multipart upload for `file` (the worker calls CreateMultipartUpload itself, in
+/// both modes) and answers the handle that stands for S3's upload ID.
+async fn start(
+    call: &Call,
+    file: &uppy::NewFile,
+    route: &str,
+    caller: Option<&Caller>,
+) -> Result<(IssuedKey, Handle), ApiError> {
     let limit = multipart_limit(call, caller)?;
     if file.size.is_some_and(|size| size > limit) {
         return Err(too_large(limit));
     }
     let (random, now) = (crypto::random_id()?, now()?);
-    let (key, request, bucket) = call.with_presigner(|presigner| {
-        let (key, request) = presigner.start_multipart(
-            &file.file_name,
-            file.content_type.as_deref(),
-            caller,
-            now,
-            random,
-        )?;
-        Ok((key, request, presigner.config().bucket.clone()))
+    let (key, request) = call.with_presigner(|presigner| {
+        let content_type = file.content_type.as_deref();
+        Ok(presigner.start_multipart(&file.file_name, content_type, caller, now, random)?)
     })?;
     let answer = s3_call(&request).await?;
     let id = s3::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
+    let handle = call.with_presigner(|p| Ok(p.issue_handle(&id, &key, caller, now)))?;
+    let handle = Handle::parse(&handle).ok_or_else(unreadable_answer)?;
+    let sub = caller.map(Caller::sub);
     call.audit(&multipart_grant(
-        "s3/multipart",
+        route,
         "CreateMultipartUpload",
         &key,
-        None,
-        caller,
+        Some(limit),
+        sub,
     ));
-    Ok(Json::ok(uppy::created_answer(key.as_str(), &id, &bucket)))
+    Ok((key, handle))
+}
+
+/// S3's upload ID behind `handle`, if it names an upload of `key` for this caller.
+fn open(
+    call: &Call,
+    handle: &Handle,
+    key: &IssuedKey,
+    sub: Option<&str>,
+) -> Result<UploadId, ApiError> {
+    let now = now()?;
+    call.with_presigner(|p| p.open_handle(handle.as_str(), key, sub, now))
 }
 
 fn multipart_grant<'a>(
@@ -90,7 +116,7 @@ fn multipart_grant<'a>(
     method: &'a str,
     key: &'a IssuedKey,
     max_bytes: Option<u64>,
-    caller: Option<&'a Caller>,
+    sub: Option<&'a str>,
 ) -> audit::Grant<'a> {
     audit::Grant {
         route,
@@ -98,7 +124,7 @@ fn multipart_grant<'a>(
         key: key.as_str(),
         max_bytes,
         content_type: None,
-        sub: caller.map(Caller::sub),
+        sub,
         expires_at: None,
     }
 }
@@ -110,11 +136,13 @@ pub fn part(
     number: &str,
     caller: Option<&Caller>,
 ) -> Result<Json, ApiError> {
-    let (id, number) = (uppy::upload_id(id)?, uppy::part_number(number)?);
+    let (handle, number) = (uppy::upload_id(id)?, uppy::part_number(number)?);
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let size = uppy::part_size(call.query())?;
+    let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     let now = now()?;
     call.with_presigner(|presigner| {
-        let signed = presigner.presign_multipart(Method::Put, &key, &id, Some(number), now);
+        let signed = presigner.presign_part(&key, &id, number, size, caller, now)?;
         let expires = presigner.config().expires_seconds;
         Ok(Json::ok(uppy::part_answer(&signed.url, expires)))
     })
@@ -122,8 +150,9 @@ pub fn part(
 
 /// `GET /s3/multipart/{uploadId}?key=`: every uploaded part, all pages.
 pub async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
-    let id = uppy::upload_id(id)?;
+    let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     let parts = list_parts(call, &key, &id).await?;
     Ok(Json::ok(uppy::parts_answer(&parts)))
 }
@@ -149,8 +178,9 @@ async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<P
 
 /// `DELETE /s3/multipart/{uploadId}?key=`: AbortMultipartUpload, answering `{}`.
 pub async fn abort(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
-    let id = uppy::upload_id(id)?;
+    let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     abort_upload(call, &key, &id).await?;
     Ok(Json::ok("{}".into()))
 }
@@ -164,12 +194,7 @@ async fn abort_upload(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<(),
 /// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
 /// caller's token says so.
 fn multipart_limit(call: &Call, caller: Option<&Caller>) -> Result<u64, ApiError> {
-    call.with_presigner(|presigner| {
-        let limit = presigner.config().max_multipart_bytes;
-        Ok(caller
-            .and_then(Caller::max_bytes)
-            .map_or(limit, |claim| claim.min(limit)))
-    })
+    call.with_presigner(|presigner| Ok(presigner.multipart_limit(caller)))
 }
 
 fn too_large(limit: u64) -> ApiError {
@@ -188,13 +213,65 @@ async fn refuse_oversized(call: &Call, key: &IssuedKey, id: &UploadId, limit: u6
     error
 }
 
-/// `POST /s3/multipart/{uploadId}/complete?key=`: the parts are listed first, and an upload
-/// whose named parts add up to more than the limit is aborted and refused with 413. Companion
-/// mode sends JSON; `signRequest` mode sends S3's own XML here (see [`sign`]) and gets S3's
-/// answer back.
+/// `POST /s3/multipart/{uploadId}/complete?key=` with the caller's token (Companion mode).
 pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Reply, ApiError> {
-    let id = uppy::upload_id(id)?;
+    let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let limit = multipart_limit(call, caller)?;
+    complete_upload(call, &handle, key, caller.map(Caller::sub), limit).await
+}
+
+/// The same route as the self-authorising URL `/s3/sign` handed out: its signature stands
+/// for the token, and its terms (limit, caller) are those of the caller it was issued to.
+pub async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiError> {
+    let handle = uppy::upload_id(id)?;
+    let (key, grant) = signed_terms(call, Purpose::Complete, &handle)?;
+    complete_upload(call, &handle, key, grant.sub.as_deref(), grant.limit).await
+}
+
+/// `POST /s3/multipart/{uploadId}/created?…&signature=`: S3's answer to the
+/// CreateMultipartUpload `/s3/sign` made, with the handle as its upload ID.
+pub fn created(call: &Call, id: &str) -> Result<Reply, ApiError> {
+    let handle = uppy::upload_id(id)?;
+    let (key, _) = signed_terms(call, Purpose::Created, &handle)?;
+    let bucket = call.with_presigner(|p| Ok(p.config().bucket.clone()))?;
+    Ok(Reply::Xml(s3::initiate_result(
+        &bucket,
+        key.as_str(),
+        handle.as_str(),
+    )))
+}
+
+/// The key and terms of a worker URL, if its signature is this worker's and in date.
+fn signed_terms(
+    call: &Call,
+    purpose: Purpose,
+    handle: &Handle,
+) -> Result<(IssuedKey, UrlGrant), ApiError> {
+    let (grant, signature) = uppy::url_grant(call.query())?;
+    let raw = uppy::key_param(call.query())?;
+    let now = now()?;
+    call.with_presigner(|p| p.check_url(purpose, handle.as_str(), &raw, &grant, &signature, now))?;
+    // The worker issued these terms, so the key sits in the segment of the caller they name.
+    let segment = match &grant.sub {
+        Some(sub) => Some(auth::user_segment(sub).map_err(|_| HandleError::Malformed)?),
+        None => None,
+    };
+    let key = call.with_presigner(|p| Ok(p.check_key_in(&raw, segment.as_deref())?))?;
+    Ok((key, grant))
+}
+
+/// Completes the upload `handle` names: the parts are listed first, and an upload whose named
+/// parts add up to more than `limit` is aborted and refused with 413. Companion mode sends
+/// JSON; `signRequest` mode sends S3's own XML here (see [`sign`]) and gets S3's answer back.
+async fn complete_upload(
+    call: &Call,
+    handle: &Handle,
+    key: IssuedKey,
+    sub: Option<&str>,
+    limit: u64,
+) -> Result<Reply, ApiError> {
+    let id = open(call, handle, &key, sub)?;
     let s3_client = call.sends_xml();
     type Reader = fn(&[u8]) -> Result<Vec<(u16, String)>, ApiError>;
     let (takes, read): (fn(Option<&str>) -> bool, Reader) = match s3_client {
@@ -202,7 +279,6 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
         false => (api::is_json_content_type, uppy::complete_request),
     };
     let named = read(&body::read_up_to(call, MAX_COMPLETE_BODY_BYTES, takes).await?)?;
-    let limit = multipart_limit(call, caller)?;
     let listed = list_parts(call, &key, &id).await?;
     // The object will be exactly these parts: S3 refuses a completion whose ETags differ.
     let parts = s3::named_parts(&named, &listed).map_err(|number| {
@@ -214,15 +290,19 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
     }
     let now = now()?;
     let parts: Vec<(u16, &str)> = parts.iter().map(|p| (p.number, p.etag.as_str())).collect();
-    let request =
-        call.with_presigner(|p| Ok(p.signer(now).complete_multipart_upload(&key, &id, &parts)))?;
+    let request = call.with_presigner(|p| {
+        let create_only = !p.config().allow_overwrite;
+        Ok(p.signer(now)
+            .complete_multipart_upload(&key, &id, &parts, create_only))
+    })?;
     let etag = s3::read_complete(&s3_call(&request).await?.body)?;
+    let route = "s3/multipart/complete";
     call.audit(&multipart_grant(
-        "s3/multipart/complete",
+        route,
         "CompleteMultipartUpload",
         &key,
         Some(total),
-        caller,
+        sub,
     ));
     let (location, bucket) = call.with_presigner(|p| {
         let config = p.config();
@@ -232,12 +312,8 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
         ))
     })?;
     Ok(if s3_client {
-        Reply::Xml(s3::complete_result(
-            &location,
-            &bucket,
-            key.as_str(),
-            etag.as_deref(),
-        ))
+        let etag = etag.as_deref();
+        Reply::Xml(s3::complete_result(&location, &bucket, key.as_str(), etag))
     } else {
         Reply::Json(Json::ok(uppy::completed_answer(
             &location,
@@ -248,52 +324,69 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
 }
 
 /// `POST /s3/sign`: Uppy's `signRequest`. New files get keys the worker chooses; every other
-/// request must name a key this caller was issued.
+/// request must name a key this caller was issued, and the handle of an upload of that key.
 pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let op = uppy::sign_request(&body::read_json(call).await?)?;
-    let now = now()?;
-    let (method, key, id, part) = match op {
+    let (method, key, handle) = match op {
         SignOp::PutObject(file) => {
             return sign_put_object(call, &file.upload_request(None), caller)
         }
         SignOp::CreateMultipart(file) => {
-            let random = crypto::random_id()?;
-            let (key, signed) = call.with_presigner(|presigner| {
-                Ok(presigner.presign_create_multipart(
-                    &file.file_name,
-                    file.content_type.as_deref(),
-                    caller,
-                    now,
-                    random,
-                )?)
-            })?;
-            call.audit(&multipart_grant(
-                "s3/sign",
-                "CreateMultipartUpload",
-                &key,
+            let (key, handle) = start(call, &file, "s3/sign", caller).await?;
+            let url = worker_url(call, Purpose::Created, &handle, &key, caller)?;
+            return Ok(Json::ok(uppy::signed_answer(
+                &url,
+                Some(key.as_str()),
+                &[],
                 None,
-                caller,
-            ));
-            let answer =
-                uppy::signed_answer(&signed.url, Some(key.as_str()), &signed.headers, None);
-            return Ok(Json::ok(answer));
+            )));
         }
-        SignOp::UploadPart { key, id, part } => (Method::Put, key, id, Some(part)),
-        SignOp::ListParts { key, id } => (Method::Get, key, id, None),
-        SignOp::Complete { key, id } => (Method::Post, key, id, None),
-        SignOp::Abort { key, id } => (Method::Delete, key, id, None),
+        SignOp::UploadPart { key, id, part } => {
+            let key = issued_key(call, &key, caller)?;
+            let id = open(call, &id, &key, caller.map(Caller::sub))?;
+            let now = now()?;
+            let signed =
+                call.with_presigner(|p| p.presign_part(&key, &id, part, None, caller, now))?;
+            return Ok(Json::ok(uppy::signed_answer(&signed.url, None, &[], None)));
+        }
+        SignOp::ListParts { key, id } => (Method::Get, key, id),
+        SignOp::Complete { key, id } => (Method::Post, key, id),
+        SignOp::Abort { key, id } => (Method::Delete, key, id),
     };
     let key = issued_key(call, &key, caller)?;
+    let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     if method == Method::Post {
         // Never a presigned completion: the browser could upload more parts after the total
         // was checked. The browser sends its completion to the worker, which completes it.
-        let worker =
-            call.with_presigner(|p| Ok([call.own_origin(), &p.config().base_path].concat()))?;
-        let url = uppy::completion_url(&worker, key.as_str(), &id);
+        let url = worker_url(call, Purpose::Complete, &handle, &key, caller)?;
         return Ok(Json::ok(uppy::signed_answer(&url, None, &[], None)));
     }
-    let signed = call.with_presigner(|p| Ok(p.presign_multipart(method, &key, &id, part, now)))?;
+    let now = now()?;
+    let signed = call.with_presigner(|p| Ok(p.presign_multipart(method, &key, &id, now)))?;
     Ok(Json::ok(uppy::signed_answer(&signed.url, None, &[], None)))
+}
+
+/// A self-authorising worker URL for `purpose` on the upload, issued to `caller`.
+fn worker_url(
+    call: &Call,
+    purpose: Purpose,
+    handle: &Handle,
+    key: &IssuedKey,
+    caller: Option<&Caller>,
+) -> Result<String, ApiError> {
+    let now = now()?;
+    call.with_presigner(|p| {
+        let (grant, signature) = p.grant_url(purpose, handle.as_str(), key, caller, now);
+        let worker = [call.own_origin(), &p.config().base_path].concat();
+        let action = match purpose {
+            Purpose::Created => "created",
+            Purpose::Complete => "complete",
+        };
+        let key = key.as_str();
+        Ok(uppy::worker_url(
+            &worker, handle, action, key, &grant, &signature,
+        ))
+    })
 }
 
 /// A whole file for `signRequest`: the POST form `/uploads` signs (`fields`), or on a store

@@ -74,3 +74,13 @@ export function mintToken(sub, secret, { seconds = 600, ...claims } = {}) {
   const input = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub, exp: Math.floor(Date.now() / 1000) + seconds, ...claims })}`;
   return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
 }
+
+/**
+ * The store's upload ID inside a worker's upload handle (`{expires}.{mac}.{S3 upload ID}`): the
+ * handle is MACed, not secret, so tests can find the upload it names in the store.
+ */
+export function storeUploadId(handle) {
+  const [expires, mac, ...rest] = handle.split(".");
+  if (!/^\d+$/.test(expires) || !/^[0-9a-f]{32}$/.test(mac) || rest.length === 0) throw new Error(`not an upload handle: ${handle}`);
+  return rest.join(".");
+}

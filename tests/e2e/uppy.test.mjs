@@ -10,7 +10,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { freePort, launchChromium, mintToken, ROOT, startAll, startS3, startWorker, stopAll } from "./harness.mjs";
+import { freePort, launchChromium, mintToken, ROOT, startAll, startS3, startWorker, stopAll, storeUploadId } from "./harness.mjs";
 
 const OUTPUT = join(process.env.TEST_OUTPUT ?? join(ROOT, "test-output"), "uppy");
 const MiB = 1024 * 1024;
@@ -18,7 +18,7 @@ const MULTIPART_LIMIT = 16 * MiB;
 const SECRET = randomBytes(32).toString("base64url");
 const COOKIE = "upload_session";
 const BASE_PATH = "/api/uploads";
-const MODES = { companion: "companionEndpoint", sign: "signRequest" };
+const MODES = { companion: "companionEndpoint", sign: "signRequest", plain: "plain signRequest" };
 // A hung page should fail its test, not stall the run.
 const LIMITS = { timeout: 120_000 };
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
@@ -152,8 +152,9 @@ for (const mode of ["companion", "sign"]) {
       const routes = requestsTo(seen, open.url, start).map((r) => `${r.method} ${r.url.pathname.replace(/multipart\/[^/]+/, "multipart/{id}")}`);
       assert.deepEqual(routes, mode === "companion"
         ? ["POST /s3/multipart", ...[1, 2, 3].map((n) => `GET /s3/multipart/{id}/${n}`), "POST /s3/multipart/{id}/complete"]
-        // create, three parts and the completion signed; the completion itself sent to the worker
-        : [...Array(5).fill("POST /s3/sign"), "POST /s3/multipart/{id}/complete"],
+        // create signed (the worker starts the upload; Uppy reads its answer at the worker's
+        // `created` URL), three parts and the completion signed, the completion sent to the worker
+        : ["POST /s3/sign", "POST /s3/multipart/{id}/created", ...Array(4).fill("POST /s3/sign"), "POST /s3/multipart/{id}/complete"],
       );
       await page.screenshot({ path: join(OUTPUT, `${mode}-uploaded.png`), fullPage: true });
     } finally {
@@ -162,25 +163,32 @@ for (const mode of ["companion", "sign"]) {
   });
 }
 
-test("signRequest with an HS256 bearer token, from a page on another origin: keys under the caller's segment", LIMITS, async () => {
-  const token = mintToken("alice", SECRET);
-  const endpoint = `${secured.url}${BASE_PATH}`;
-  const { page, seen, close } = await openPage(`${app.url}/`);
-  try {
-    await smallAndMultipart(page, seen, { mode: "sign", endpoint, token, keyPrefix: "uploads/alice/" });
-    const posts = requestsTo(seen, secured.url).filter((r) => r.method === "POST");
-    const paths = posts.map((r) => r.url.pathname.replace(/multipart\/[^/]+\//, "multipart/{id}/"));
-    assert.deepEqual(paths, [...Array(6).fill(`${BASE_PATH}/s3/sign`), `${BASE_PATH}/s3/multipart/{id}/complete`],
-      "the form, then create, three parts and complete signed; the completion itself sent to the worker");
-    for (const r of posts) assert.equal(r.request.headers().authorization, `Bearer ${token}`);
-    for (const r of requestsTo(seen, s3.url)) assert.equal(r.request.headers().authorization, undefined, "no token to the bucket");
-    assert.ok(!requestsTo(seen, s3.url).some((r) => r.method === "POST" && r.url.searchParams.has("uploadId")),
-      "the browser never completes an upload at the bucket");
-    await page.screenshot({ path: join(OUTPUT, "sign-token.png"), fullPage: true });
-  } finally {
-    await close();
-  }
-});
+for (const mode of ["sign", "plain"]) {
+  test(`${MODES[mode]} with an HS256 bearer token, from a page on another origin: keys under the caller's segment`, LIMITS, async () => {
+    const token = mintToken("alice", SECRET);
+    const endpoint = `${secured.url}${BASE_PATH}`;
+    const { page, seen, close } = await openPage(`${app.url}/`);
+    try {
+      await smallAndMultipart(page, seen, { mode, endpoint, token, keyPrefix: "uploads/alice/" });
+      const posts = requestsTo(seen, secured.url).filter((r) => r.method === "POST");
+      const paths = posts.map((r) => r.url.pathname.replace(/multipart\/[^/]+\//, "multipart/{id}/"));
+      const sign = `${BASE_PATH}/s3/sign`;
+      assert.deepEqual(paths, [sign, sign, `${BASE_PATH}/s3/multipart/{id}/created`, sign, sign, sign, sign, `${BASE_PATH}/s3/multipart/{id}/complete`],
+        "the form and create signed, the creation's answer read, three parts and complete signed, the completion sent to the worker");
+      // Only /s3/sign needs the token: the worker's own URLs carry their own MAC.
+      for (const r of posts) {
+        const signing = r.url.pathname === sign;
+        assert.equal(r.request.headers().authorization, signing ? `Bearer ${token}` : undefined, r.url.pathname);
+      }
+      for (const r of requestsTo(seen, s3.url)) assert.equal(r.request.headers().authorization, undefined, "no token to the bucket");
+      assert.ok(!requestsTo(seen, s3.url).some((r) => r.method === "POST" && r.url.searchParams.has("uploadId")),
+        "the browser never completes an upload at the bucket");
+      await page.screenshot({ path: join(OUTPUT, `${mode}-token.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  });
+}
 
 test("companionEndpoint with the token in a cookie, on a page the worker serves under BASE_PATH", LIMITS, async () => {
   const cookie = { name: COOKIE, value: mintToken("bob@example.com", SECRET), url: secured.url, httpOnly: true, sameSite: "Strict" };
@@ -219,7 +227,8 @@ for (const mode of ["companion", "sign"]) {
       // The abort went out the way the mode sends it: through the worker, or signed to the bucket.
       const abort = requestsTo(seen, mode === "companion" ? open.url : s3.url).find((r) => r.method === "DELETE");
       assert.ok(abort, "an AbortMultipartUpload was sent");
-      assert.equal(abort.url.searchParams.get("uploadId") ?? decodeURIComponent(abort.url.pathname.split("/")[3]), uploadId);
+      // Signed to the bucket it names the store's upload; sent to the worker, the worker's handle.
+      assert.equal(abort.url.searchParams.get("uploadId") ?? storeUploadId(decodeURIComponent(abort.url.pathname.split("/")[3])), uploadId);
       assert.equal(await s3.readObject(key), null);
       assert.ok(!(await s3.listObjects()).some((k) => k.endsWith("/cancelled.bin")), "no object of that name");
     } finally {
@@ -238,7 +247,9 @@ for (const mode of ["companion", "sign"]) {
       // In both modes the worker completes, and refuses: signRequest's completion is sent to
       // the worker's completion route (as S3's XML), never signed for the bucket.
       const completion = requestsTo(seen, open.url).at(-1);
-      assert.equal(completion.url.pathname, `/s3/multipart/${encodeURIComponent(uploadOf(seen).uploadId)}/complete`);
+      const [, s3Route, multipart, handle, action] = completion.url.pathname.split("/");
+      assert.deepEqual([s3Route, multipart, storeUploadId(decodeURIComponent(handle)), action],
+        ["s3", "multipart", uploadOf(seen).uploadId, "complete"]);
       assert.equal(completion.request.headers()["content-type"], mode === "companion" ? "application/json" : "application/xml");
       const refusal = await completion.request.response();
       assert.equal(refusal.status(), 413);
@@ -283,7 +294,7 @@ test("auth on: no token is 401 on every route; another user's token is 403 on ev
   const sent = await fetch(partUrl.body.url, { method: "PUT", body: partBytes });
   assert.equal(sent.status, 200);
   const etag = sent.headers.get("etag");
-  assert.deepEqual((await s3.listUploads()).find((u) => u.uploadId === uploadId)?.parts, [1], "the store holds part 1");
+  assert.deepEqual((await s3.listUploads()).find((u) => u.uploadId === storeUploadId(uploadId))?.parts, [1], "the store holds part 1");
   const note = await call("/uploads", { method: "POST", token: alice, body: { file_name: "note.txt", content_type: "text/plain", size: 5, method: "PUT" } });
   assert.equal(note.status, 200, JSON.stringify(note.body));
   const { "content-length": _, ...putHeaders } = note.body.headers;
@@ -314,6 +325,33 @@ test("auth on: no token is 401 on every route; another user's token is 403 on ev
   const everyRoute = [...fresh, ...naming];
   assert.deepEqual(await outcome(everyRoute, {}), Object.fromEntries(everyRoute.map(([name]) => [name, "401 unauthorized"])));
   assert.deepEqual(await outcome(naming, { token: bob }), Object.fromEntries(naming.map(([name]) => [name, "403 key_not_allowed"])));
+
+  // Bob knows Alice's upload handle and names it with a key in his own segment (from an upload
+  // of his own): the handle is bound to Alice's key and to Alice, so every route refuses it
+  // before the store is asked. Her bare S3 upload ID is no handle at all.
+  const his = await call("/s3/multipart", { method: "POST", token: bob, body: { filename: "his.bin" } });
+  assert.equal(his.status, 200, JSON.stringify(his.body));
+  const hisQ = `?${new URLSearchParams({ key: his.body.key })}`;
+  const borrowing = (handle) => [
+    ["UploadPart URL", `/s3/multipart/${handle}/2${hisQ}`],
+    ["ListParts", `/s3/multipart/${handle}${hisQ}`],
+    ["Complete", `/s3/multipart/${handle}/complete${hisQ}`, { method: "POST", body: { parts: [{ PartNumber: 1, ETag: etag }] } }],
+    ["Abort", `/s3/multipart/${handle}${hisQ}`, { method: "DELETE" }],
+    ["sign UploadPart", "/s3/sign", { method: "POST", body: { method: "PUT", key: his.body.key, uploadId: decodeURIComponent(handle), partNumber: 2 } }],
+    ["sign ListParts", "/s3/sign", { method: "POST", body: { method: "GET", key: his.body.key, uploadId: decodeURIComponent(handle) } }],
+    ["sign Complete", "/s3/sign", { method: "POST", body: { method: "POST", key: his.body.key, uploadId: decodeURIComponent(handle) } }],
+    ["sign Abort", "/s3/sign", { method: "POST", body: { method: "DELETE", key: his.body.key, uploadId: decodeURIComponent(handle) } }],
+  ];
+  const borrowed = borrowing(id);
+  assert.deepEqual(await outcome(borrowed, { token: bob }), Object.fromEntries(borrowed.map(([name]) => [name, "403 upload_not_allowed"])));
+  const bare = borrowing(encodeURIComponent(storeUploadId(uploadId)));
+  assert.deepEqual(await outcome(bare, { token: bob }), Object.fromEntries(bare.map(([name]) => [name, "400 invalid_upload_id"])));
+  // Alice's own handle with another of her keys is refused too: a handle names one upload.
+  const other = await call("/s3/multipart", { method: "POST", token: alice, body: { filename: "other.bin" } });
+  const otherQ = `?${new URLSearchParams({ key: other.body.key })}`;
+  assert.deepEqual(await call(`/s3/multipart/${id}${otherQ}`, { token: alice }).then((r) => `${r.status} ${r.body?.error?.code}`), "403 upload_not_allowed");
+  assert.equal(await s3.readObject(his.body.key), null, "Bob completed nothing into his key");
+
   // The cookie stands for the caller only on the worker's own origin.
   const cookie = { Cookie: `${COOKIE}=${alice}` };
   assert.equal((await call("/s3/params?filename=x.txt", { headers: cookie })).status, 200, "same origin (no Origin header)");
@@ -361,7 +399,21 @@ test("signRequest completions go to the worker, which checks each named part's E
   assert.equal((await fetch(part2Url, { method: "PUT", body: randomBytes(MULTIPART_LIMIT + 1) })).status, 200);
   const signed = await json("/s3/sign", { method: "POST", key, uploadId });
   assert.equal(signed.status, 200);
-  assert.equal(signed.body.url, `${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/complete${q.replaceAll("+", "%20")}`);
+  // The worker's own completion route, with its own MAC over the upload, key, limit and expiry.
+  const completeUrl = new URL(signed.body.url);
+  assert.equal(completeUrl.origin + completeUrl.pathname, `${open.url}/s3/multipart/${encodeURIComponent(uploadId)}/complete`);
+  assert.equal(completeUrl.searchParams.get("key"), key);
+  assert.equal(completeUrl.searchParams.get("limit"), String(MULTIPART_LIMIT));
+  assert.match(completeUrl.searchParams.get("signature"), /^[0-9a-f]{32}$/);
+  // Any change to what the MAC covers is refused before S3 is asked.
+  for (const [name, value] of [["limit", String(MULTIPART_LIMIT * 2)], ["expires", String(Number(completeUrl.searchParams.get("expires")) + 60)],
+    ["signature", "0".repeat(32)], ["sub", "mallory"]]) {
+    const tampered = new URL(completeUrl);
+    tampered.searchParams.set(name, value);
+    const refused = await fetch(tampered, { method: "POST", headers: { "Content-Type": "application/xml" }, body: "<CompleteMultipartUpload/>" });
+    assert.equal(refused.status, 403, name);
+    assert.equal(refused.headers.get("x-amz-error-code"), "upload_not_allowed", name);
+  }
   const complete = (parts) => fetch(signed.body.url, {
     method: "POST", headers: { "Content-Type": "application/xml" },
     body: `<CompleteMultipartUpload>${parts.map(([n, e]) => `<Part><PartNumber>${n}</PartNumber><ETag>${e}</ETag></Part>`).join("")}</CompleteMultipartUpload>`,
