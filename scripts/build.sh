@@ -11,7 +11,7 @@ stamp=build/.built
 mkdir -p target
 exec 9>target/.build.lock
 flock 9
-if [[ -f $stamp && -z "$(find src web Cargo.toml Cargo.lock scripts/worker-entry.mjs -newer "$stamp" -print -quit)" ]]; then
+if [[ -z ${PROFILE_NAMES:-} && -f $stamp && -z "$(find src web Cargo.toml Cargo.lock scripts/worker-entry.mjs -newer "$stamp" -print -quit)" ]]; then
   exit 0
 fi
 [[ -x "$WASM_BINDGEN_BIN" && -x "$WASM_OPT_BIN" ]] || bash scripts/setup.sh
@@ -24,7 +24,10 @@ cargo build --lib --release --locked --target wasm32-unknown-unknown
 # would also drop the target_features section wasm-bindgen reads, so strip afterwards).
 # `--low-memory-unused`: Rust puts nothing below address 1024 (its stack starts at 1 MiB and
 # its data above), so constant offsets fold into loads and stores (0.4 KiB gzip).
-"$WASM_OPT_BIN" -Oz --converge --low-memory-unused --strip-debug --strip-producers \
+# PROFILE_NAMES=1 keeps the function names, for bench/profile.mjs.
+strip=(--strip-debug)
+[[ -n ${PROFILE_NAMES:-} ]] && strip=(-g)
+"$WASM_OPT_BIN" -Oz --converge --low-memory-unused "${strip[@]}" --strip-producers \
   build/index_bg.wasm -o build/index_bg.wasm
 mkdir -p build/worker
 cp scripts/worker-entry.mjs build/worker/shim.mjs

@@ -455,7 +455,7 @@ pub fn parse_upload_body(body: &[u8]) -> Result<UploadBody, ApiError> {
     let Some(files) = value.get("files") else {
         return parse_entry(&value).map(UploadBody::Single);
     };
-    let Value::List(files) = files else {
+    let Value::Array(files) = files else {
         return Err(ApiError::invalid_batch());
     };
     if files.is_empty() || files.len() > MAX_BATCH {
@@ -484,7 +484,7 @@ pub fn parse_object_up_to(body: &[u8], limit: usize) -> Result<Value, ApiError> 
     if body.len() > limit {
         return Err(ApiError::body_too_large(limit));
     }
-    let value = Value::parse(body).map_err(|e| {
+    let value = json::parse(body).map_err(|e| {
         // Where, not serde_json's wording: its messages cost wasm bytes and say little more.
         let problem = if e.eof {
             "ends early"
@@ -504,7 +504,7 @@ pub fn parse_object_up_to(body: &[u8], limit: usize) -> Result<Value, ApiError> 
 
 fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
     let file_name = match entry.get("file_name") {
-        Some(Value::Text(name)) => name.clone(),
+        Some(Value::String(name)) => name.clone(),
         Some(_) => {
             return Err(ApiError::new(
                 ErrorCode::InvalidFileName,
@@ -520,23 +520,23 @@ fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
     };
     let content_type = match entry.get("content_type") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(t)) => Some(t.clone()),
+        Some(Value::String(t)) => Some(t.clone()),
         Some(_) => return Err(UploadError::MalformedContentType.into()),
     };
     let size = match entry.get("size") {
         None | Some(Value::Null) => None,
-        Some(size) => Some(size.as_whole().ok_or(UploadError::InvalidSize)?),
+        Some(size) => Some(json::whole(size).ok_or(UploadError::InvalidSize)?),
     };
     let method = match entry.get("method") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(m)) => {
+        Some(Value::String(m)) => {
             Some(Method::parse_upload(m).ok_or(UploadError::MethodNotSupported { r2: false })?)
         }
         Some(_) => return Err(UploadError::MethodNotSupported { r2: false }.into()),
     };
     let checksum_sha256 = match entry.get("checksum_sha256") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(c)) => Some(c.clone()),
+        Some(Value::String(c)) => Some(c.clone()),
         Some(_) => return Err(UploadError::InvalidChecksum(InvalidChecksum).into()),
     };
     Ok(UploadRequest {

@@ -4,7 +4,7 @@
 //! JSON answers out; the shell does the S3 calls.
 
 use crate::api::{ApiError, ErrorCode};
-use crate::json::{self, Object, Value};
+use crate::json::{self, Members as _, Object, Value};
 use crate::presign::{SignedUpload, Upload, UploadRequest};
 use crate::routes::{percent_decode, query_param};
 use crate::s3::{parse_part_number, Part, MAX_PARTS};
@@ -60,17 +60,17 @@ pub fn params_request(query: &str) -> Result<NewFile, ApiError> {
 pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
     let value = crate::api::parse_object(body)?;
     let file_name = match value.get("filename") {
-        Some(Value::Text(name)) => name.clone(),
+        Some(Value::String(name)) => name.clone(),
         _ => return Err(invalid_file_name()),
     };
     let content_type = match value.get("type") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(t)) => content_type(Some(t)),
+        Some(Value::String(t)) => content_type(Some(t)),
         Some(_) => return Err(crate::presign::UploadError::MalformedContentType.into()),
     };
     let size = match value.get("size") {
         None | Some(Value::Null) => None,
-        Some(size) => Some(size.as_whole().ok_or_else(|| {
+        Some(size) => Some(json::whole(size).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::InvalidSize,
                 "size must be a whole number of bytes",
@@ -135,13 +135,13 @@ pub fn key_param(query: &str) -> Result<String, ApiError> {
 /// `POST /s3/multipart/{uploadId}/complete` from Companion mode: `{parts: [{PartNumber, ETag}]}`.
 pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
     let value = crate::api::parse_object_up_to(body, crate::api::MAX_COMPLETE_BODY_BYTES)?;
-    let Some(Value::List(parts)) = value.get("parts") else {
+    let Some(Value::Array(parts)) = value.get("parts") else {
         return Err(ApiError::invalid_parts("parts must be a list"));
     };
     let read = parts.iter().map(|part| {
         let number = match part.get("PartNumber") {
-            Some(Value::Int(n)) => u16::try_from(*n).ok(),
-            Some(Value::Text(n)) => parse_part_number(n),
+            Some(Value::String(n)) => parse_part_number(n),
+            Some(n) => json::int(n).and_then(|n| u16::try_from(n).ok()),
             _ => None,
         };
         (number, part.text("ETag").ok().flatten())
@@ -261,18 +261,17 @@ pub fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
         .ok_or_else(ApiError::invalid_key)?;
     let id = match value.get("uploadId") {
         None | Some(Value::Null) => None,
-        Some(Value::Text(id)) => Some(Handle::parse(id).ok_or_else(ApiError::invalid_upload_id)?),
+        Some(Value::String(id)) => Some(Handle::parse(id).ok_or_else(ApiError::invalid_upload_id)?),
         Some(_) => return Err(ApiError::invalid_upload_id()),
     };
     let part = match value.get("partNumber") {
         None | Some(Value::Null) => None,
-        Some(Value::Int(n)) => Some(
-            u16::try_from(*n)
-                .ok()
+        Some(n) => Some(
+            json::int(n)
+                .and_then(|n| u16::try_from(n).ok())
                 .and_then(|n| parse_part_number(&n.to_string()))
                 .ok_or_else(ApiError::invalid_part_number)?,
         ),
-        Some(_) => return Err(ApiError::invalid_part_number()),
     };
     let new_file = || NewFile {
         file_name: without_uppy_id(key).to_owned(),
