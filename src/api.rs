@@ -53,6 +53,7 @@ pub enum ErrorCode {
     UploadNotFound,
     InvalidUploadId,
     UploadNotAllowed,
+    ObjectExists,
     InvalidPartNumber,
     InvalidParts,
     PartTooSmall,
@@ -63,7 +64,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 34] = [
+    pub const ALL: [Self; 35] = [
         Self::InvalidJson,
         Self::BodyTooLarge,
         Self::UnsupportedMediaType,
@@ -91,6 +92,7 @@ impl ErrorCode {
         Self::UploadNotFound,
         Self::InvalidUploadId,
         Self::UploadNotAllowed,
+        Self::ObjectExists,
         Self::InvalidPartNumber,
         Self::InvalidParts,
         Self::PartTooSmall,
@@ -119,6 +121,7 @@ impl ErrorCode {
             Self::OriginNotAllowed | Self::KeyNotAllowed | Self::UploadNotAllowed => 403,
             Self::NotFound | Self::ObjectNotFound | Self::UploadNotFound => 404,
             Self::MethodNotAllowed => 405,
+            Self::ObjectExists => 409,
             Self::BodyTooLarge | Self::FileTooLarge => 413,
             Self::UnsupportedMediaType | Self::ContentTypeNotAllowed => 415,
             Self::RateLimited => 429,
@@ -160,6 +163,7 @@ impl ErrorCode {
             Self::UploadNotFound => "upload_not_found",
             Self::InvalidUploadId => "invalid_upload_id",
             Self::UploadNotAllowed => "upload_not_allowed",
+            Self::ObjectExists => "object_exists",
             Self::InvalidPartNumber => "invalid_part_number",
             Self::InvalidParts => "invalid_parts",
             Self::PartTooSmall => "part_too_small",
@@ -410,6 +414,10 @@ impl From<S3Error> for ApiError {
             ),
             S3Error::InvalidPart => Self::invalid_parts(
                 "a listed part was not uploaded, its ETag differs, or the parts are out of order",
+            ),
+            S3Error::PreconditionFailed => Self::new(
+                ErrorCode::ObjectExists,
+                "an object already exists under this key, and it is not replaced",
             ),
             S3Error::AccessDenied => Self::new(
                 ErrorCode::StorageRefused,

@@ -47,7 +47,8 @@ pub struct Config {
     /// caps the part numbers signed and is checked again when the upload completes.
     pub max_multipart_bytes: u64,
     /// `UPLOAD_ALLOW_OVERWRITE`: false (the default) signs `If-None-Match: *` into every
-    /// presigned PUT and the worker's completions, so an upload can never replace an object.
+    /// presigned PUT and the worker's completions, so neither replaces an object. (A POST form
+    /// cannot carry the condition: it can be sent again until it expires.)
     pub allow_overwrite: bool,
     pub expires_seconds: u64,
     /// How long a `GET /downloads/{key}` URL lasts.

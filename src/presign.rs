@@ -158,7 +158,15 @@ pub struct Presigner {
 
 impl Presigner {
     pub fn new(config: Config) -> Self {
-        let handles = HandleKey::derive(config.credentials.secret_access_key.expose());
+        let store = [
+            config.location.scheme,
+            "://",
+            &config.location.host,
+            &config.location.base_path,
+        ]
+        .concat();
+        let scope = [store.as_str(), &config.bucket, &config.prefix];
+        let handles = HandleKey::derive(config.credentials.secret_access_key.expose(), &scope);
         Self {
             config,
             signing_keys: SigningKeyCache::default(),
@@ -428,6 +436,16 @@ impl Presigner {
         Ok(self
             .handles
             .open(handle, key.as_str(), sub, now.unix_timestamp())?)
+    }
+
+    /// S3's upload ID behind `handle` for this key and caller, however old: for an abort.
+    pub fn open_handle_to_abort(
+        &self,
+        handle: &str,
+        key: &IssuedKey,
+        sub: Option<&str>,
+    ) -> Result<UploadId, crate::api::ApiError> {
+        Ok(self.handles.open_to_abort(handle, key.as_str(), sub)?)
     }
 
     /// The terms and `signature` of a worker URL a browser calls without a token, valid as

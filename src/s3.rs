@@ -202,6 +202,8 @@ pub enum S3Error {
     EntityTooSmall,
     /// A listed part is missing, its ETag differs, or the list is out of order.
     InvalidPart,
+    /// `If-None-Match: *` held: an object is already there.
+    PreconditionFailed,
     /// Anything else S3 answered, with its status and code.
     Other {
         status: u16,
@@ -223,6 +225,8 @@ pub fn read_error(status: u16, body: &str) -> S3Error {
         "" if status == 403 => S3Error::AccessDenied,
         "EntityTooSmall" => S3Error::EntityTooSmall,
         "InvalidPart" | "InvalidPartOrder" => S3Error::InvalidPart,
+        "PreconditionFailed" => S3Error::PreconditionFailed,
+        "" if status == 412 => S3Error::PreconditionFailed,
         _ => S3Error::Other { status, code },
     }
 }
@@ -573,6 +577,11 @@ mod tests {
             read_error(403, &error("AccessDenied")),
             S3Error::AccessDenied
         );
+        assert_eq!(
+            read_error(412, &error("PreconditionFailed")),
+            S3Error::PreconditionFailed
+        );
+        assert_eq!(read_error(412, ""), S3Error::PreconditionFailed);
         assert_eq!(
             read_error(403, &error("SignatureDoesNotMatch")),
             S3Error::AccessDenied

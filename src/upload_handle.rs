@@ -82,17 +82,26 @@ pub struct UrlGrant {
 }
 
 impl HandleKey {
-    pub fn derive(secret_access_key: &str) -> Self {
-        Self(mac(
-            secret_access_key.as_bytes(),
-            &[b"edge-presign upload handles v1"],
-        ))
+    /// The key for one deployment: the AWS secret, and the store, bucket and prefix it
+    /// signs for (`scope`), so that a handle or URL one deployment issued (staging, say,
+    /// sharing production's credentials) means nothing to another.
+    pub fn derive(secret_access_key: &str, scope: &[&str]) -> Self {
+        let mut parts: Vec<&[u8]> = vec![b"edge-presign upload handles v2"];
+        let lengths: Vec<[u8; 8]> = scope
+            .iter()
+            .map(|s| (s.len() as u64).to_be_bytes())
+            .collect();
+        for (field, length) in scope.iter().zip(&lengths) {
+            parts.push(length);
+            parts.push(field.as_bytes());
+        }
+        Self(mac(secret_access_key.as_bytes(), &parts))
     }
 
     /// `{expires}.{mac}.{upload ID}`: the ID last, so whatever characters it has are kept.
     pub fn issue(&self, id: &UploadId, key: &str, sub: Option<&str>, expires: i64) -> String {
         let expires = expires.to_string();
-        let tag = self.tag(b"handle", &[&expires, id.as_str(), key, sub.unwrap_or("")]);
+        let tag = self.handle_tag(&expires, id, key, sub);
         [&expires, ".", &tag, ".", id.as_str()].concat()
     }
 
@@ -105,12 +114,29 @@ impl HandleKey {
         now: i64,
     ) -> Result<UploadId, HandleError> {
         let (expires, tag, id) = split_handle(handle).ok_or(HandleError::Malformed)?;
-        let expected = self.tag(b"handle", &[expires, id.as_str(), key, sub.unwrap_or("")]);
+        let expected = self.handle_tag(expires, &id, key, sub);
         if !same(tag, &expected) {
             return Err(HandleError::NotYours);
         }
         in_date(expires, now)?;
         Ok(id)
+    }
+
+    /// S3's upload ID behind `handle` for `key` and `sub`, however old: for aborting an
+    /// upload, which must stay possible after the handle stopped naming it for anything else
+    /// (or its parts would stay billed until a lifecycle rule removes them).
+    pub fn open_to_abort(
+        &self,
+        handle: &str,
+        key: &str,
+        sub: Option<&str>,
+    ) -> Result<UploadId, HandleError> {
+        self.open(handle, key, sub, i64::MIN)
+    }
+
+    fn handle_tag(&self, expires: &str, id: &UploadId, key: &str, sub: Option<&str>) -> String {
+        let (has_sub, sub) = caller_fields(sub);
+        self.tag(b"handle", &[expires, id.as_str(), key, has_sub, sub])
     }
 
     /// The `signature` of a worker URL for `purpose` on `handle` and `key`.
@@ -140,8 +166,11 @@ impl HandleKey {
 
     fn url_tag(&self, purpose: Purpose, handle: &str, key: &str, grant: &UrlGrant) -> String {
         let (limit, expires) = (grant.limit.to_string(), grant.expires.to_string());
-        let sub = grant.sub.as_deref().unwrap_or("");
-        self.tag(purpose.label(), &[handle, key, &limit, sub, &expires])
+        let (has_sub, sub) = caller_fields(grant.sub.as_deref());
+        self.tag(
+            purpose.label(),
+            &[handle, key, &limit, has_sub, sub, &expires],
+        )
     }
 
     fn tag(&self, label: &[u8], fields: &[&str]) -> String {
@@ -174,6 +203,15 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         mac.update(part);
     }
     mac.finalize().into_bytes().into()
+}
+
+/// A caller as two MACed fields: whether there is one (auth on), and its `sub`; so no `sub`
+/// (auth off) and an empty one never read alike.
+fn caller_fields(sub: Option<&str>) -> (&'static str, &str) {
+    match sub {
+        Some(sub) => ("1", sub),
+        None => ("0", ""),
+    }
 }
 
 /// Compares in time that does not depend on where the strings differ.
@@ -235,7 +273,10 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn key() -> HandleKey {
-        HandleKey::derive("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        HandleKey::derive(
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            &["https://s3.us-east-1.amazonaws.com", "photos", "uploads/"],
+        )
     }
 
     fn id() -> UploadId {
@@ -267,8 +308,8 @@ mod tests {
         );
         assert_eq!(
             key().open(&anonymous, "uploads/a/k.bin", Some(""), NOW),
-            Ok(id()),
-            "auth off has no caller; a sub is never empty with auth on"
+            Err(HandleError::NotYours),
+            "auth off has no caller, which is not an empty one"
         );
     }
 
@@ -299,9 +340,34 @@ mod tests {
         );
         assert_eq!(open(&flipped), Err(HandleError::NotYours));
         // Another worker's key.
-        let stranger = HandleKey::derive("another secret");
+        let scope = ["https://s3.us-east-1.amazonaws.com", "photos", "uploads/"];
+        let stranger = HandleKey::derive("another secret", &scope);
         assert_eq!(
             stranger.open(&h, "uploads/a/k.bin", None, NOW),
+            Err(HandleError::NotYours)
+        );
+        // The same credentials for another store, bucket or prefix: another deployment.
+        for other in [
+            ["https://s3.eu-west-1.amazonaws.com", "photos", "uploads/"],
+            [
+                "https://s3.us-east-1.amazonaws.com",
+                "photos-staging",
+                "uploads/",
+            ],
+            ["https://s3.us-east-1.amazonaws.com", "photos", "staging/"],
+            ["https://s3.us-east-1.amazonaws.com", "photosu", "ploads/"],
+        ] {
+            let elsewhere = HandleKey::derive("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &other);
+            assert_eq!(
+                elsewhere.open(&h, "uploads/a/k.bin", None, NOW),
+                Err(HandleError::NotYours),
+                "{other:?}"
+            );
+        }
+        // Auth off (no caller) and an empty caller are not the same.
+        let no_caller = key().issue(&id(), "uploads/a/k.bin", None, NOW + 60);
+        assert_eq!(
+            key().open(&no_caller, "uploads/a/k.bin", Some(""), NOW),
             Err(HandleError::NotYours)
         );
     }
@@ -435,6 +501,25 @@ mod tests {
             key().open(&longer, "k", None, NOW),
             Err(HandleError::Malformed)
         );
+    }
+
+    #[test]
+    fn an_expired_handle_still_aborts_its_own_upload_only() {
+        let h = key().issue(&id(), "uploads/a/k.bin", Some("alice"), NOW - 1);
+        assert_eq!(
+            key().open(&h, "uploads/a/k.bin", Some("alice"), NOW),
+            Err(HandleError::Expired)
+        );
+        assert_eq!(
+            key().open_to_abort(&h, "uploads/a/k.bin", Some("alice")),
+            Ok(id())
+        );
+        for (k, sub) in [
+            ("uploads/a/k.bin", Some("bob")),
+            ("uploads/b/k.bin", Some("alice")),
+        ] {
+            assert_eq!(key().open_to_abort(&h, k, sub), Err(HandleError::NotYours));
+        }
     }
 
     #[test]

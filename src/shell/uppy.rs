@@ -111,6 +111,16 @@ fn open(
     call.with_presigner(|p| p.open_handle(handle.as_str(), key, sub, now))
 }
 
+/// Like [`open`], but an expired handle still names its upload: aborting must stay possible.
+fn open_to_abort(
+    call: &Call,
+    handle: &Handle,
+    key: &IssuedKey,
+    sub: Option<&str>,
+) -> Result<UploadId, ApiError> {
+    call.with_presigner(|p| p.open_handle_to_abort(handle.as_str(), key, sub))
+}
+
 fn multipart_grant<'a>(
     route: &'a str,
     method: &'a str,
@@ -180,7 +190,7 @@ async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<P
 pub async fn abort(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
-    let id = open(call, &handle, &key, caller.map(Caller::sub))?;
+    let id = open_to_abort(call, &handle, &key, caller.map(Caller::sub))?;
     abort_upload(call, &key, &id).await?;
     Ok(Json::ok("{}".into()))
 }
@@ -226,7 +236,9 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
 pub async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiError> {
     let handle = uppy::upload_id(id)?;
     let (key, grant) = signed_terms(call, Purpose::Complete, &handle)?;
-    complete_upload(call, &handle, key, grant.sub.as_deref(), grant.limit).await
+    // The limit signed then, or today's setting if an operator has lowered it since.
+    let limit = grant.limit.min(multipart_limit(call, None)?);
+    complete_upload(call, &handle, key, grant.sub.as_deref(), limit).await
 }
 
 /// `POST /s3/multipart/{uploadId}/created?…&signature=`: S3's answer to the
@@ -354,7 +366,11 @@ pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError
         SignOp::Abort { key, id } => (Method::Delete, key, id),
     };
     let key = issued_key(call, &key, caller)?;
-    let id = open(call, &handle, &key, caller.map(Caller::sub))?;
+    let sub = caller.map(Caller::sub);
+    let id = match method {
+        Method::Delete => open_to_abort(call, &handle, &key, sub)?,
+        _ => open(call, &handle, &key, sub)?,
+    };
     if method == Method::Post {
         // Never a presigned completion: the browser could upload more parts after the total
         // was checked. The browser sends its completion to the worker, which completes it.

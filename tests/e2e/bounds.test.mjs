@@ -6,6 +6,8 @@
 //     with the same URL is refused by the store.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { postJson, requestUpload, startAll, startS3, startWorker, stopAll, storeUploadId } from "./harness.mjs";
 
@@ -88,6 +90,27 @@ test("a presigned PUT lands once: the same URL again is refused by the store", a
   const unconditional = await fetch(answer.url, { method: "PUT", headers: withoutCondition, body: "third\n" });
   assert.equal(unconditional.status, 403, "the condition is signed: it cannot be left out");
   assert.equal((await s3.readObject(answer.key)).toString(), "first\n", "the first version stays");
+});
+
+test("a multipart completion never replaces an object already under its key", async () => {
+  const complete = async (worker) => {
+    const { body: { key, uploadId } } = await postJson(`${worker.url}/s3/multipart`, { filename: "late.bin" });
+    const q = new URLSearchParams({ key });
+    const part = await get(`${worker.url}/s3/multipart/${encodeURIComponent(uploadId)}/1?${q}`);
+    const sent = await fetch(part.body.url, { method: "PUT", body: "parts\n" });
+    // Something lands under the key first (another writer, a copy, a restore).
+    await mkdir(dirname(join(s3.dir, s3.bucket, key)), { recursive: true });
+    await writeFile(join(s3.dir, s3.bucket, key), "first\n");
+    const done = await postJson(`${worker.url}/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q}`,
+      { parts: [{ PartNumber: 1, ETag: sent.headers.get("etag") }] });
+    return { done, stored: (await s3.readObject(key)).toString() };
+  };
+  const refused = await complete(parts);
+  assert.equal(outcome(refused.done), "409 object_exists", JSON.stringify(refused.done.body));
+  assert.equal(refused.stored, "first\n", "the object that was there stays");
+  const replaced = await complete(overwriting);
+  assert.equal(replaced.done.status, 200, "UPLOAD_ALLOW_OVERWRITE: the completion replaces it");
+  assert.equal(replaced.stored, "parts\n");
 });
 
 test("UPLOAD_ALLOW_OVERWRITE: a presigned PUT may write its key again until it expires", async () => {
