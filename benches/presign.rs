@@ -56,7 +56,7 @@ fn main() {
     })
     .expect("valid settings");
     let next_day = NOW + time::Duration::days(1);
-    let mut presigner = Presigner::new(config);
+    let presigner = Presigner::new(config);
     let request = UploadRequest {
         file_name: "holiday photo.JPG".into(),
         content_type: Some("image/jpeg".into()),
@@ -113,7 +113,7 @@ fn main() {
         "json_to_json",
         "api: JSON request body to JSON response",
         || {
-            black_box(handle_uploads(&mut presigner, black_box(body), NOW, || [7; 16]).unwrap());
+            black_box(handle_uploads(&presigner, black_box(body), NOW, || [7; 16]).unwrap());
         },
     );
 }

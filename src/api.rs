@@ -581,7 +581,7 @@ pub fn upload_answer(upload: &Upload) -> String {
 
 /// `POST /uploads`: parse, presign, answer. `random` is called once per file.
 pub fn handle_uploads(
-    presigner: &mut Presigner,
+    presigner: &Presigner,
     body: &[u8],
     now: UtcDateTime,
     random: impl FnMut() -> [u8; 16],
@@ -593,7 +593,7 @@ pub fn handle_uploads(
 /// caller's segment, limits narrowed by the token's claims. The answer, and what was signed
 /// (for the audit log).
 pub fn handle_uploads_as(
-    presigner: &mut Presigner,
+    presigner: &Presigner,
     body: &[u8],
     caller: Option<&Caller>,
     now: UtcDateTime,
@@ -701,7 +701,7 @@ mod tests {
 
     const NOW: UtcDateTime = utc_datetime!(2026-11-24 12:00);
 
-    fn call_raw(p: &mut Presigner, body: &str) -> Result<String, ApiError> {
+    fn call_raw(p: &Presigner, body: &str) -> Result<String, ApiError> {
         let mut counter = 0u8;
         handle_uploads(p, body.as_bytes(), NOW, || {
             counter += 1;
@@ -709,14 +709,14 @@ mod tests {
         })
     }
 
-    fn call(p: &mut Presigner, body: &str) -> Result<Value, ApiError> {
+    fn call(p: &Presigner, body: &str) -> Result<Value, ApiError> {
         call_raw(p, body).map(|s| serde_json::from_str(&s).unwrap())
     }
 
     #[test]
     fn single_request_answers_url_fields_key_expiry_and_limit() {
         let v = call(
-            &mut presigner(&[]),
+            &presigner(&[]),
             r#"{"file_name": "holiday photo.JPG", "content_type": "image/jpeg", "size": 123456}"#,
         )
         .unwrap();
@@ -735,7 +735,7 @@ mod tests {
     #[test]
     fn fields_keep_the_order_a_browser_should_append_them_in() {
         let raw = call_raw(
-            &mut presigner(&[]),
+            &presigner(&[]),
             r#"{"file_name": "a.png", "content_type": "image/png"}"#,
         )
         .unwrap();
@@ -790,7 +790,7 @@ mod tests {
             (r#"{"files": {}}"#, 400, "invalid_batch"),
         ];
         for (body, status, code) in table {
-            let e = call(&mut presigner(&[]), body).unwrap_err();
+            let e = call(&presigner(&[]), body).unwrap_err();
             assert_eq!((e.status(), e.code.as_str()), (status, code), "{body}");
             let json: Value = serde_json::from_str(&e.to_json()).unwrap();
             assert_eq!(json["error"]["code"], code);
@@ -801,14 +801,14 @@ mod tests {
     #[test]
     fn nesting_beyond_serde_jsons_limit_is_invalid_json_in_any_member() {
         let deep = format!("{}1{}", r#"{"a":"#.repeat(2000), "}".repeat(2000));
-        let e = call(&mut presigner(&[]), &deep).unwrap_err();
+        let e = call(&presigner(&[]), &deep).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidJson);
         let deep_list = format!(
             r#"{{"file_name": "a.txt", "x": {}1{}}}"#,
             "[".repeat(200),
             "]".repeat(200)
         );
-        let e = call(&mut presigner(&[]), &deep_list).unwrap_err();
+        let e = call(&presigner(&[]), &deep_list).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidJson);
     }
 
@@ -816,7 +816,7 @@ mod tests {
     fn oversized_bodies_are_refused_before_parsing() {
         let body = format!(r#"{{"file_name": "{}"}}"#, "a".repeat(MAX_BODY_BYTES));
         assert_eq!(
-            call(&mut presigner(&[]), &body).unwrap_err().code,
+            call(&presigner(&[]), &body).unwrap_err().code,
             ErrorCode::BodyTooLarge
         );
     }
@@ -824,7 +824,7 @@ mod tests {
     #[test]
     fn batch_answers_in_order_with_distinct_keys() {
         let v = call(
-            &mut presigner(&[]),
+            &presigner(&[]),
             r#"{"files": [{"file_name": "a.txt"}, {"file_name": "b.png", "content_type": "image/png"}]}"#,
         )
         .unwrap();
@@ -838,7 +838,7 @@ mod tests {
     #[test]
     fn batch_with_bad_entries_names_each_index_and_issues_nothing() {
         let e = call(
-            &mut presigner(&[]),
+            &presigner(&[]),
             r#"{"files": [{"file_name": "ok.txt"}, {"file_name": ""}, 3, {"file_name": "x", "size": 99999999}]}"#,
         )
         .unwrap_err();
@@ -853,7 +853,7 @@ mod tests {
             [r#"{"file_name":"a"}"#; 21].join(",")
         );
         assert_eq!(
-            call(&mut presigner(&[]), &too_many).unwrap_err().code,
+            call(&presigner(&[]), &too_many).unwrap_err().code,
             ErrorCode::InvalidBatch
         );
     }
@@ -861,7 +861,7 @@ mod tests {
     #[test]
     fn a_put_answer_lists_url_headers_key_and_expiry() {
         let v = call(
-            &mut presigner(&[]),
+            &presigner(&[]),
             r#"{"file_name": "a.png", "content_type": "image/png", "size": 5, "method": "PUT"}"#,
         )
         .unwrap();
@@ -875,13 +875,13 @@ mod tests {
         let key = v["key"].as_str().unwrap();
         assert!(v["url"].as_str().unwrap().contains(key));
         // A form says so too.
-        let form = call(&mut presigner(&[]), r#"{"file_name": "a.png"}"#).unwrap();
+        let form = call(&presigner(&[]), r#"{"file_name": "a.png"}"#).unwrap();
         assert_eq!(form["method"], "POST");
     }
 
     #[test]
     fn methods_and_checksums_are_checked_in_each_entry() {
-        let mut p = presigner(&[]);
+        let p = presigner(&[]);
         for (body, code) in [
             (
                 r#"{"file_name": "a", "method": "PATCH"}"#,
@@ -900,10 +900,10 @@ mod tests {
                 ErrorCode::InvalidChecksum,
             ),
         ] {
-            assert_eq!(call(&mut p, body).unwrap_err().code, code, "{body}");
+            assert_eq!(call(&p, body).unwrap_err().code, code, "{body}");
         }
         let batch = call(
-            &mut p,
+            &p,
             r#"{"files": [{"file_name": "a", "method": "PUT", "size": 1}, {"file_name": "b", "method": "POST"}]}"#,
         )
         .unwrap();
@@ -913,7 +913,7 @@ mod tests {
 
     #[test]
     fn downloads_answer_a_url_or_a_coded_refusal() {
-        let mut p = presigner(&[]);
+        let p = presigner(&[]);
         let key = p
             .check_key("uploads/0b7e0c2a-0000-4000-8000-000000000000/x y.txt", None)
             .unwrap();
@@ -1065,8 +1065,8 @@ mod properties {
         } else {
             &[]
         };
-        let mut p = presigner(extra);
-        match handle_uploads(&mut p, body, utc_datetime!(2026-11-24 12:00), || [9; 16]) {
+        let p = presigner(extra);
+        match handle_uploads(&p, body, utc_datetime!(2026-11-24 12:00), || [9; 16]) {
             Ok(json) => {
                 let v: Value = serde_json::from_str(&json).expect("answers are JSON");
                 let forms = match v.get("uploads") {

@@ -107,7 +107,7 @@ impl PostForm {
 pub fn sign_post_form(
     target: &UploadTarget<'_>,
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
     expires_in: u64,
 ) -> PostForm {
     let mut fields: Vec<(String, String)> = Vec::with_capacity(target.optional_fields.len() + 7);

@@ -132,7 +132,7 @@ pub fn presigned_put(
     pins: &PutPins<'_>,
     expires_in: u64,
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> SignedUrl {
     let length = pins.content_length.to_string();
     // In canonical (sorted) order, as they are signed and listed to the client.
@@ -175,7 +175,7 @@ pub fn presigned_get(
     overrides: &ResponseOverrides,
     expires_in: u64,
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> SignedUrl {
     let query = [
         (
@@ -208,7 +208,7 @@ pub fn presign_object(
     subresource: &[(&str, &str)],
     expires_in: u64,
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> SignedUrl {
     let path = location.path_of(key.as_str());
     let target = UrlTarget {
@@ -489,7 +489,14 @@ mod tests {
         let key = SigningKey::derive(&credentials.secret_access_key, now.date(), "us-east-1");
         let at = SigningTime::new(&key, now).unwrap();
         let location = ObjectLocation::new("b", "us-east-1", None, false);
-        let get = presigned_get(&location, &issued(KEY), &overrides(), 60, &credentials, at);
+        let get = presigned_get(
+            &location,
+            &issued(KEY),
+            &overrides(),
+            60,
+            &credentials,
+            at.clone(),
+        );
         assert!(get
             .url
             .contains("X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLETOKEN&"));
@@ -535,11 +542,11 @@ mod tests {
             expires_in: 60,
         };
         let signed =
-            sigv4::presign_subresource_url(&target, &[("uploadId", "a")], &credentials, at);
+            sigv4::presign_subresource_url(&target, &[("uploadId", "a")], &credentials, at.clone());
         assert!(signed.unwrap().contains("&uploadId=a&X-Amz-Signature="));
         for name in ["UploadId", "", "A"] {
             assert_eq!(
-                sigv4::presign_subresource_url(&target, &[(name, "a")], &credentials, at),
+                sigv4::presign_subresource_url(&target, &[(name, "a")], &credentials, at.clone()),
                 None
             );
         }
@@ -567,7 +574,14 @@ mod tests {
             checksum_sha256: Some(&checksum),
             create_only: false,
         };
-        let put = presigned_put(&location, &issued(KEY), &pins, 600, &credentials, at);
+        let put = presigned_put(
+            &location,
+            &issued(KEY),
+            &pins,
+            600,
+            &credentials,
+            at.clone(),
+        );
         assert!(put
             .url
             .starts_with(&format!("http://127.0.0.1:9000/photos/{KEY}?")));

@@ -181,7 +181,7 @@ impl Presigner {
     /// Validates `request` against the settings and signs a form or PUT for it. `now` is the
     /// signing time; `random` (16 bytes from a CSPRNG) makes the object key unique.
     pub fn presign(
-        &mut self,
+        &self,
         request: &UploadRequest,
         now: UtcDateTime,
         random: [u8; 16],
@@ -192,7 +192,7 @@ impl Presigner {
     /// As [`Presigner::presign`], for an authenticated caller: the key goes under the
     /// caller's segment, and the token's claims may narrow (never widen) size and types.
     pub fn presign_as(
-        &mut self,
+        &self,
         request: &UploadRequest,
         caller: Option<&Caller>,
         now: UtcDateTime,
@@ -341,7 +341,7 @@ impl Presigner {
     }
 
     /// Signs the worker's own calls to S3 at `now`.
-    pub fn signer(&mut self, now: UtcDateTime) -> Signer<'_> {
+    pub fn signer(&self, now: UtcDateTime) -> Signer<'_> {
         let config = &self.config;
         Signer {
             location: &config.location,
@@ -356,7 +356,7 @@ impl Presigner {
     /// show, and as an attachment otherwise, whatever the object carries (`stored_type` and
     /// `stored_disposition` as a HEAD reported them).
     pub fn presign_download(
-        &mut self,
+        &self,
         key: &IssuedKey,
         stored_type: Option<&str>,
         stored_disposition: Option<&str>,
@@ -376,7 +376,7 @@ impl Presigner {
             &overrides,
             expires_in,
             &config.credentials,
-            at,
+            at.clone(),
         );
         Download {
             url: signed.url,
@@ -387,7 +387,7 @@ impl Presigner {
     /// A fresh key for a multipart upload and the CreateMultipartUpload call that starts it,
     /// storing the same type, disposition and cache policy as any other upload.
     pub fn start_multipart(
-        &mut self,
+        &self,
         file_name: &str,
         content_type: Option<&str>,
         caller: Option<&Caller>,
@@ -486,7 +486,7 @@ impl Presigner {
     /// A presigned UploadPart, if part `number` (of `size` bytes, when known: then it is
     /// signed) fits the caller's limit.
     pub fn presign_part(
-        &mut self,
+        &self,
         key: &IssuedKey,
         id: &UploadId,
         number: u16,
@@ -508,7 +508,7 @@ impl Presigner {
     /// A presigned request on a multipart upload (ListParts and Abort), for the browser to
     /// send.
     pub fn presign_multipart(
-        &mut self,
+        &self,
         method: Method,
         key: &IssuedKey,
         id: &UploadId,
@@ -518,7 +518,7 @@ impl Presigner {
     }
 
     fn presign_on(
-        &mut self,
+        &self,
         method: Method,
         key: &IssuedKey,
         headers: &[(&str, &str)],
@@ -562,7 +562,7 @@ fn sign_form(
     pins: &ObjectPins,
     content_length: &RangeInclusive<u64>,
     checksum: Option<&str>,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> PostForm {
     let mut fields = vec![
         OptionalField::ContentType(pins.content_type.as_str().to_owned()),
@@ -673,7 +673,7 @@ pub(crate) mod tests {
 
     #[test]
     fn sizes_are_checked_against_s3_and_the_setting() {
-        let mut p = presigner(&[("UPLOAD_MAX_BYTES", "1000")]);
+        let p = presigner(&[("UPLOAD_MAX_BYTES", "1000")]);
         let table = [
             (0, Err(UploadError::InvalidSize)),
             (
@@ -694,7 +694,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_upload_pins_a_type_and_only_safe_types_are_inline() {
-        let mut p = presigner(&[]);
+        let p = presigner(&[]);
         let table = [
             ("cat.png", None, "image/png", "inline"),
             ("notes.txt", None, "text/plain", "inline"),
@@ -763,7 +763,6 @@ pub(crate) mod tests {
             ("UPLOAD_INLINE_TYPES", "image/tiff"),
             ("UPLOAD_CACHE_CONTROL", "no-store"),
         ]);
-        let mut widened = widened;
         let upload = widened
             .presign(&request("scan.tiff", None, None), NOW, [1; 16])
             .unwrap();
@@ -777,7 +776,7 @@ pub(crate) mod tests {
 
     #[test]
     fn allow_list_decides_every_content_type() {
-        let mut p = presigner(&[("UPLOAD_ALLOWED_TYPES", "image/*, application/pdf")]);
+        let p = presigner(&[("UPLOAD_ALLOWED_TYPES", "image/*, application/pdf")]);
         let table: [(&str, Option<&str>, Result<&str, UploadError>); 7] = [
             ("a.png", Some("image/png"), Ok("image/png")),
             ("a.bin", Some("IMAGE/WEBP"), Ok("IMAGE/WEBP")),
@@ -913,7 +912,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_put_may_overwrite_only_where_the_operator_allows() {
-        let mut p = presigner(&[("UPLOAD_METHOD", "PUT"), ("UPLOAD_ALLOW_OVERWRITE", "true")]);
+        let p = presigner(&[("UPLOAD_METHOD", "PUT"), ("UPLOAD_ALLOW_OVERWRITE", "true")]);
         let upload = p
             .presign(&request("a.bin", None, Some(10)), NOW, [7; 16])
             .unwrap();
@@ -926,7 +925,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_put_without_a_size_is_refused_so_the_limit_holds_for_every_method() {
-        let mut p = presigner(&[("UPLOAD_METHOD", "PUT"), ("UPLOAD_MAX_BYTES", "1000")]);
+        let p = presigner(&[("UPLOAD_METHOD", "PUT"), ("UPLOAD_MAX_BYTES", "1000")]);
         assert_eq!(
             p.presign(&request("a.bin", None, None), NOW, [7; 16]),
             Err(UploadError::SizeRequired)
@@ -952,7 +951,7 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_checksums_and_methods_are_refused() {
-        let mut p = presigner(&[]);
+        let p = presigner(&[]);
         let bad = UploadRequest {
             file_name: "a.txt".into(),
             checksum_sha256: Some("not-a-digest".into()),
@@ -962,7 +961,7 @@ pub(crate) mod tests {
             p.presign(&bad, NOW, [1; 16]),
             Err(UploadError::InvalidChecksum(_))
         ));
-        let mut r2 = presigner(&[
+        let r2 = presigner(&[
             ("S3_ENDPOINT", "https://acct.r2.cloudflarestorage.com"),
             ("S3_REGION", "auto"),
         ]);
@@ -982,7 +981,7 @@ pub(crate) mod tests {
 
     #[test]
     fn downloads_are_signed_only_for_issued_keys_with_a_safe_answer() {
-        let mut p = presigner(&[("DOWNLOAD_EXPIRES_SECONDS", "120")]);
+        let p = presigner(&[("DOWNLOAD_EXPIRES_SECONDS", "120")]);
         let raw = "uploads/0b7e0c2a-0000-4000-8000-000000000000/Café résumé.pdf";
         let key = p.check_key(raw, None).unwrap();
         let stored = "inline; filename=\"x.pdf\"; filename*=UTF-8''x.pdf";
@@ -1034,7 +1033,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_caller_gets_their_own_segment_and_narrower_limits() {
-        let mut p = presigner(&[("UPLOAD_ALLOWED_TYPES", "image/*,application/pdf")]);
+        let p = presigner(&[("UPLOAD_ALLOWED_TYPES", "image/*,application/pdf")]);
         let caller = Caller::for_tests(
             "user|42",
             Some(1000),
@@ -1107,7 +1106,7 @@ pub(crate) mod tests {
 
     #[test]
     fn signing_key_is_reused_within_a_day_and_rotated_after() {
-        let mut p = presigner(&[]);
+        let p = presigner(&[]);
         let req = request("a.txt", None, None);
         let morning = p
             .presign(&req, utc_datetime!(2026-11-24 00:00:01), [1; 16])

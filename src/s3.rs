@@ -82,7 +82,7 @@ impl fmt::Debug for S3Request {
 pub struct Signer<'a> {
     pub location: &'a ObjectLocation,
     pub credentials: &'a Credentials,
-    pub at: SigningTime<'a>,
+    pub at: SigningTime,
 }
 
 impl Signer<'_> {
@@ -110,7 +110,7 @@ impl Signer<'_> {
             headers,
             payload_sha256: &payload_sha256,
         };
-        let added = sigv4::sign_headers(&target, self.credentials, self.at);
+        let added = sigv4::sign_headers(&target, self.credentials, self.at.clone());
         let mut url = [
             self.location.scheme,
             "://",

@@ -4,7 +4,9 @@
 //! query signing there is no canonical request: derive the key, HMAC the policy, hex it.
 //! Each step is tested against the example in AWS's S3 API reference.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -190,26 +192,24 @@ impl fmt::Debug for SigningKey {
 }
 
 /// Keeps the current day's key: deriving it costs four HMACs, and it is valid all UTC day.
+/// Its own small cell, so the per-isolate state around it stays read-only.
 #[derive(Debug, Default)]
 pub struct SigningKeyCache {
-    current: Option<SigningKey>,
+    current: RefCell<Option<Rc<SigningKey>>>,
 }
 
 impl SigningKeyCache {
     /// The key for `day` and `region`, derived only when the day or region changed.
-    pub fn key_for(&mut self, secret: &Secret, day: Date, region: &str) -> &SigningKey {
-        let stale = self
-            .current
-            .as_ref()
-            .is_none_or(|key| key.day != day || key.region != region);
-        if stale {
-            self.current = Some(SigningKey::derive(secret, day, region));
+    pub fn key_for(&self, secret: &Secret, day: Date, region: &str) -> Rc<SigningKey> {
+        let mut current = self.current.borrow_mut();
+        match current.as_ref() {
+            Some(key) if key.day == day && key.region == region => Rc::clone(key),
+            _ => Rc::clone(current.insert(Rc::new(SigningKey::derive(secret, day, region)))),
         }
-        self.current.as_ref().expect("filled just above")
     }
 
     /// The moment `now` (cut to whole seconds) with the key of its day.
-    pub fn at(&mut self, secret: &Secret, region: &str, now: UtcDateTime) -> SigningTime<'_> {
+    pub fn at(&self, secret: &Secret, region: &str, now: UtcDateTime) -> SigningTime {
         let now = now.truncate_to_second();
         let key = self.key_for(secret, now.date(), region);
         SigningTime { key, now }
@@ -218,22 +218,25 @@ impl SigningKeyCache {
 
 /// A signing moment and the key of its UTC day, together: the key's date, `x-amz-date` and
 /// the credential scope all come from here, so they cannot disagree.
-#[derive(Clone, Copy, Debug)]
-pub struct SigningTime<'a> {
-    key: &'a SigningKey,
+#[derive(Clone, Debug)]
+pub struct SigningTime {
+    key: Rc<SigningKey>,
     now: UtcDateTime,
 }
 
-impl<'a> SigningTime<'a> {
+impl SigningTime {
     /// `None` when `key` is not the key of `now`'s day. `now` is cut to whole seconds: no
     /// SigV4 date has finer resolution, so nothing may promise a moment in between.
-    pub fn new(key: &'a SigningKey, now: UtcDateTime) -> Option<Self> {
+    pub fn new(key: &SigningKey, now: UtcDateTime) -> Option<Self> {
         let now = now.truncate_to_second();
-        (key.day == now.date()).then_some(Self { key, now })
+        (key.day == now.date()).then(|| Self {
+            key: Rc::new(key.clone()),
+            now,
+        })
     }
 
-    pub fn key(&self) -> &'a SigningKey {
-        self.key
+    pub fn key(&self) -> &SigningKey {
+        &self.key
     }
 
     pub fn now(&self) -> UtcDateTime {
@@ -257,7 +260,7 @@ impl<'a> SigningTime<'a> {
     }
 
     /// The credential scope, `{day}/{region}/s3/aws4_request`.
-    pub fn scope(&self) -> &'a str {
+    pub fn scope(&self) -> &str {
         &self.key.scope
     }
 }
@@ -417,11 +420,7 @@ pub struct UrlTarget<'a> {
 
 /// A presigned URL: the query carries the algorithm, credential, date, lifetime, signed
 /// headers, the session token when there is one, and the signature.
-pub fn presign_url(
-    target: &UrlTarget<'_>,
-    credentials: &Credentials,
-    at: SigningTime<'_>,
-) -> String {
+pub fn presign_url(target: &UrlTarget<'_>, credentials: &Credentials, at: SigningTime) -> String {
     signed_url(target, &[], credentials, at)
 }
 
@@ -433,7 +432,7 @@ pub fn presign_subresource_url(
     target: &UrlTarget<'_>,
     subresource: &[(&str, &str)],
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> Option<String> {
     let lowercase_names = subresource
         .iter()
@@ -445,7 +444,7 @@ fn signed_url(
     target: &UrlTarget<'_>,
     subresource: &[(&str, &str)],
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> String {
     let mut headers = Vec::with_capacity(target.headers.len() + 1);
     headers.push(("host", target.host));
@@ -531,7 +530,7 @@ pub struct HeaderTarget<'a> {
 pub fn sign_headers(
     target: &HeaderTarget<'_>,
     credentials: &Credentials,
-    at: SigningTime<'_>,
+    at: SigningTime,
 ) -> Vec<(&'static str, String)> {
     let amz_date = at.amz_date();
     let mut added = vec![
@@ -633,7 +632,7 @@ pub(crate) mod tests {
             ),
         ];
         for (target, signed, signature) in cases {
-            let headers = sign_headers(&target, &credentials, at);
+            let headers = sign_headers(&target, &credentials, at.clone());
             let authorization = &headers
                 .iter()
                 .find(|(n, _)| *n == "authorization")
@@ -807,7 +806,7 @@ pub(crate) mod tests {
             "AKID/20151229/us-east-1/s3/aws4_request"
         );
         assert!(SigningTime::new(&key, utc_datetime!(2015-12-30 0:00)).is_none());
-        let mut cache = SigningKeyCache::default();
+        let cache = SigningKeyCache::default();
         let late = cache.at(&secret, "us-east-1", utc_datetime!(2015-12-29 23:59:59.999));
         assert_eq!(late.amz_date(), "20151229T235959Z");
         assert_eq!(late.key().day(), date!(2015 - 12 - 29));
@@ -816,7 +815,7 @@ pub(crate) mod tests {
     #[test]
     fn cache_rederives_only_when_the_day_or_region_changes() {
         let secret = Secret::new(EXAMPLE_SECRET);
-        let mut cache = SigningKeyCache::default();
+        let cache = SigningKeyCache::default();
         let first = cache
             .key_for(&secret, date!(2015 - 12 - 29), "us-east-1")
             .clone();
@@ -830,7 +829,11 @@ pub(crate) mod tests {
         assert_ne!(first, next_day);
         assert_eq!(
             next_day,
-            SigningKey::derive(&secret, date!(2015 - 12 - 30), "us-east-1")
+            Rc::new(SigningKey::derive(
+                &secret,
+                date!(2015 - 12 - 30),
+                "us-east-1"
+            ))
         );
         let other_region = cache
             .key_for(&secret, date!(2015 - 12 - 30), "eu-west-1")

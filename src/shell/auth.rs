@@ -24,7 +24,6 @@ enum Plan<'t> {
 fn auth_on(call: &Call) -> bool {
     call.state
         .presigner
-        .borrow()
         .as_ref()
         .is_ok_and(|p| p.config().auth.is_some())
 }
@@ -52,8 +51,8 @@ fn plan<'t>(
     authorization: Option<&'t str>,
     cookies: Option<&'t str>,
 ) -> Plan<'t> {
-    let state = call.state.presigner.borrow();
-    let Some(settings) = state.as_ref().ok().and_then(|p| p.config().auth.as_ref()) else {
+    let presigner = call.state.presigner.as_ref().ok();
+    let Some(settings) = presigner.and_then(|p| p.config().auth.as_ref()) else {
         return Plan::Done(Err(AuthError::AlgorithmNotConfigured));
     };
     let same_origin = is_same_origin(
@@ -172,7 +171,6 @@ pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiE
         let period = call
             .state
             .presigner
-            .borrow()
             .as_ref()
             .map_or(60, |p| p.config().rate_limit_period);
         return Err(ApiError::rate_limited(period));

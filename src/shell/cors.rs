@@ -24,7 +24,7 @@ impl Grant {
         if own_origin.eq_ignore_ascii_case(origin) {
             return Self::NotNeeded;
         }
-        match state.presigner.borrow().as_ref() {
+        match state.presigner.as_ref() {
             Ok(p) if p.config().allowed_origins.allows(origin) => {
                 Self::CrossOrigin(origin.to_owned())
             }

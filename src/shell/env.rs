@@ -37,9 +37,11 @@ extern "C" {
 
 /// What an isolate keeps between requests: the settings with the day's signing key (as the
 /// seed's Lambda keeps its boto3 client), and the identity provider's keys. Env only changes
-/// with a deploy, which starts new isolates. No borrow of either is held across an `await`.
+/// with a deploy, which starts new isolates, so the settings are read-only once parsed; the
+/// day's signing key and the JWKS sit in their own small cells (no borrow held across an
+/// `await`).
 pub struct State {
-    pub presigner: RefCell<Result<Presigner, ConfigError>>,
+    pub presigner: Result<Presigner, ConfigError>,
     pub jwks: RefCell<Jwks>,
 }
 
@@ -64,7 +66,7 @@ pub fn isolate_state(env: &Env) -> &'static State {
             let presigner =
                 Config::from_settings(|name| read_setting(env, name)).map(Presigner::new);
             Box::leak(Box::new(State {
-                presigner: RefCell::new(presigner),
+                presigner,
                 jwks: RefCell::default(),
             }))
         })

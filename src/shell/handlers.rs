@@ -19,12 +19,10 @@ pub async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiEr
     let now = now()?;
     // A failed draw voids the whole answer; nothing unwinds while the state is borrowed.
     let mut entropy = Ok(());
-    let (json, uploads) = call.with_presigner(|presigner| {
-        api::handle_uploads_as(presigner, &body, caller, now, || {
-            crypto::random_id().unwrap_or_else(|e| {
-                entropy = Err(e);
-                [0; 16]
-            })
+    let (json, uploads) = api::handle_uploads_as(call.presigner()?, &body, caller, now, || {
+        crypto::random_id().unwrap_or_else(|e| {
+            entropy = Err(e);
+            [0; 16]
         })
     })?;
     entropy?;
@@ -64,11 +62,9 @@ pub async fn download(
 ) -> Result<Json, ApiError> {
     let key = percent_decode(encoded_key).ok_or_else(ApiError::invalid_key)?;
     let now = now()?;
-    let (key, head) = call.with_presigner(|presigner| {
-        let key = presigner.check_key(&key, caller)?;
-        let head = presigner.signer(now).head_object(&key);
-        Ok((key, head))
-    })?;
+    let presigner = call.presigner()?;
+    let key = presigner.check_key(&key, caller)?;
+    let head = presigner.signer(now).head_object(&key);
     let stored = net::send(&head)
         .await
         .map_err(|_| ApiError::storage_unavailable())?;
@@ -77,9 +73,8 @@ pub async fn download(
     }
     let content_type = stored.header("Content-Type");
     let disposition = stored.header("Content-Disposition");
-    let download = call.with_presigner(|presigner| {
-        Ok(presigner.presign_download(&key, content_type.as_deref(), disposition.as_deref(), now))
-    })?;
+    let download =
+        presigner.presign_download(&key, content_type.as_deref(), disposition.as_deref(), now);
     call.audit(&audit::Grant {
         route: "downloads",
         method: "GET",
@@ -94,8 +89,7 @@ pub async fn download(
 
 /// `GET /healthz`: whether the settings are usable, naming (never showing) the bad ones.
 pub fn health(call: &Call) -> Json {
-    let state = call.state.presigner.borrow();
-    let (status, body) = api::health(state.as_ref().map(|_| ()), VERSION);
+    let (status, body) = api::health(call.state.presigner.as_ref().map(|_| ()), VERSION);
     Json { status, body }
 }
 
@@ -107,7 +101,6 @@ pub async fn static_asset(call: &Call, path: &str) -> Result<Reply, ApiError> {
     let demo_on = call
         .state
         .presigner
-        .borrow()
         .as_ref()
         .is_ok_and(|p| p.config().demo_page);
     if !public && !demo_on {

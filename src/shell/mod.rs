@@ -69,7 +69,6 @@ async fn handle(call: Call) -> Response {
     let base_path = call
         .state
         .presigner
-        .borrow()
         .as_ref()
         .map_or(String::new(), |p| p.config().base_path.clone());
     let Some(route) = Route::parse(call.path(), &base_path) else {
@@ -126,8 +125,11 @@ async fn serve(
 
 /// The path below `BASE_PATH`.
 fn route_path(call: &Call) -> String {
-    let state = call.state.presigner.borrow();
-    let base = state.as_ref().map_or("", |p| p.config().base_path.as_str());
+    let base = call
+        .state
+        .presigner
+        .as_ref()
+        .map_or("", |p| p.config().base_path.as_str());
     call.path()
         .strip_prefix(base)
         .unwrap_or_default()
@@ -248,29 +250,23 @@ impl Call {
 
     /// Usable settings and an allowed origin: what every signing route needs first.
     fn admit(&self) -> Result<(), ApiError> {
-        if let Err(e) = self.state.presigner.borrow().as_ref() {
-            return Err(ApiError::misconfigured(e));
-        }
+        self.presigner()?;
         if matches!(self.grant, Grant::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
         Ok(())
     }
 
-    /// Runs `work` with the isolate's presigner (not across an `await`).
-    pub fn with_presigner<T>(
-        &self,
-        work: impl FnOnce(&mut Presigner) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        let mut state = self.state.presigner.borrow_mut();
-        let presigner = state.as_mut().map_err(|e| ApiError::misconfigured(e))?;
-        work(presigner)
+    /// The isolate's presigner, or its settings' problems as 500 `misconfigured`.
+    pub fn presigner(&self) -> Result<&'static Presigner, ApiError> {
+        self.state
+            .presigner
+            .as_ref()
+            .map_err(ApiError::misconfigured)
     }
 
     fn preflight(&self, methods: &str) -> Result<Reply, ApiError> {
-        if let Err(e) = self.state.presigner.borrow().as_ref() {
-            return Err(ApiError::misconfigured(e));
-        }
+        self.presigner()?;
         if matches!(self.grant, Grant::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
@@ -288,8 +284,10 @@ impl Call {
 
     /// `AUDIT_LOG`: each line is a `console.log`, whose cost `bench/run` measures.
     fn audit_on(&self) -> bool {
-        let state = self.state.presigner.borrow();
-        state.as_ref().map_or(true, |p| p.config().audit_log)
+        self.state
+            .presigner
+            .as_ref()
+            .map_or(true, |p| p.config().audit_log)
     }
 
     /// The one door every answer leaves by: JSON with CORS, errors as

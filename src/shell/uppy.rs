@@ -35,23 +35,17 @@ fn unreadable_answer() -> ApiError {
 
 /// The key a route on an existing upload names, if it is one this caller was issued.
 fn issued_key(call: &Call, raw: &str, caller: Option<&Caller>) -> Result<IssuedKey, ApiError> {
-    call.with_presigner(|presigner| Ok(presigner.check_key(raw, caller)?))
+    Ok(call.presigner()?.check_key(raw, caller)?)
 }
 
 /// `GET /s3/params`: a POST form, as `/uploads` signs it.
 pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::params_request(call.query())?;
     let (random, now) = (crypto::random_id()?, now()?);
-    let (json, upload) = call.with_presigner(|presigner| {
-        let upload = presigner.presign_as(
-            &file.upload_request(Some(Method::Post)),
-            caller,
-            now,
-            random,
-        )?;
-        let json = uppy::params_answer(&upload, presigner.config().expires_seconds);
-        Ok((json, upload))
-    })?;
+    let presigner = call.presigner()?;
+    let request = file.upload_request(Some(Method::Post));
+    let upload = presigner.presign_as(&request, caller, now, random)?;
+    let json = uppy::params_answer(&upload, presigner.config().expires_seconds);
     call.audit(&upload_grant("s3/params", &upload, caller));
     Ok(Json::ok(json))
 }
@@ -60,11 +54,11 @@ pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
 pub async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::create_request(&body::read_json(call).await?)?;
     let (key, handle) = start(call, &file, "s3/multipart", caller).await?;
-    let bucket = call.with_presigner(|p| Ok(p.config().bucket.clone()))?;
+    let bucket = &call.presigner()?.config().bucket;
     Ok(Json::ok(uppy::created_answer(
         key.as_str(),
         &handle,
-        &bucket,
+        bucket,
     )))
 }
 
@@ -81,13 +75,13 @@ async fn start(
         return Err(too_large(limit));
     }
     let (random, now) = (crypto::random_id()?, now()?);
-    let (key, request) = call.with_presigner(|presigner| {
-        let content_type = file.content_type.as_deref();
-        Ok(presigner.start_multipart(&file.file_name, content_type, caller, now, random)?)
-    })?;
+    let content_type = file.content_type.as_deref();
+    let (key, request) =
+        call.presigner()?
+            .start_multipart(&file.file_name, content_type, caller, now, random)?;
     let answer = s3_call(&request).await?;
     let id = s3::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
-    let handle = call.with_presigner(|p| Ok(p.issue_handle(&id, &key, caller, now)))?;
+    let handle = call.presigner()?.issue_handle(&id, &key, caller, now);
     let handle = Handle::parse(&handle).ok_or_else(unreadable_answer)?;
     let sub = caller.map(Caller::sub);
     call.audit(&multipart_grant(
@@ -108,7 +102,8 @@ fn open(
     sub: Option<&str>,
 ) -> Result<UploadId, ApiError> {
     let now = now()?;
-    call.with_presigner(|p| p.open_handle(handle.as_str(), key, sub, now))
+    call.presigner()?
+        .open_handle(handle.as_str(), key, sub, now)
 }
 
 /// Like [`open`], but an expired handle still names its upload: aborting must stay possible.
@@ -118,7 +113,8 @@ fn open_to_abort(
     key: &IssuedKey,
     sub: Option<&str>,
 ) -> Result<UploadId, ApiError> {
-    call.with_presigner(|p| p.open_handle_to_abort(handle.as_str(), key, sub))
+    call.presigner()?
+        .open_handle_to_abort(handle.as_str(), key, sub)
 }
 
 fn multipart_grant<'a>(
@@ -151,11 +147,10 @@ pub fn part(
     let size = uppy::part_size(call.query())?;
     let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     let now = now()?;
-    call.with_presigner(|presigner| {
-        let signed = presigner.presign_part(&key, &id, number, size, caller, now)?;
-        let expires = presigner.config().expires_seconds;
-        Ok(Json::ok(uppy::part_answer(&signed.url, expires)))
-    })
+    let presigner = call.presigner()?;
+    let signed = presigner.presign_part(&key, &id, number, size, caller, now)?;
+    let expires = presigner.config().expires_seconds;
+    Ok(Json::ok(uppy::part_answer(&signed.url, expires)))
 }
 
 /// `GET /s3/multipart/{uploadId}?key=`: every uploaded part, all pages.
@@ -172,7 +167,7 @@ async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<P
     let now = now()?;
     let (mut parts, mut marker, mut pages) = (Vec::new(), None, 0);
     loop {
-        let request = call.with_presigner(|p| Ok(p.signer(now).list_parts(key, id, marker)))?;
+        let request = call.presigner()?.signer(now).list_parts(key, id, marker);
         let answer = s3_call(&request).await?;
         let page = s3::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
         pages += 1;
@@ -197,14 +192,17 @@ pub async fn abort(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Jso
 
 async fn abort_upload(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<(), ApiError> {
     let now = now()?;
-    let request = call.with_presigner(|p| Ok(p.signer(now).abort_multipart_upload(key, id)))?;
+    let request = call
+        .presigner()?
+        .signer(now)
+        .abort_multipart_upload(key, id);
     s3_call(&request).await.map(|_| ())
 }
 
 /// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
 /// caller's token says so.
 fn multipart_limit(call: &Call, caller: Option<&Caller>) -> Result<u64, ApiError> {
-    call.with_presigner(|presigner| Ok(presigner.multipart_limit(caller)))
+    Ok(call.presigner()?.multipart_limit(caller))
 }
 
 fn too_large(limit: u64) -> ApiError {
@@ -246,9 +244,9 @@ pub async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiError> {
 pub fn created(call: &Call, id: &str) -> Result<Reply, ApiError> {
     let handle = uppy::upload_id(id)?;
     let (key, _) = signed_terms(call, Purpose::Created, &handle)?;
-    let bucket = call.with_presigner(|p| Ok(p.config().bucket.clone()))?;
+    let bucket = &call.presigner()?.config().bucket;
     Ok(Reply::Xml(s3::initiate_result(
-        &bucket,
+        bucket,
         key.as_str(),
         handle.as_str(),
     )))
@@ -263,13 +261,14 @@ fn signed_terms(
     let (grant, signature) = uppy::url_grant(call.query())?;
     let raw = uppy::key_param(call.query())?;
     let now = now()?;
-    call.with_presigner(|p| p.check_url(purpose, handle.as_str(), &raw, &grant, &signature, now))?;
+    call.presigner()?
+        .check_url(purpose, handle.as_str(), &raw, &grant, &signature, now)?;
     // The worker issued these terms, so the key sits in the segment of the caller they name.
     let segment = match &grant.sub {
         Some(sub) => Some(auth::user_segment(sub).map_err(|_| HandleError::Malformed)?),
         None => None,
     };
-    let key = call.with_presigner(|p| Ok(p.check_key_in(&raw, segment.as_deref())?))?;
+    let key = call.presigner()?.check_key_in(&raw, segment.as_deref())?;
     Ok((key, grant))
 }
 
@@ -302,11 +301,11 @@ async fn complete_upload(
     }
     let now = now()?;
     let parts: Vec<(u16, &str)> = parts.iter().map(|p| (p.number, p.etag.as_str())).collect();
-    let request = call.with_presigner(|p| {
-        let create_only = !p.config().allow_overwrite;
-        Ok(p.signer(now)
-            .complete_multipart_upload(&key, &id, &parts, create_only))
-    })?;
+    let presigner = call.presigner()?;
+    let create_only = !presigner.config().allow_overwrite;
+    let request = presigner
+        .signer(now)
+        .complete_multipart_upload(&key, &id, &parts, create_only);
     let etag = s3::read_complete(&s3_call(&request).await?.body)?;
     let route = "s3/multipart/complete";
     call.audit(&multipart_grant(
@@ -316,21 +315,16 @@ async fn complete_upload(
         Some(total),
         sub,
     ));
-    let (location, bucket) = call.with_presigner(|p| {
-        let config = p.config();
-        Ok((
-            config.location.object_url(key.as_str()),
-            config.bucket.clone(),
-        ))
-    })?;
+    let config = call.presigner()?.config();
+    let (location, bucket) = (config.location.object_url(key.as_str()), &config.bucket);
     Ok(if s3_client {
         let etag = etag.as_deref();
-        Reply::Xml(s3::complete_result(&location, &bucket, key.as_str(), etag))
+        Reply::Xml(s3::complete_result(&location, bucket, key.as_str(), etag))
     } else {
         Reply::Json(Json::ok(uppy::completed_answer(
             &location,
             key.as_str(),
-            &bucket,
+            bucket,
         )))
     })
 }
@@ -357,8 +351,9 @@ pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError
             let key = issued_key(call, &key, caller)?;
             let id = open(call, &id, &key, caller.map(Caller::sub))?;
             let now = now()?;
-            let signed =
-                call.with_presigner(|p| p.presign_part(&key, &id, part, None, caller, now))?;
+            let signed = call
+                .presigner()?
+                .presign_part(&key, &id, part, None, caller, now)?;
             return Ok(Json::ok(uppy::signed_answer(&signed.url, None, &[], None)));
         }
         SignOp::ListParts { key, id } => (Method::Get, key, id),
@@ -378,7 +373,7 @@ pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError
         return Ok(Json::ok(uppy::signed_answer(&url, None, &[], None)));
     }
     let now = now()?;
-    let signed = call.with_presigner(|p| Ok(p.presign_multipart(method, &key, &id, now)))?;
+    let signed = call.presigner()?.presign_multipart(method, &key, &id, now);
     Ok(Json::ok(uppy::signed_answer(&signed.url, None, &[], None)))
 }
 
@@ -391,18 +386,17 @@ fn worker_url(
     caller: Option<&Caller>,
 ) -> Result<String, ApiError> {
     let now = now()?;
-    call.with_presigner(|p| {
-        let (grant, signature) = p.grant_url(purpose, handle.as_str(), key, caller, now);
-        let worker = [call.own_origin(), &p.config().base_path].concat();
-        let action = match purpose {
-            Purpose::Created => "created",
-            Purpose::Complete => "complete",
-        };
-        let key = key.as_str();
-        Ok(uppy::worker_url(
-            &worker, handle, action, key, &grant, &signature,
-        ))
-    })
+    let presigner = call.presigner()?;
+    let (grant, signature) = presigner.grant_url(purpose, handle.as_str(), key, caller, now);
+    let worker = [call.own_origin(), &presigner.config().base_path].concat();
+    let action = match purpose {
+        Purpose::Created => "created",
+        Purpose::Complete => "complete",
+    };
+    let key = key.as_str();
+    Ok(uppy::worker_url(
+        &worker, handle, action, key, &grant, &signature,
+    ))
 }
 
 /// A whole file for `signRequest`: the POST form `/uploads` signs (`fields`), or on a store
@@ -413,7 +407,7 @@ fn sign_put_object(
     caller: Option<&Caller>,
 ) -> Result<Json, ApiError> {
     let (random, now) = (crypto::random_id()?, now()?);
-    let upload = call.with_presigner(|p| Ok(p.presign_as(request, caller, now, random)?))?;
+    let upload = call.presigner()?.presign_as(request, caller, now, random)?;
     call.audit(&upload_grant("s3/sign", &upload, caller));
     let key = Some(upload.key.as_str());
     let answer = match &upload.signed {
