@@ -11,6 +11,26 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// Stages of a request, by the functions that do them (wasm names need PROFILE_NAMES=1). Self
+// time only: a function's callees count in their own stage.
+const STAGES = [
+  ["the audit line (`console.log`)", /__wbg_log\b|^log\b/],
+  ["body read (`arrayBuffer`)", /arrayBuffer/],
+  ["JSON parse (serde_json / the hand-written reader)", /serde_json::de|json::Parser|json::parse|edge_presign::json::Value/],
+  ["answer and policy JSON written", /serde_json::ser|json::push_|json::Object|json::list|serde_json::to_string/],
+  ["SHA-256 and HMAC (signing)", /sha2::|hmac::|digest::|hex::|sigv4::/],
+  ["presigning: settings, policy, key, pins", /edge_presign::(presign|policy|form|object_url|key|media_type|config|api)::/],
+  ["randomness", /getRandomValues|crypto::random/],
+  ["routing, CORS, auth, shell", /edge_presign::(shell|routes|auth|origin|audit|rate_limit)/],
+  ["`Headers` and `Response`", /^(Response|Headers|get|set|headers)\b|__wbg_(new|set|get|headers|method|url|status)\b|__wbg_instanceof_Response/],
+  ["executor: promises, microtasks, the boundary", /wasm_bindgen_futures|js_sys::futures|queueMicrotask|__wbg_queueMicrotask|wasm-to-js|js-to-wasm|__wbindgen|^fetch \[js|^(then|resolve)\b|Promise|__wbg_(then|resolve|cb|call)\b/],
+  ["allocator and copies", /talc::|alloc::|__rust_(alloc|realloc|dealloc)|memcpy|memmove|to_vec|core::ptr|RawVec/],
+  ["garbage collector", /\(garbage collector\)/],
+  ["idle (waiting for wrk)", /\(idle\)/],
+  ["V8 and workerd, not attributed to a function", /\(program\)|^\(anonymous\)$|tracing/],
+  ["other", /./],
+];
+
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const [workerd, outdir, seconds = "10", ...overrides] = process.argv.slice(2);
 if (!workerd || !outdir) throw new Error("usage: node bench/profile.mjs <workerd> <outdir> [seconds] [KEY=VALUE…]");
@@ -73,6 +93,14 @@ try {
   child.kill();
 }
 
+// wasm-bindgen's glue functions are anonymous (`__wbg_log_…: function (e) {…}`): named here by
+// the import they implement, read off the bundled shim.js just before the function.
+function glueName({ lineNumber, columnNumber }) {
+  const before = (readFileSync(join(outdir, "shim.js"), "utf8").split("\n")[lineNumber] ?? "").slice(Math.max(0, columnNumber - 120), columnNumber);
+  const names = [...before.matchAll(/(__wbg_[A-Za-z]+|__wbindgen_[A-Za-z_]+)/g)];
+  return names.length ? names.at(-1)[1] : "";
+}
+
 function summarise(profile, requests, report) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -86,7 +114,8 @@ function summarise(profile, requests, report) {
     const { callFrame } = byId.get(nodeId);
     const where = callFrame.url.endsWith(".wasm") || /wasm/.test(callFrame.url) ? "wasm" : callFrame.url ? "js" : "";
     const at = where === "js" ? ` ${callFrame.url.split("/").pop()}:${callFrame.lineNumber + 1}:${callFrame.columnNumber + 1}` : "";
-    const name = `${callFrame.functionName || "(anonymous)"}${where ? ` [${where}${at}]` : ""}`;
+    const glue = where === "js" && !callFrame.functionName ? glueName(callFrame) : "";
+    const name = `${callFrame.functionName || glue || "(anonymous)"}${where ? ` [${where}${at}]` : ""}`;
     perFunction.set(name, (perFunction.get(name) ?? 0) + us);
     total += us;
   }
@@ -94,4 +123,12 @@ function summarise(profile, requests, report) {
   console.log(`${requests} requests, ${rps} req/s; ${(total / requests).toFixed(1)} µs sampled per request (idle included)`);
   const rows = [...perFunction].sort((a, b) => b[1] - a[1]).slice(0, 45);
   for (const [name, us] of rows) console.log(`${(us / requests).toFixed(2).padStart(7)} µs  ${(100 * us / total).toFixed(1).padStart(5)} %  ${name}`);
+  // The stage table: each function's self time in the first stage whose pattern names it.
+  const perStage = new Map(STAGES.map(([stage]) => [stage, 0]));
+  for (const [name, us] of perFunction) {
+    const [stage] = STAGES.find(([, pattern]) => pattern.test(name));
+    perStage.set(stage, perStage.get(stage) + us);
+  }
+  console.log("\n| stage | µs per request | share |\n|---|---:|---:|");
+  for (const [stage, us] of perStage) console.log(`| ${stage} | ${(us / requests).toFixed(1)} | ${(100 * us / total).toFixed(0)} % |`);
 }

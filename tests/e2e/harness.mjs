@@ -59,6 +59,28 @@ export async function uploadWithForm(form, bytes, { fileName = "file.bin", type 
   });
 }
 
+/**
+ * PUTs `body` with `Expect: 100-continue`: the body goes only once the server asks for it, so a
+ * store that refuses on the headers alone (a signed length that differs) answers, rather than
+ * closing a connection the client is still writing to.
+ */
+export function putWhole(url, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: "PUT", agent: false, headers: { ...headers, "Content-Length": body.length, Expect: "100-continue" },
+    });
+    request.on("continue", () => request.end(body));
+    request.on("response", (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode, text }));
+    });
+    request.on("error", (error) => (request.res ? undefined : reject(error)));
+    request.flushHeaders();
+  });
+}
+
 /** Headless Chromium as every browser test runs it (CHROMIUM_PATH overrides the binary). */
 export function launchChromium() {
   return chromium.launch({
