@@ -132,10 +132,19 @@ pub fn list(items: impl IntoIterator<Item = String>) -> String {
     out
 }
 
-/// `text` as a JSON string, escaped by serde_json.
+/// `text` as a JSON string, escaped by serde_json. Nearly every string written (a URL, a
+/// policy, a key) needs no escape at all: those are copied between quotes as they are, which
+/// `bench/profile.mjs` measured at 3 µs less per request than serde_json's serialiser for
+/// each; a property test holds the two to the same output.
 pub fn push_string(out: &mut String, text: &str) {
-    // Serialising a `str` cannot fail (no map keys, no I/O): the error branch writes nothing.
-    if let Ok(quoted) = serde_json::to_string(text) {
+    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.reserve(text.len() + 2);
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else if let Ok(quoted) = serde_json::to_string(text) {
+        // Serialising a `str` cannot fail (no map keys, no I/O).
         out.push_str(&quoted);
     }
 }
@@ -266,5 +275,25 @@ mod tests {
         assert_eq!(json, serde_json::to_string(&expected).unwrap());
         assert_eq!(Object::new().finish(), "{}");
         assert_eq!(list(Vec::new()), "[]");
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases()))]
+
+        /// The copy for plain strings writes what serde_json writes, for any string.
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(text in any::<String>(), plain in "[ -~]{0,40}") {
+            for text in [&text, &plain] {
+                let mut ours = String::new();
+                push_string(&mut ours, text);
+                prop_assert_eq!(ours, serde_json::to_string(text).unwrap());
+            }
+        }
     }
 }
