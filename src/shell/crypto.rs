@@ -21,15 +21,12 @@ fn crypto() -> Option<web_sys::Crypto> {
     CRYPTO.with(Clone::clone)
 }
 
-/// 16 fresh bytes for a key's UUID. A failed draw is an error, never weaker randomness.
+/// 16 fresh bytes for a key's UUID, from the runtime's CSPRNG through `getrandom`. A failed
+/// draw is an error, never weaker randomness.
 pub fn random_id() -> Result<[u8; 16], ApiError> {
     let mut id = [0u8; 16];
-    let drawn = crypto().is_some_and(|c| c.get_random_values_with_u8_array(&mut id).is_ok());
-    if drawn {
-        Ok(id)
-    } else {
-        Err(ApiError::entropy_unavailable())
-    }
+    getrandom::fill(&mut id).map_err(|_| ApiError::entropy_unavailable())?;
+    Ok(id)
 }
 
 /// WebCrypto's name for the algorithm, for `importKey` and for `verify`.
