@@ -86,16 +86,8 @@ impl HandleKey {
     /// signs for (`scope`), so that a handle or URL one deployment issued (staging, say,
     /// sharing production's credentials) means nothing to another.
     pub fn derive(secret_access_key: &str, scope: &[&str]) -> Self {
-        let mut parts: Vec<&[u8]> = vec![b"edge-presign upload handles v2"];
-        let lengths: Vec<[u8; 8]> = scope
-            .iter()
-            .map(|s| (s.len() as u64).to_be_bytes())
-            .collect();
-        for (field, length) in scope.iter().zip(&lengths) {
-            parts.push(length);
-            parts.push(field.as_bytes());
-        }
-        Self(mac(secret_access_key.as_bytes(), &parts))
+        let label = b"edge-presign upload handles v2";
+        Self(mac(secret_access_key.as_bytes(), label, scope))
     }
 
     /// `{expires}.{mac}.{upload ID}`: the ID last, so whatever characters it has are kept.
@@ -174,17 +166,7 @@ impl HandleKey {
     }
 
     fn tag(&self, label: &[u8], fields: &[&str]) -> String {
-        let mut parts: Vec<&[u8]> = vec![label];
-        let lengths: Vec<[u8; 8]> = fields
-            .iter()
-            .map(|f| (f.len() as u64).to_be_bytes())
-            .collect();
-        // Each field after its length: no two lists of fields give the same message.
-        for (field, length) in fields.iter().zip(&lengths) {
-            parts.push(length);
-            parts.push(field.as_bytes());
-        }
-        hex::encode(&mac(&self.0, &parts)[..MAC_BYTES])
+        hex::encode(&mac(&self.0, label, fields)[..MAC_BYTES])
     }
 }
 
@@ -197,10 +179,14 @@ impl Purpose {
     }
 }
 
-fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+/// HMAC-SHA256 under `key` of `label`, then each field after its length: no two lists of
+/// fields give the same message.
+fn mac(key: &[u8], label: &[u8], fields: &[&str]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    for part in parts {
-        mac.update(part);
+    mac.update(label);
+    for field in fields {
+        mac.update(&(field.len() as u64).to_be_bytes());
+        mac.update(field.as_bytes());
     }
     mac.finalize().into_bytes().into()
 }
