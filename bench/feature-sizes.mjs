@@ -27,7 +27,10 @@ const FEATURES = {
     ["Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),", ""],
     ["Route::CompanionComplete(id) => return uppy::complete(call, id, caller).await,", ""],
   ],
-  signRequest: [["Route::Sign => uppy::sign(call, caller).await,", ""]],
+  signRequest: [
+    ["Route::Sign => uppy::sign(call, caller).await,", ""],
+    ["Route::SignedCreated(id) => uppy::created(call, id),", ""],
+  ],
   "audit lines": [
     ["web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));", "let _ = grant;"],
     ["web_sys::console::log_1(&JsValue::from_str(&line));", "let _ = line;"],

@@ -134,24 +134,25 @@ impl Algorithm {
 }
 
 /// A JSON NumericDate: whole seconds since the epoch (a fraction is cut). A string, or a
-/// number beyond ±2^53, is not one.
+/// number of 9e15 seconds or more either way (near 2^53, where f64 stops holding every whole
+/// number; 285 million years), is not one: no `exp` may mean "never".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NumericDate(pub i64);
 
 fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<NumericDate>, AuthError> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(number @ Value::Number(_)) => match json::int(number) {
-            Some(n) => Ok(Some(NumericDate(n))),
-            // A fraction is cut; beyond 9e15 seconds (2^53 is where f64 stops holding every
-            // whole number) a date means nothing.
-            None => number
-                .as_f64()
-                .map(f64::trunc)
-                .filter(|f| f.abs() < 9.0e15)
-                .map(|f| Some(NumericDate(f as i64)))
-                .ok_or(AuthError::InvalidClaim(name)),
-        },
+        Some(number @ Value::Number(_)) => {
+            let seconds = match json::int(number) {
+                Some(n) => Some(n),
+                // A fraction is cut (`as` saturates; the bound below holds either way).
+                None => number.as_f64().map(|f| f.trunc() as i64),
+            };
+            seconds
+                .filter(|n| n.unsigned_abs() < 9_000_000_000_000_000)
+                .map(|n| Some(NumericDate(n)))
+                .ok_or(AuthError::InvalidClaim(name))
+        }
         Some(_) => Err(AuthError::InvalidClaim(name)),
     }
 }
@@ -1369,6 +1370,7 @@ pub(crate) mod tests {
 
     #[test]
     fn limits_hold_at_their_exact_boundaries() {
+        assert_eq!(MAX_JWKS_BYTES, 65_536, "a JWKS is read up to 64 KiB");
         // 8 KiB of token is read (and found malformed); a byte more is too long.
         let at_limit = "a".repeat(MAX_TOKEN_BYTES);
         let over = "a".repeat(MAX_TOKEN_BYTES + 1);
@@ -1419,6 +1421,17 @@ pub(crate) mod tests {
             date("9000000000000000.0"),
             Err(AuthError::InvalidClaim("exp"))
         );
+        assert_eq!(
+            date("8999999999999999"),
+            Ok(Some(NumericDate(8_999_999_999_999_999)))
+        );
+        for never in [
+            "9000000000000000",
+            "-9000000000000000",
+            "9223372036854775807",
+        ] {
+            assert_eq!(date(never), Err(AuthError::InvalidClaim("exp")), "{never}");
+        }
         assert_eq!(
             date("-9000000000000000.5"),
             Err(AuthError::InvalidClaim("exp"))

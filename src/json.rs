@@ -139,7 +139,6 @@ pub fn list(items: impl IntoIterator<Item = String>) -> String {
 pub fn push_string(out: &mut String, text: &str) {
     let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
     if plain {
-        out.reserve(text.len() + 2);
         out.push('"');
         out.push_str(text);
         out.push('"');
@@ -256,6 +255,17 @@ mod tests {
         let fine = format!("{}{}", "[".repeat(127), "]".repeat(127));
         assert!(parse(fine.as_bytes()).is_ok());
         assert_eq!(parse(b" \t\r\n{} \n"), Ok(json!({})));
+    }
+
+    #[test]
+    fn strings_needing_an_escape_take_serde_jsons_path() {
+        for text in [
+            "\"", "\\", "a\"b", "a\\b", "\"\"", "\u{1f}", "tab\t", "\u{0}", "é\u{7f}", "",
+        ] {
+            let mut ours = String::new();
+            push_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]

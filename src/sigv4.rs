@@ -226,7 +226,8 @@ pub struct SigningTime {
 
 impl SigningTime {
     /// `None` when `key` is not the key of `now`'s day. `now` is cut to whole seconds: no
-    /// SigV4 date has finer resolution, so nothing may promise a moment in between.
+    /// SigV4 date has finer resolution, so nothing may promise a moment in between. (Tests
+    /// sign with a key of their own; the worker's come from [`SigningKeyCache::at`].)
     pub fn new(key: &SigningKey, now: UtcDateTime) -> Option<Self> {
         let now = now.truncate_to_second();
         (key.day == now.date()).then(|| Self {

@@ -17,7 +17,7 @@ use super::{body, crypto, net, now, Call, Json, Reply, VERSION};
 pub async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let body = body::read_json(call).await?;
     let now = now()?;
-    // A failed draw voids the whole answer; nothing unwinds while the state is borrowed.
+    // A failed draw voids the whole answer (the core takes its randomness infallibly).
     let mut entropy = Ok(());
     let (json, uploads) = api::handle_uploads_as(call.presigner()?, &body, caller, now, || {
         crypto::random_id().unwrap_or_else(|e| {
