@@ -3,6 +3,7 @@
 // self time of the hottest functions, and the time per group of them (the stage table in
 // README "Measured"), in µs per request.
 //   node bench/profile.mjs <workerd> <outdir> [seconds] [KEY=VALUE settings…]
+//   node bench/profile.mjs <workerd> <outdir> first   only the first request after start-up
 // <outdir>: a `wrangler deploy --dry-run --outdir` directory. For function names in the wasm,
 // build it with PROFILE_NAMES=1 bash scripts/build.sh (keeps the name section).
 import { spawn, execFileSync } from "node:child_process";
@@ -32,6 +33,7 @@ const STAGES = [
 ];
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
+// `seconds` "first": profile only the first request after start-up (the cold start's share).
 const [workerd, outdir, seconds = "10", ...overrides] = process.argv.slice(2);
 if (!workerd || !outdir) throw new Error("usage: node bench/profile.mjs <workerd> <outdir> [seconds] [KEY=VALUE…]");
 
@@ -67,8 +69,28 @@ const port = await new Promise((resolve, reject) => {
 const url = `http://127.0.0.1:${port}/uploads`;
 const wrk = (duration) => execFileSync("wrk", ["-t1", "-c16", `-d${duration}`, "-s", join(BENCH, "post.lua"), url], { encoding: "utf8" });
 
-try {
-  wrk("2s"); // warm: the isolate, the JIT, the signing key
+if (seconds === "first") {
+  try {
+    const { send, close } = await inspector();
+    await send("Profiler.enable");
+    await send("Profiler.setSamplingInterval", { interval: 20 });
+    await send("Profiler.start");
+    const started = performance.now();
+    const answer = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ file_name: "holiday photo.JPG", content_type: "image/jpeg", size: 123456 }) });
+    await answer.text();
+    const ms = performance.now() - started;
+    const { result: { profile } } = await send("Profiler.stop");
+    close();
+    console.log(`first request: ${answer.status} in ${ms.toFixed(1)} ms`);
+    summarise(profile, 1, "Requests/sec: 0");
+  } finally {
+    child.kill();
+  }
+  process.exit(0);
+}
+
+async function inspector() {
   const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ours`);
   await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
   let id = 0;
@@ -81,12 +103,18 @@ try {
     pending.set(++id, resolve);
     ws.send(JSON.stringify({ id, method, params }));
   });
+  return { send, close: () => ws.close() };
+}
+
+try {
+  wrk("2s"); // warm: the isolate, the JIT, the signing key
+  const { send, close } = await inspector();
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
   const report = wrk(`${seconds}s`);
   const { result: { profile } } = await send("Profiler.stop");
-  ws.close();
+  close();
   const requests = Number(/(\d+) requests in/.exec(report)[1]);
   summarise(profile, requests, report);
 } finally {
