@@ -470,6 +470,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_created_answer_is_s3s_initiate_result_with_the_handle() {
+        // As AWS's CreateMultipartUpload example answers, with the worker's handle as the ID.
+        let xml = initiate_result("example-bucket", "uploads/a&b.bin", "1800000000.ab.ID");
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult>\
+             <Bucket>example-bucket</Bucket><Key>uploads/a&amp;b.bin</Key>\
+             <UploadId>1800000000.ab.ID</UploadId></InitiateMultipartUploadResult>"
+        );
+        assert_eq!(read_upload_id(&xml).unwrap().as_str(), "1800000000.ab.ID");
+    }
+
+    #[test]
     fn part_numbers_are_1_to_10000_in_plain_digits() {
         assert_eq!(parse_part_number("1"), Some(1));
         assert_eq!(parse_part_number("10000"), Some(10_000));
