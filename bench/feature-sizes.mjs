@@ -17,7 +17,10 @@ const SHELL = "src/shell/mod.rs";
 /** Each feature: the lines of src/shell/mod.rs that wire it, and what replaces them. */
 const FEATURES = {
   auth: [["*caller = auth::caller(call).await?;", "*caller = None;"]],
-  "rate limit": [["auth::rate_limit(call, caller.as_ref()).await?;", ""]],
+  "rate limit": [
+    ["auth::rate_limit(call, caller.as_ref()).await?;", ""],
+    ["auth::rate_limit(call, None).await?;", ""],
+  ],
   downloads: [["Route::Download(key) => handlers::download(call, key, caller).await,", ""]],
   "Companion routes": [
     ["Route::CompanionParams => uppy::params(call, caller),", ""],
