@@ -1004,6 +1004,20 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_in_the_browser_clients_types() {
+        let types = include_str!("../web/client.d.ts");
+        let union = &types[types.find("export type WorkerErrorCode").unwrap()..];
+        let union = &union[..=union.find("\";").unwrap()];
+        for code in ErrorCode::ALL {
+            let member = format!("| \"{}\"", code.as_str());
+            assert!(
+                union.contains(&member),
+                "client.d.ts's WorkerErrorCode lacks {member}"
+            );
+        }
+    }
+
+    #[test]
     fn a_405_carries_its_allow_header() {
         let e = ApiError::method_not_allowed("GET, HEAD");
         assert_eq!(e.status(), 405);

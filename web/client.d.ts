@@ -47,7 +47,12 @@ export type WorkerErrorCode =
   | "object_not_found"
   /** The multipart upload is gone: completed, aborted, or expired by the bucket. */
   | "upload_not_found"
+  /** Not an upload handle this worker answered (S3's own upload IDs are never handed out). */
   | "invalid_upload_id"
+  /** An upload handle issued for another key or caller, changed, or expired (HTTP 403). */
+  | "upload_not_allowed"
+  /** A multipart completion found an object already under its key (HTTP 409). */
+  | "object_exists"
   | "invalid_part_number"
   /** A completion listing parts out of order, or parts the bucket does not have. */
   | "invalid_parts"
