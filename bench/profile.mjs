@@ -1,7 +1,7 @@
 // Where a request's time goes: one workerd serving one build of the worker, wrk on POST
 // /uploads, and workerd's V8 CPU profiler (over its inspector) sampling meanwhile. Prints the
 // self time of the hottest functions, and the time per group of them (the stage table in
-// README "Measured"), in µs per request.
+// docs/measured.md), in µs per request.
 //   node bench/profile.mjs <workerd> <outdir> [seconds] [KEY=VALUE settings…]
 //   node bench/profile.mjs <workerd> <outdir> first   only the first request after start-up
 // <outdir>: a `wrangler deploy --dry-run --outdir` directory. For function names in the wasm,

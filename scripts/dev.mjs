@@ -74,7 +74,7 @@ try {
       -H 'Content-Type: application/json' \\
       -d '{"file_name": "hello.txt", "content_type": "text/plain"}'
 
-  Then post its "fields" and the file (last, as "file") to its "url"; the README shows how.
+  Then post its "fields" and the file (last, as "file") to its "url"; README.md and docs/api.md show how.
   Ctrl-C stops everything.
 `);
 } catch (error) {

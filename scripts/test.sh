@@ -3,7 +3,7 @@
 #   1. the browser client's types (tsc) and        4. the worker build (and its size alarm)
 #      examples (esbuild)                          5. deploy dry run (what Cloudflare would get)
 #   2. formatting and lints (host and wasm32)      6. end-to-end tests: worker under wrangler dev,
-#   3. native tests of the core (cargo test)           real local S3, headless Chromium, README recipes
+#   3. native tests of the core (cargo test)           real local S3, headless Chromium, README and docs/ recipes
 # Installs what is missing first (scripts/setup.sh). Test artefacts go to test-output/.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -42,6 +42,6 @@ if awk -v size="$gzip_kib" -v alarm="$alarm_kib" 'BEGIN { exit !(size > alarm) }
 fi
 log "size alarm: bundle $gzip_kib KiB gzip, alarm at $alarm_kib KiB"
 
-log "end-to-end tests (wrangler dev + s3s-fs + Chromium, README recipes, client types)"
+log "end-to-end tests (wrangler dev + s3s-fs + Chromium, README and docs/ recipes, client types)"
 export TEST_OUTPUT="$ROOT/test-output"
 node --test --test-reporter=spec --test-concurrency=1 tests/e2e/*.test.mjs

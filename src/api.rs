@@ -23,7 +23,7 @@ pub const MAX_COMPLETE_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_BATCH: usize = 20;
 
 /// Every error the API answers, each with its one HTTP status. Tests take the list of
-/// documented codes from [`ErrorCode::ALL`], and the README's table lists the same.
+/// documented codes from [`ErrorCode::ALL`], and docs/api.md's table lists the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidJson,
@@ -990,12 +990,15 @@ mod tests {
     }
 
     #[test]
-    fn every_code_has_one_status_and_a_row_in_the_readme() {
-        let readme = include_str!("../README.md");
+    fn every_code_has_one_status_and_a_row_in_the_docs() {
+        let readme = include_str!("../docs/api.md");
         for code in ErrorCode::ALL {
             assert!((400..600).contains(&code.status()), "{code}");
             let row = format!("| {} | `{}` |", code.status(), code.as_str());
-            assert!(readme.contains(&row), "README's error table lacks {row}");
+            assert!(
+                readme.contains(&row),
+                "docs/api.md's error table lacks {row}"
+            );
         }
         let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         names.sort_unstable();

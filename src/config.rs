@@ -631,6 +631,36 @@ fn is_cookie_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_setting_read_has_a_row_in_the_docs() {
+        let source = include_str!("config.rs");
+        let code = &source[..source.find("#[cfg(test)]").unwrap()];
+        let docs = include_str!("../docs/configuration.md");
+        let mut names: Vec<&str> = code
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| s.len() > 4 && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert!(names.len() >= 20, "the settings were found: {names:?}");
+        // A row starts with the setting's name (two that always go together share one row).
+        let rows: Vec<&str> = docs.lines().filter(|l| l.starts_with("| `")).collect();
+        for name in names {
+            let cell = format!("`{name}`");
+            let documented = rows.iter().any(|row| {
+                row.split(" | ")
+                    .next()
+                    .is_some_and(|first| first.contains(&cell))
+            });
+            assert!(
+                documented,
+                "docs/configuration.md's settings table lacks {cell}"
+            );
+        }
+    }
     use std::collections::HashMap;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

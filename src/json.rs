@@ -2,7 +2,7 @@
 //! `serde_json::Value` (each member's type is checked where it is used, each with its own
 //! error), and every answer, policy and log line is written with [`Object`], whose strings
 //! serde_json escapes. The writer stays a builder rather than `Serialize` types: answers are
-//! written once, member by member, in the order the README shows them.
+//! written once, member by member, in the order docs/api.md shows them.
 
 pub use serde_json::Value;
 

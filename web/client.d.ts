@@ -18,7 +18,7 @@ export declare const MIN_PART_SIZE: number;
  * caller's AbortSignal, or this module before asking anyone. */
 export type UploadErrorSource = "worker" | "storage" | "network" | "abort" | "client";
 
-/** Codes the worker answers with (README, "Errors"). */
+/** Codes the worker answers with (docs/api.md, "Errors"). */
 export type WorkerErrorCode =
   | "invalid_json"
   | "unsupported_media_type"

@@ -1,4 +1,4 @@
-// @uppy/aws-s3 against the worker, in both of its modes (README, "Uppy"):
+// @uppy/aws-s3 against the worker, in both of its modes (docs/browser-and-uppy.md, "Uppy"):
 //  - Companion: `companionEndpoint` is the worker with its BASE_PATH. The worker starts,
 //    signs and completes the uploads itself. Uppy sends no Authorization header there, so
 //    with auth on the token travels as a cookie (UPLOAD_AUTH_COOKIE): same origin only.

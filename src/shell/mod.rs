@@ -40,7 +40,7 @@ const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
 
 /// The Workers `fetch` handler (`scripts/worker-entry.mjs` calls it). Every request goes
 /// through the async route table: a path for `POST /uploads` without the executor was
-/// measured at under 3 % of its throughput for 1.3 KiB of wasm, and dropped (README).
+/// measured at under 3 % of its throughput for 1.3 KiB of wasm, and dropped (docs/measured.md).
 #[wasm_bindgen]
 pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
     let call = Call::new(req, env);

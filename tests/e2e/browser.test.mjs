@@ -199,7 +199,8 @@ test("client.js token: Authorization: Bearer on every request to the worker, nev
 });
 
 test("client.js: 401 is unauthorized, 429 is rate_limited with Retry-After, a failing token function is token_unavailable", async () => {
-  // The worker checks no token yet (README, "Not yet"): its 401 and 429 answers are played here.
+  // Answers played here whatever their bodies say (the worker runs without auth in this file;
+  // auth.test.mjs meets the real ones): the client keys on the status alone.
   const answers = [
     { status: 401, headers: {}, body: { error: { code: "invalid_token", message: "the token has expired" } } },
     { status: 401, headers: {}, body: "" },

@@ -217,7 +217,7 @@ function assertForm(form, expect = {}) {
   assert.ok(conditions.includes(JSON.stringify(form.fields["Cache-Control"])), "policy does not pin the Cache-Control");
 }
 
-/** The types the worker shows inline by default (README, "What a download shows"). */
+/** The types the worker shows inline by default (docs/api.md, "What a download shows"). */
 function inlineSafe(value) {
   const essence = String(value).split(";")[0].trim().toLowerCase();
   const [kind, subtype] = essence.split("/");

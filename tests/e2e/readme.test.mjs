@@ -1,4 +1,5 @@
-// The README's recipes, run as a reader pastes them. A recipe is a fenced block whose info
+// The recipes of the README and of docs/, run as a reader pastes them, in the order the README
+// links the pages. A recipe is a fenced block whose info
 // string is `sh recipe` (GitHub highlights it as `sh` and ignores the second word). Each runs
 // in bash, in order and in one temporary directory (later recipes read files earlier ones
 // wrote, such as put.json), against a fresh local stack: only the documented addresses
@@ -19,7 +20,7 @@ const WORKER = "http://127.0.0.1:8787";
 const S3 = "http://127.0.0.1:9000";
 
 /** The marked recipes of `markdown`, each with its expected status and JSON answer. */
-function recipes(markdown) {
+function recipes(markdown, file) {
   const found = [];
   let block = null; // the fenced block being read: {info, lines, line}
   let last = null; // the recipe still waiting for a ```json block under the same heading
@@ -30,7 +31,7 @@ function recipes(markdown) {
       const body = block.lines.join("\n");
       if (block.info === "sh recipe") {
         const status = [...body.matchAll(/#\s*(\d{3} [A-Za-z][A-Za-z -]*?)\s*$/gm)].pop()?.[1];
-        last = { line: block.line, script: body, status, json: undefined };
+        last = { file, line: block.line, script: body, status, json: undefined };
         found.push(last);
       } else {
         if (last && block.info === "json") last.json = JSON.parse(body);
@@ -55,8 +56,12 @@ function shape(value) {
   return value === null ? "null" : typeof value;
 }
 
-const README = await readFile(join(ROOT, "README.md"), "utf8");
-const RECIPES = recipes(README);
+// Every page with recipes or snippets, README first (docs in the order its contents list them).
+const PAGES = ["README.md", "docs/api.md", "docs/authentication.md", "docs/browser-and-uppy.md",
+  "docs/configuration.md", "docs/deploying.md", "docs/measured.md", "docs/testing.md", "docs/design.md"];
+const TEXTS = await Promise.all(PAGES.map((page) => readFile(join(ROOT, page), "utf8")));
+const RECIPES = PAGES.flatMap((page, i) => recipes(TEXTS[i], page));
+const README = TEXTS.join("\n");
 
 let s3;
 let worker;
@@ -95,15 +100,30 @@ function bash(script) {
   });
 }
 
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchorOf = (heading) => heading.replace(/^#+\s*/, "").toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, "").replaceAll(" ", "-");
+
+test("the README is a front door, and every link between the pages lands on a heading", async () => {
+  assert.ok(TEXTS[0].split("\n").length <= 250, "README.md stays within 250 lines: depth goes to docs/");
+  const anchors = new Map(PAGES.map((page, i) => [page, new Set(TEXTS[i].split("\n").filter((l) => /^#{1,6} /.test(l)).map(anchorOf))]));
+  for (const [i, page] of PAGES.entries()) {
+    for (const [, target, anchor] of TEXTS[i].matchAll(/\]\(((?!https?:)[^)#\s]*)(?:#([^)\s]+))?\)/g)) {
+      const file = target ? join(page, "..", target).replace(/^\.\//, "") : page;
+      const known = anchors.get(file) ?? new Set((await readFile(join(ROOT, file), "utf8")).split("\n").filter((l) => /^#{1,6} /.test(l)).map(anchorOf));
+      if (anchor) assert.ok(known.has(anchor), `${page}: the link to ${target || ""}#${anchor} lands on no heading`);
+    }
+  }
+});
+
 test("the README marks its recipes, and each says what it answers", () => {
   assert.ok(RECIPES.length >= 6, `expected the README's recipes, found ${RECIPES.length}`);
   for (const r of RECIPES) {
-    assert.ok(r.status || r.json, `README.md:${r.line}: a recipe needs a '# 200 OK' comment or a json block after it`);
+    assert.ok(r.status || r.json, `${r.file}:${r.line}: a recipe needs a '# 200 OK' comment or a json block after it`);
   }
 });
 
 for (const recipe of RECIPES) {
-  test(`README.md:${recipe.line} runs as printed`, async () => {
+  test(`${recipe.file}:${recipe.line} runs as printed`, async () => {
     const script = recipe.script.replaceAll(WORKER, worker.url).replaceAll(S3, s3.url);
     const run = await bash(script);
     const shown = `\n--- recipe\n${script}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
