@@ -1,5 +1,5 @@
 //! The HTTP contract in plain Rust: request bodies in, JSON bodies and error codes out.
-//! `lib.rs` only moves bytes between this module and the Workers runtime.
+//! The shell (`src/shell/`) only moves bytes between this module and the Workers runtime.
 
 use std::fmt;
 
@@ -1004,6 +1004,13 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ErrorCode::ALL.len(), "codes are distinct");
+    }
+
+    #[test]
+    fn the_browser_client_batches_as_many_files_as_the_worker_takes() {
+        let client = include_str!("../web/client.js");
+        let line = format!("const BATCH_LIMIT = {MAX_BATCH};");
+        assert!(client.contains(&line), "web/client.js must say {line}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::key::IssuedKey;
 use crate::media_type::{Disposition, MediaType};
 use crate::origin::Origin;
-use crate::sigv4::{self, Credentials, Method, SigningTime, UrlTarget};
+use crate::sigv4::{self, Credentials, Method, SigningTime, Subresource, UrlTarget};
 
 /// Where a bucket's objects live: scheme, host and the path keys follow. Virtual-hosted style
 /// on AWS (`https://photos.s3.us-east-1.amazonaws.com/{key}`); path style
@@ -179,10 +179,13 @@ pub fn presigned_get(
 ) -> SignedUrl {
     let query = [
         (
-            "response-content-disposition",
+            Subresource::ResponseContentDisposition,
             overrides.content_disposition.as_str(),
         ),
-        ("response-content-type", overrides.content_type.as_str()),
+        (
+            Subresource::ResponseContentType,
+            overrides.content_type.as_str(),
+        ),
     ];
     presign_object(
         Method::Get,
@@ -205,7 +208,7 @@ pub fn presign_object(
     location: &ObjectLocation,
     key: &IssuedKey,
     headers: &[(&str, &str)],
-    subresource: &[(&str, &str)],
+    subresource: &[(Subresource, &str)],
     expires_in: u64,
     credentials: &Credentials,
     at: SigningTime,
@@ -221,8 +224,7 @@ pub fn presign_object(
     };
     SignedUrl {
         method,
-        url: sigv4::presign_subresource_url(&target, subresource, credentials, at)
-            .unwrap_or_default(),
+        url: sigv4::presign_subresource_url(&target, subresource, credentials, at),
         headers: headers
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
@@ -531,8 +533,8 @@ mod tests {
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
         ];
         assert_eq!(sigv4::canonical_query(&params), signed_part);
-        // A subresource that would sort before the X-Amz-* parameters is refused, not signed
-        // out of order.
+        // Every subresource sorts after the X-Amz-* parameters (its name starts lowercase), so
+        // the query written without sorting is canonical; the order given does not matter.
         let target = sigv4::UrlTarget {
             method: Method::Get,
             scheme: "https",
@@ -541,15 +543,28 @@ mod tests {
             headers: &[],
             expires_in: 60,
         };
-        let signed =
-            sigv4::presign_subresource_url(&target, &[("uploadId", "a")], &credentials, at.clone());
-        assert!(signed.unwrap().contains("&uploadId=a&X-Amz-Signature="));
-        for name in ["UploadId", "", "A"] {
-            assert_eq!(
-                sigv4::presign_subresource_url(&target, &[(name, "a")], &credentials, at.clone()),
-                None
-            );
+        use sigv4::Subresource as S;
+        let all = [
+            S::Uploads,
+            S::UploadId,
+            S::PartNumber,
+            S::ResponseContentType,
+            S::ResponseContentDisposition,
+        ];
+        for subresource in all {
+            assert!(subresource
+                .name()
+                .starts_with(|c: char| c.is_ascii_lowercase()));
         }
+        let sign = |query: &[(S, &str)]| {
+            sigv4::presign_subresource_url(&target, query, &credentials, at.clone())
+        };
+        let signed = sign(&[(S::UploadId, "a"), (S::PartNumber, "2")]);
+        assert!(
+            signed.contains("&partNumber=2&uploadId=a&X-Amz-Signature="),
+            "{signed}"
+        );
+        assert_eq!(signed, sign(&[(S::PartNumber, "2"), (S::UploadId, "a")]));
     }
 
     #[test]

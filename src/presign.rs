@@ -13,7 +13,7 @@ use crate::key::{FileNameError, IssuedKey, KeyRefusal};
 use crate::media_type::MediaType;
 use crate::object_url::{self, InvalidChecksum, PutPins, SignedUrl};
 use crate::s3::{S3Request, Signer, UploadId};
-use crate::sigv4::{Method, SigningKeyCache, SigningTime};
+use crate::sigv4::{Method, SigningKeyCache, SigningTime, Subresource};
 use crate::upload_handle::{HandleKey, Purpose, UrlGrant, HANDLE_LIFETIME_SECONDS};
 
 /// What a client asks for, with JSON types already checked.
@@ -501,7 +501,10 @@ impl Presigner {
             .map(|l| ("content-length", l))
             .into_iter()
             .collect();
-        let query = [("partNumber", number.as_str()), ("uploadId", id.as_str())];
+        let query = [
+            (Subresource::PartNumber, number.as_str()),
+            (Subresource::UploadId, id.as_str()),
+        ];
         Ok(self.presign_on(Method::Put, key, &headers, &query, now))
     }
 
@@ -514,7 +517,13 @@ impl Presigner {
         id: &UploadId,
         now: UtcDateTime,
     ) -> SignedUrl {
-        self.presign_on(method, key, &[], &[("uploadId", id.as_str())], now)
+        self.presign_on(
+            method,
+            key,
+            &[],
+            &[(Subresource::UploadId, id.as_str())],
+            now,
+        )
     }
 
     fn presign_on(
@@ -522,7 +531,7 @@ impl Presigner {
         method: Method,
         key: &IssuedKey,
         headers: &[(&str, &str)],
-        query: &[(&str, &str)],
+        query: &[(Subresource, &str)],
         now: UtcDateTime,
     ) -> SignedUrl {
         let config = &self.config;

@@ -1,4 +1,6 @@
-//! AWS Signature Version 4 for browser POST uploads, one small function per step.
+//! AWS Signature Version 4, one small function per step: POST policies (browser forms),
+//! presigned URLs (PUT, GET, multipart parts) and `Authorization` headers (the worker's own
+//! calls to S3).
 //!
 //! For a POST policy the string to sign is the base64 policy itself, so unlike header or
 //! query signing there is no canonical request: derive the key, HMAC the policy, hex it.
@@ -425,20 +427,41 @@ pub fn presign_url(target: &UrlTarget<'_>, credentials: &Credentials, at: Signin
     signed_url(target, &[], credentials, at)
 }
 
-/// A presigned URL for an S3 subresource, such as UploadPart's `partNumber` and `uploadId`
-/// or CreateMultipartUpload's `uploads` (empty value). S3's subresource names start with a
-/// lowercase letter, so they sort after every `X-Amz-*` parameter; any other name is
-/// refused with `None` rather than signed out of order.
+/// The S3 subresource parameters a presigned URL may carry. Each name starts with a lowercase
+/// letter, so it sorts after every `X-Amz-*` parameter: the query is written in canonical
+/// order without a name that could break it ever reaching the signer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subresource {
+    /// CreateMultipartUpload's `uploads` (an empty value).
+    Uploads,
+    UploadId,
+    PartNumber,
+    /// A download's answer, fixed by the URL.
+    ResponseContentType,
+    ResponseContentDisposition,
+}
+
+impl Subresource {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Uploads => "uploads",
+            Self::UploadId => "uploadId",
+            Self::PartNumber => "partNumber",
+            Self::ResponseContentType => "response-content-type",
+            Self::ResponseContentDisposition => "response-content-disposition",
+        }
+    }
+}
+
+/// A presigned URL for S3 subresources, such as UploadPart's `partNumber` and `uploadId`.
 pub fn presign_subresource_url(
     target: &UrlTarget<'_>,
-    subresource: &[(&str, &str)],
+    subresource: &[(Subresource, &str)],
     credentials: &Credentials,
     at: SigningTime,
-) -> Option<String> {
-    let lowercase_names = subresource
-        .iter()
-        .all(|(name, _)| name.bytes().next().is_some_and(|b| b.is_ascii_lowercase()));
-    lowercase_names.then(|| signed_url(target, subresource, credentials, at))
+) -> String {
+    let named: Vec<(&str, &str)> = subresource.iter().map(|(s, v)| (s.name(), *v)).collect();
+    signed_url(target, &named, credentials, at)
 }
 
 fn signed_url(
@@ -509,8 +532,8 @@ fn signed_url(
 }
 
 /// A request the worker itself sends to S3, signed in its `Authorization` header (AWS S3 API
-/// Reference, "Authenticating Requests: Using the Authorization Header"). Not used by a route
-/// yet: it is the piece multipart uploads (CreateMultipartUpload, ListParts, ...) are built on.
+/// Reference, "Authenticating Requests: Using the Authorization Header"): HEAD before a
+/// download, and the multipart calls (CreateMultipartUpload, ListParts, Complete, Abort).
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderTarget<'a> {
     pub method: Method,

@@ -30,6 +30,7 @@
 // createSignRequest({endpoint, token}) is @uppy/aws-s3's `signRequest`, signed by the worker.
 // Types, with every option and error code: client.d.ts, served beside this file.
 
+// The worker's MAX_BATCH (src/api.rs): a native test holds the two equal.
 const BATCH_LIMIT = 20;
 const MiB = 1024 * 1024;
 /** S3's most parts in one upload. */
