@@ -41,21 +41,25 @@ export async function uploadWithForm(form, bytes, { fileName = "file.bin", type 
   data.append("file", new Blob([bytes], { type }), fileName);
   const encoded = new Request(form.url, { method: "POST", body: data });
   const body = Buffer.from(await encoded.arrayBuffer());
-  return new Promise((resolveUpload, reject) => {
-    const request = httpRequest(form.url, {
-      method: "POST",
-      agent: false,
-      headers: { "Content-Type": encoded.headers.get("content-type"), "Content-Length": body.length },
-    });
+  return answerOf(httpRequest(form.url, {
+    method: "POST",
+    agent: false,
+    headers: { "Content-Type": encoded.headers.get("content-type"), "Content-Length": body.length },
+  }), (request) => request.end(body));
+}
+
+/** `{status, text}` of `request`'s answer, once `send(request)` has sent it. */
+function answerOf(request, send) {
+  return new Promise((resolve, reject) => {
     request.on("response", (response) => {
       let text = "";
       response.setEncoding("utf8");
       response.on("data", (chunk) => (text += chunk));
-      response.on("end", () => resolveUpload({ status: response.statusCode, text }));
+      response.on("end", () => resolve({ status: response.statusCode, text }));
     });
     // After a response, a write error only means the server stopped reading early.
     request.on("error", (error) => (request.res ? undefined : reject(error)));
-    request.end(body);
+    send(request);
   });
 }
 
@@ -65,18 +69,10 @@ export async function uploadWithForm(form, bytes, { fileName = "file.bin", type 
  * closing a connection the client is still writing to.
  */
 export function putWhole(url, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      method: "PUT", agent: false, headers: { ...headers, "Content-Length": body.length, Expect: "100-continue" },
-    });
+  return answerOf(httpRequest(url, {
+    method: "PUT", agent: false, headers: { ...headers, "Content-Length": body.length, Expect: "100-continue" },
+  }), (request) => {
     request.on("continue", () => request.end(body));
-    request.on("response", (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk) => (text += chunk));
-      response.on("end", () => resolve({ status: response.statusCode, text }));
-    });
-    request.on("error", (error) => (request.res ? undefined : reject(error)));
     request.flushHeaders();
   });
 }
