@@ -16,29 +16,29 @@ const SHELL = "src/shell/mod.rs";
 
 /** Each feature: the lines of src/shell/mod.rs that wire it, and what replaces them. */
 const FEATURES = {
-  auth: [["*caller = auth::caller(call).await?;", "*caller = None;"]],
+  auth: [["*caller = apart(auth::caller(call)).await?;", "*caller = None;"]],
   "rate limit": [
-    ["auth::rate_limit(call, caller.as_ref()).await?;", ""],
-    ["auth::rate_limit(call, None).await?;", ""],
+    ["apart(rate_limit::check(call, caller.as_ref())).await?;", ""],
+    ["apart(rate_limit::check(call, None)).await?;", ""],
   ],
-  downloads: [["Route::Download(key) => handlers::download(call, key, caller).await,", ""]],
+  downloads: [["Route::Download(key) => apart(handlers::download(call, key, caller)).await,", ""]],
   "Companion routes": [
     ["Route::CompanionParams => uppy::params(call, caller),", ""],
-    ["Route::CompanionCreate => uppy::create(call, caller).await,", ""],
+    ["Route::CompanionCreate => apart(multipart::create(call, caller)).await,", ""],
     [/Route::CompanionUpload\(id\) if call\.method == "DELETE" => (\{[^}]*\}|[^\n]*,)\n/, ""],
-    ["Route::CompanionUpload(id) => uppy::list(call, id, caller).await,", ""],
-    ["Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),", ""],
-    ["Route::CompanionComplete(id) => return uppy::complete(call, id, caller).await,", ""],
+    ["Route::CompanionUpload(id) => apart(multipart::list(call, id, caller)).await,", ""],
+    ["Route::CompanionPart(id, number) => multipart::part(call, id, number, caller),", ""],
+    ["Route::CompanionComplete(id) => return apart(multipart::complete(call, id, caller)).await,", ""],
   ],
   signRequest: [
-    ["Route::Sign => uppy::sign(call, caller).await,", ""],
-    ["Route::SignedCreated(id) => uppy::created(call, id),", ""],
+    ["Route::Sign => apart(uppy::sign(call, caller)).await,", ""],
+    ["Route::SignedCreated(id) => multipart::created(call, id),", ""],
   ],
   "audit lines": [
     ["web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));", "let _ = grant;"],
     ["web_sys::console::log_1(&JsValue::from_str(&line));", "let _ = line;"],
   ],
-  "static files": [["Route::Static => handlers::static_asset(call, &route_path(call)).await,", "Route::Static => Err(ApiError::not_found()),"]],
+  "static files": [["Route::Static => apart(handlers::static_asset(call, &route_path(call))).await,", "Route::Static => Err(ApiError::not_found()),"]],
 };
 // Taken out together: the S3 calls, XML and multipart signing they share.
 const GROUPS = {

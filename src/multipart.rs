@@ -18,6 +18,16 @@ pub fn max_part_number(limit: u64) -> u16 {
     u16::try_from(parts).map_or(MAX_PART_NUMBER, |n| n.min(MAX_PART_NUMBER))
 }
 
+/// Whether an upload of `size` bytes (announced when it starts, or its parts' total when it
+/// completes) fits `limit`: refused in the words a single upload's refusal uses.
+pub fn check_total(size: u64, limit: u64) -> Result<(), ApiError> {
+    if size > limit {
+        let refusal = crate::presign::UploadError::FileTooLarge { max_bytes: limit };
+        return Err(refusal.into());
+    }
+    Ok(())
+}
+
 /// Whether part `number` of `size` bytes (when the client says) may be signed for an upload
 /// limited to `limit` bytes.
 pub fn check_part(number: u16, size: Option<u64>, limit: u64) -> Result<(), ApiError> {
@@ -76,6 +86,14 @@ mod tests {
         assert_eq!(max_part_number(5 * 1024 * 1024 * MIB), MAX_PART_NUMBER);
         assert_eq!(max_part_number(u64::MAX), MAX_PART_NUMBER);
         assert_eq!(max_part_number(0), 1);
+    }
+
+    #[test]
+    fn a_total_over_the_limit_is_refused_as_a_single_upload_is() {
+        assert!(check_total(MIB, MIB).is_ok());
+        let e = check_total(MIB + 1, MIB).unwrap_err();
+        let single: ApiError = crate::presign::UploadError::FileTooLarge { max_bytes: MIB }.into();
+        assert_eq!((e.code, e.message), (single.code, single.message));
     }
 
     #[test]

@@ -1,18 +1,13 @@
-//! Who is calling: the bearer token (or cookie) verified into a `Caller`, and the rate limit.
-
-use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
+//! Who is calling: the bearer token (or cookie) verified into a `Caller`.
 
 use crate::api::ApiError;
 use crate::auth::{
     self, select_key, AuthError, Caller, IssuerRules, JwksAction, JwksUrl, UntrustedToken,
     VerifiedToken,
 };
-use crate::rate_limit;
 
 use super::cors::is_same_origin;
-use super::env::{RateLimiter, State};
+use super::env::State;
 use super::{crypto, net, Call};
 
 /// What is left to do once the settings have been read (no borrow survives an `await`).
@@ -145,55 +140,4 @@ async fn fetch_jwks(url: &JwksUrl) -> Option<(Vec<auth::Jwk>, i64)> {
     let keys = auth::parse_jwks(&body).ok()?;
     let cache_control = headers.get("Cache-Control").ok().flatten();
     Some((keys, auth::jwks_ttl(cache_control.as_deref())))
-}
-
-/// The `UPLOAD_RATE_LIMITER` binding's verdict, keyed by the token's `sub`, else by the
-/// client's address (an IPv6 one by its /64: [`rate_limit::key`]). It counts per Cloudflare location and approximately: it slows a burst,
-/// it is no quota. Without the binding (or if it fails) the worker runs unlimited.
-pub async fn rate_limit(call: &Call, caller: Option<&Caller>) -> Result<(), ApiError> {
-    let Some(limiter) = rate_limiter(call) else {
-        return Ok(());
-    };
-    let client_ip = call.header("CF-Connecting-IP");
-    let key = rate_limit::key(caller.map(Caller::sub), client_ip.as_deref());
-    let options = Object::new();
-    let _ = Reflect::set(
-        &options,
-        &JsValue::from_str("key"),
-        &JsValue::from_str(&key),
-    );
-    let Ok(pending) = limiter.limit(&options) else {
-        return Ok(());
-    };
-    let outcome = JsFuture::from(pending).await.unwrap_or_default();
-    let allowed = Reflect::get(&outcome, &JsValue::from_str("success")).ok();
-    if allowed.and_then(|v| v.as_bool()) == Some(false) {
-        let period = call
-            .state
-            .presigner
-            .as_ref()
-            .map_or(60, |p| p.config().rate_limit_period);
-        return Err(ApiError::rate_limited(period));
-    }
-    Ok(())
-}
-
-/// The binding, if the worker has one: looked for once per isolate (bindings change only with
-/// a deploy), and its absence logged once.
-fn rate_limiter(call: &Call) -> Option<RateLimiter> {
-    thread_local! {
-        static PRESENT: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
-    }
-    let present = PRESENT.with(|present| {
-        *present.get_or_init(|| {
-            let found = call.env.rate_limiter().is_some();
-            if !found {
-                web_sys::console::warn_1(&JsValue::from_str(
-                    "edge-presign: no UPLOAD_RATE_LIMITER binding; requests are not rate limited",
-                ));
-            }
-            found
-        })
-    });
-    present.then(|| call.env.rate_limiter()).flatten()
 }

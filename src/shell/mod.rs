@@ -8,7 +8,9 @@ mod cors;
 mod crypto;
 mod env;
 mod handlers;
+mod multipart;
 mod net;
+mod rate_limit;
 mod uppy;
 
 use std::future::Future;
@@ -110,17 +112,17 @@ async fn serve(
             // A worker URL a browser calls without a token: its own signature, checked by
             // the handler, is the authority (and its caller the one it was issued to).
             call.admit()?;
-            apart(auth::rate_limit(call, None)).await?;
+            apart(rate_limit::check(call, None)).await?;
             match route {
-                Route::CompanionComplete(id) => apart(uppy::complete_signed(call, id)).await,
-                Route::SignedCreated(id) => uppy::created(call, id),
+                Route::CompanionComplete(id) => apart(multipart::complete_signed(call, id)).await,
+                Route::SignedCreated(id) => multipart::created(call, id),
                 _ => Err(ApiError::not_found()),
             }
         }
         _ => {
             call.admit()?;
             *caller = apart(auth::caller(call)).await?;
-            apart(auth::rate_limit(call, caller.as_ref())).await?;
+            apart(rate_limit::check(call, caller.as_ref())).await?;
             apart(signing(call, route, caller.as_ref())).await
         }
     }
@@ -148,13 +150,13 @@ async fn signing(
         Route::Uploads => apart(handlers::uploads(call, caller)).await,
         Route::Download(key) => apart(handlers::download(call, key, caller)).await,
         Route::CompanionParams => uppy::params(call, caller),
-        Route::CompanionCreate => apart(uppy::create(call, caller)).await,
+        Route::CompanionCreate => apart(multipart::create(call, caller)).await,
         Route::CompanionUpload(id) if call.method == "DELETE" => {
-            apart(uppy::abort(call, id, caller)).await
+            apart(multipart::abort(call, id, caller)).await
         }
-        Route::CompanionUpload(id) => apart(uppy::list(call, id, caller)).await,
-        Route::CompanionPart(id, number) => uppy::part(call, id, number, caller),
-        Route::CompanionComplete(id) => return apart(uppy::complete(call, id, caller)).await,
+        Route::CompanionUpload(id) => apart(multipart::list(call, id, caller)).await,
+        Route::CompanionPart(id, number) => multipart::part(call, id, number, caller),
+        Route::CompanionComplete(id) => return apart(multipart::complete(call, id, caller)).await,
         Route::Sign => apart(uppy::sign(call, caller)).await,
         // Only ever reached through its signature (`serve`).
         Route::SignedCreated(_) | Route::Health | Route::Static => Err(ApiError::not_found()),
