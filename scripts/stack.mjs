@@ -18,16 +18,27 @@ process.on("exit", () => {
   for (const child of live) killGroup(child, "SIGKILL");
 });
 
+/** Ports this process has handed out: the OS may offer a just-closed port again at once. */
+const handedOut = new Set();
+
 export async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
+  for (;;) {
+    const port = await new Promise((resolvePort, reject) => {
+      const server = createServer();
+      server.unref();
+      server.on("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        server.close(() => resolvePort(port));
+      });
     });
-  });
+    // Servers started side by side (startAll) each ask for ports before any binds them: never
+    // give two of them the same one.
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 function killGroup(child, signal) {
