@@ -349,8 +349,12 @@ pub fn request_token<'a>(
     }
 }
 
+/// A JWS segment: URL-safe base64 without padding, strictly (one spelling per value).
 fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, AuthError> {
-    crate::b64::decode_url_safe(segment).ok_or(AuthError::Malformed(what))
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| AuthError::Malformed(what))
 }
 
 /// A JSON object, or `Malformed(what)`.
@@ -1366,6 +1370,18 @@ pub(crate) mod tests {
                 .map(|_| ()),
             Err(AuthError::BadSignature)
         );
+    }
+
+    #[test]
+    fn segments_are_url_safe_base64_without_padding() {
+        assert_eq!(decode_segment("-_8", "x"), Ok(vec![0xfb, 0xff]));
+        for bad in ["Zg==", "a+b", "a/b", "Zh", "Z"] {
+            assert_eq!(
+                decode_segment(bad, "x"),
+                Err(AuthError::Malformed("x")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -133,9 +133,11 @@ pub fn list(items: impl IntoIterator<Item = String>) -> String {
 }
 
 /// `text` as a JSON string, escaped by serde_json. Nearly every string written (a URL, a
-/// policy, a key) needs no escape at all: those are copied between quotes as they are, which
-/// `bench/profile.mjs` measured at 3 µs less per request than serde_json's serialiser for
-/// each; a property test holds the two to the same output.
+/// policy, a key) needs no escape at all: those are copied between quotes as they are.
+/// Measured with `bench/profile.mjs` (answer and policy JSON, µs per `POST /uploads`): 3.6
+/// this way, 8.1 with `serde_json::to_string` for every string, 7.9 with serde_json's
+/// serialiser writing straight into the answer through an `io::Write` adapter. A property test
+/// holds the output to serde_json's.
 pub fn push_string(out: &mut String, text: &str) {
     let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
     if plain {

@@ -6,7 +6,6 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
-pub mod b64;
 pub mod config;
 pub mod form;
 pub mod json;

@@ -88,7 +88,8 @@ impl Policy<'_> {
 
 /// Standard, padded base64: the encoding S3 decodes the `policy` field with.
 pub fn encode_policy(policy_json: &str) -> String {
-    crate::b64::encode(policy_json.as_bytes())
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    STANDARD.encode(policy_json)
 }
 
 #[cfg(test)]
