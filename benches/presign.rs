@@ -10,9 +10,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use edge_presign::api::handle_uploads;
-use edge_presign::config::Config;
-use edge_presign::presign::{Presigner, UploadRequest};
+use edge_presign::outside::{handle_uploads, Config, Presigner, UploadRequest};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::macros::utc_datetime;

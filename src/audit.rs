@@ -9,7 +9,7 @@ use crate::json::Object;
 use crate::sigv4::iso_date_time;
 
 /// One object the worker granted access to.
-pub struct Grant<'a> {
+pub(crate) struct Grant<'a> {
     pub route: &'a str,
     /// `POST` (a form), `PUT` (a URL), `GET` (a download), or the multipart operation.
     pub method: &'a str,
@@ -23,7 +23,7 @@ pub struct Grant<'a> {
 }
 
 impl Grant<'_> {
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         let mut line = Object::new()
             .text("audit", "grant")
             .text("route", self.route)
@@ -46,7 +46,7 @@ impl Grant<'_> {
 }
 
 /// One refused request.
-pub fn refusal_line(route: &str, status: u16, code: &str, sub: Option<&str>) -> String {
+pub(crate) fn refusal_line(route: &str, status: u16, code: &str, sub: Option<&str>) -> String {
     let line = Object::new()
         .text("audit", "refusal")
         .text("route", route)

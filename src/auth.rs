@@ -28,29 +28,30 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::error::{ApiError, ErrorCode};
 use crate::json::{self, Members as _, Object, Value};
 use crate::media_type::{MediaRange, MediaType};
 use crate::origin::{Origin, Scheme};
 use crate::sigv4::Secret;
 
 /// Longest token accepted; identity providers' tokens are 1–2 KB.
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Tolerated difference between the issuer's clock and ours, for `exp`, `nbf` and `iat`.
-pub const CLOCK_SKEW_SECONDS: i64 = 60;
+pub(crate) const CLOCK_SKEW_SECONDS: i64 = 60;
 /// Longest `sub`: its encoded segment (at most 3 bytes per byte) must leave room in S3's
 /// 1,024-byte keys for the prefix, the UUID and the file name.
-pub const MAX_SUB_BYTES: usize = 96;
+pub(crate) const MAX_SUB_BYTES: usize = 96;
 /// Largest JWKS document read: real ones are a few KB; a bigger answer is refused (the keys
 /// count as unavailable) after reading at most this much.
-pub const MAX_JWKS_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_JWKS_BYTES: usize = 64 * 1024;
 /// Bounds on how long a fetched JWKS is kept (its `Cache-Control: max-age`, clamped).
-pub const JWKS_MIN_TTL_SECONDS: i64 = 300;
-pub const JWKS_MAX_TTL_SECONDS: i64 = 86_400;
+pub(crate) const JWKS_MIN_TTL_SECONDS: i64 = 300;
+pub(crate) const JWKS_MAX_TTL_SECONDS: i64 = 86_400;
 /// An unknown `kid` refetches the JWKS at most this often.
-pub const JWKS_REFETCH_SECONDS: i64 = 60;
+pub(crate) const JWKS_REFETCH_SECONDS: i64 = 60;
 /// After a failed fetch, no other for this long: requests get 503 at once rather than each
 /// asking an identity provider that is down (tokens cost nothing to send).
-pub const JWKS_RETRY_SECONDS: i64 = 10;
+pub(crate) const JWKS_RETRY_SECONDS: i64 = 10;
 
 /// Why a request is not authenticated. The message says which check failed; it never quotes
 /// the token or any part of it.
@@ -137,7 +138,7 @@ impl Algorithm {
 /// number of 9e15 seconds or more either way (near 2^53, where f64 stops holding every whole
 /// number; 285 million years), is not one: no `exp` may mean "never".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NumericDate(pub i64);
+pub(crate) struct NumericDate(pub i64);
 
 fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<NumericDate>, AuthError> {
     match claims.get(name) {
@@ -159,7 +160,7 @@ fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<NumericDate
 
 /// The claims this worker reads; others are ignored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Claims {
+pub(crate) struct Claims {
     pub sub: Option<String>,
     pub exp: Option<NumericDate>,
     pub nbf: Option<NumericDate>,
@@ -175,7 +176,7 @@ pub struct Claims {
 
 impl Claims {
     /// Reads a payload object, checking each claim's JSON type.
-    pub fn from_json(payload: &[u8]) -> Result<Self, AuthError> {
+    pub(crate) fn from_json(payload: &[u8]) -> Result<Self, AuthError> {
         let claims = parse_object(payload, "the payload is not a JSON object of claims")?;
         let text = |name: &'static str| {
             claims
@@ -302,7 +303,7 @@ impl<'a> UntrustedToken<'a> {
 }
 
 /// The token out of an `Authorization` header value.
-pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
+pub(crate) fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
     let value = authorization.ok_or(AuthError::MissingToken)?.trim();
     let (scheme, token) = value.split_once(' ').ok_or(AuthError::NotBearer)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -321,7 +322,7 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
 /// The caller's token: the `Authorization: Bearer` header when there is one, otherwise the
 /// cookie `cookie_name` from a `Cookie` header (the shell passes one only where a cookie may
 /// authenticate: a request from the worker's own origin).
-pub fn request_token<'a>(
+pub(crate) fn request_token<'a>(
     authorization: Option<&'a str>,
     cookies: Option<&'a str>,
     cookie_name: Option<&str>,
@@ -568,7 +569,7 @@ fn check_issuer(claims: &Claims, rules: &IssuerRules) -> Result<(), AuthError> {
 }
 
 /// `sub` as one key segment, injectively (rule in the module documentation).
-pub fn user_segment(sub: &str) -> Result<String, AuthError> {
+pub(crate) fn user_segment(sub: &str) -> Result<String, AuthError> {
     if sub.is_empty() || sub.len() > MAX_SUB_BYTES {
         return Err(AuthError::InvalidClaim("sub"));
     }
@@ -586,7 +587,7 @@ pub fn user_segment(sub: &str) -> Result<String, AuthError> {
 
 /// One public key from a JWKS, as WebCrypto will import it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Jwk {
+pub(crate) struct Jwk {
     pub kid: Option<String>,
     pub algorithm: Algorithm,
     /// The public members only (`kty`, `n`, `e` or `crv`, `x`, `y`), as JSON for
@@ -598,7 +599,7 @@ impl Jwk {
     /// The token, verified: `signature_valid` is WebCrypto's `verify` of the token's
     /// [`UntrustedToken::webcrypto_signature`] over its signing input with this key. The
     /// token's algorithm must be this key's (no HS256 "signed" with a public key).
-    pub fn accept(
+    pub(crate) fn accept(
         &self,
         token: UntrustedToken<'_>,
         signature_valid: bool,
@@ -618,7 +619,7 @@ impl Jwk {
 /// The usable signing keys of a JWKS document: RSA keys for RS256 and P-256 keys for ES256
 /// (encryption keys, other curves and algorithms are skipped). A document that is not a JWKS,
 /// or has no usable key, is [`AuthError::KeysUnavailable`].
-pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
+pub(crate) fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
     let set = parse_object(document, "JWKS").map_err(|_| AuthError::KeysUnavailable)?;
     let Some(Value::Array(raw_keys)) = set.get("keys") else {
         return Err(AuthError::KeysUnavailable);
@@ -672,7 +673,7 @@ pub fn parse_jwks(document: &[u8]) -> Result<Vec<Jwk>, AuthError> {
 
 /// The key a token names, with its place in the set: same `kid` and same algorithm. A token
 /// without `kid` may use the set's only key of its algorithm.
-pub fn select_key<'k>(
+pub(crate) fn select_key<'k>(
     keys: &'k [Jwk],
     token: &UntrustedToken<'_>,
 ) -> Result<(usize, &'k Jwk), AuthError> {
@@ -692,7 +693,7 @@ pub fn select_key<'k>(
 
 /// How long to keep a fetched JWKS: its `max-age`, within
 /// [`JWKS_MIN_TTL_SECONDS`]..=[`JWKS_MAX_TTL_SECONDS`]; the minimum when none is given.
-pub fn jwks_ttl(cache_control: Option<&str>) -> i64 {
+pub(crate) fn jwks_ttl(cache_control: Option<&str>) -> i64 {
     let max_age = cache_control.and_then(|header| {
         header.split(',').find_map(|directive| {
             let (name, value) = directive.trim().split_once('=')?;
@@ -709,7 +710,7 @@ pub fn jwks_ttl(cache_control: Option<&str>) -> i64 {
 
 /// The JWKS an isolate holds, and when it may fetch again.
 #[derive(Clone, Debug, Default)]
-pub struct JwksCache {
+pub(crate) struct JwksCache {
     keys: Vec<Jwk>,
     fresh_until: i64,
     last_fetch: Option<i64>,
@@ -718,7 +719,7 @@ pub struct JwksCache {
 
 /// What to do about the JWKS for one token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JwksAction {
+pub(crate) enum JwksAction {
     /// The cached keys will do.
     UseCached,
     /// Fetch (none cached, expired, or an unknown `kid` and no fetch in the last minute).
@@ -728,17 +729,17 @@ pub enum JwksAction {
 }
 
 impl JwksCache {
-    pub fn keys(&self) -> &[Jwk] {
+    pub(crate) fn keys(&self) -> &[Jwk] {
         &self.keys
     }
 
     /// True while the cached keys are within their TTL.
-    pub fn is_fresh(&self, now: i64) -> bool {
+    pub(crate) fn is_fresh(&self, now: i64) -> bool {
         !self.keys.is_empty() && now < self.fresh_until
     }
 
     /// Whether the cached set can verify this token at `now`.
-    pub fn action_for(&self, token: &UntrustedToken<'_>, now: i64) -> JwksAction {
+    pub(crate) fn action_for(&self, token: &UntrustedToken<'_>, now: i64) -> JwksAction {
         if self.keys.is_empty() || now >= self.fresh_until {
             let backing_off = self
                 .failed_at
@@ -760,21 +761,40 @@ impl JwksCache {
     }
 
     /// Notes that a fetch is starting (so concurrent unknown `kid`s wait their minute).
-    pub fn note_fetch(&mut self, now: i64) {
+    pub(crate) fn note_fetch(&mut self, now: i64) {
         self.last_fetch = Some(now);
     }
 
     /// Notes that a fetch failed (no answer, an error status, no usable keys).
-    pub fn note_failure(&mut self, now: i64) {
+    pub(crate) fn note_failure(&mut self, now: i64) {
         self.failed_at = Some(now);
     }
 
     /// Keeps a freshly fetched set for its TTL.
-    pub fn store(&mut self, keys: Vec<Jwk>, now: i64, ttl: i64) {
+    pub(crate) fn store(&mut self, keys: Vec<Jwk>, now: i64, ttl: i64) {
         self.keys = keys;
         self.fresh_until = now + ttl;
         self.last_fetch = Some(now);
         self.failed_at = None;
+    }
+}
+
+impl From<AuthError> for ApiError {
+    /// 401 with `WWW-Authenticate` (RFC 6750: no error code when no token came at all), or
+    /// 503 when the identity provider's keys cannot be had. The message names the check that
+    /// failed and never quotes the token.
+    fn from(error: AuthError) -> Self {
+        if error.is_unavailable() {
+            return Self::new(ErrorCode::AuthUnavailable, error.to_string());
+        }
+        let challenge = match error {
+            AuthError::MissingToken => "Bearer",
+            _ => "Bearer error=\"invalid_token\"",
+        };
+        Self {
+            header: Some(("WWW-Authenticate", challenge.to_owned())),
+            ..Self::new(ErrorCode::Unauthorized, error.to_string())
+        }
     }
 }
 

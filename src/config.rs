@@ -14,17 +14,17 @@ use crate::origin::Origin;
 use crate::sigv4::{Credentials, Method, Secret};
 
 /// S3 refuses a single POST or PUT above 5 GiB.
-pub const S3_SINGLE_UPLOAD_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub(crate) const S3_SINGLE_UPLOAD_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 /// S3's largest object, which only a multipart upload reaches: 5 TiB.
-pub const S3_MULTIPART_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+pub(crate) const S3_MULTIPART_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 /// SigV4 credentials and policies last at most seven days.
-pub const MAX_EXPIRES_SECONDS: u64 = 604_800;
+pub(crate) const MAX_EXPIRES_SECONDS: u64 = 604_800;
 const MAX_PREFIX_BYTES: usize = 512;
 /// HS256 secrets shorter than the hash (32 bytes) are guessable offline from one token.
 const MIN_AUTH_SECRET_BYTES: usize = 32;
 /// Stored with every upload unless `UPLOAD_CACHE_CONTROL` says otherwise: kept out of shared
 /// caches (CDNs), reusable by the downloader's own browser for an hour.
-pub const DEFAULT_CACHE_CONTROL: &str = "private, max-age=3600";
+pub(crate) const DEFAULT_CACHE_CONTROL: &str = "private, max-age=3600";
 /// Cloudflare R2's S3 endpoints (`<account>.r2.cloudflarestorage.com`, and its jurisdictions
 /// such as `<account>.eu.r2...`): R2 has no POST Object, so uploads there are presigned PUTs.
 const R2_HOST_SUFFIX: &str = ".r2.cloudflarestorage.com";

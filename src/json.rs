@@ -4,15 +4,15 @@
 //! serde_json escapes. The writer stays a builder rather than `Serialize` types: answers are
 //! written once, member by member, in the order docs/api.md shows them.
 
-pub use serde_json::Value;
+pub(crate) use serde_json::Value;
 
 /// A member is there, but not of the type asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WrongType;
+pub(crate) struct WrongType;
 
 /// Where a document stops being JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub line: usize,
     pub column: usize,
     /// The document ended before the value did.
@@ -22,7 +22,7 @@ pub struct ParseError {
 /// Parses one JSON value, surrounded by nothing but whitespace. serde_json refuses nesting
 /// deeper than 128, so a hostile body cannot exhaust the stack; a repeated name keeps its last
 /// value, as JavaScript's `JSON.parse` does.
-pub fn parse(json: &[u8]) -> Result<Value, ParseError> {
+pub(crate) fn parse(json: &[u8]) -> Result<Value, ParseError> {
     serde_json::from_slice(json).map_err(|e| ParseError {
         line: e.line(),
         column: e.column(),
@@ -31,7 +31,7 @@ pub fn parse(json: &[u8]) -> Result<Value, ParseError> {
 }
 
 /// Reading one member of an object, each with the rule this worker holds it to.
-pub trait Members {
+pub(crate) trait Members {
     /// A member that must be a string if present (`null` counts as absent).
     fn text(&self, name: &str) -> Result<Option<&str>, WrongType>;
 }
@@ -47,17 +47,17 @@ impl Members for Value {
 }
 
 /// An integer that fits in `i64` (not `1.0`, not `1e3`).
-pub fn int(value: &Value) -> Option<i64> {
+pub(crate) fn int(value: &Value) -> Option<i64> {
     value.as_number().and_then(serde_json::Number::as_i64)
 }
 
 /// A whole number from 0 to `i64::MAX`.
-pub fn whole(value: &Value) -> Option<u64> {
+pub(crate) fn whole(value: &Value) -> Option<u64> {
     int(value).and_then(|n| u64::try_from(n).ok())
 }
 
 /// A JSON object, written member by member: compact, escaped as serde_json escapes.
-pub struct Object {
+pub(crate) struct Object {
     out: String,
 }
 
@@ -68,7 +68,7 @@ impl Default for Object {
 }
 
 impl Object {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             out: String::from("{"),
         }
@@ -82,45 +82,45 @@ impl Object {
         self.out.push(':');
     }
 
-    pub fn text(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn text(mut self, name: &str, value: &str) -> Self {
         self.name(name);
         push_string(&mut self.out, value);
         self
     }
 
-    pub fn number(mut self, name: &str, value: u64) -> Self {
+    pub(crate) fn number(mut self, name: &str, value: u64) -> Self {
         self.name(name);
         push_number(&mut self.out, value);
         self
     }
 
-    pub fn flag(mut self, name: &str, value: bool) -> Self {
+    pub(crate) fn flag(mut self, name: &str, value: bool) -> Self {
         self.name(name);
         self.out.push_str(if value { "true" } else { "false" });
         self
     }
 
     /// A member whose value is already JSON (an object or a list).
-    pub fn raw(mut self, name: &str, json: &str) -> Self {
+    pub(crate) fn raw(mut self, name: &str, json: &str) -> Self {
         self.name(name);
         self.out.push_str(json);
         self
     }
 
     /// A member that is an object of strings, in the order given.
-    pub fn strings(self, name: &str, pairs: &[(String, String)]) -> Self {
+    pub(crate) fn strings(self, name: &str, pairs: &[(String, String)]) -> Self {
         let object = pairs.iter().fold(Object::new(), |o, (n, v)| o.text(n, v));
         self.raw(name, &object.finish())
     }
 
-    pub fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.out.push('}');
         self.out
     }
 }
 
 /// `[a,b,…]` of values already written as JSON.
-pub fn list(items: impl IntoIterator<Item = String>) -> String {
+pub(crate) fn list(items: impl IntoIterator<Item = String>) -> String {
     let mut out = String::from("[");
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
@@ -138,7 +138,7 @@ pub fn list(items: impl IntoIterator<Item = String>) -> String {
 /// this way, 8.1 with `serde_json::to_string` for every string, 7.9 with serde_json's
 /// serialiser writing straight into the answer through an `io::Write` adapter. A property test
 /// holds the output to serde_json's.
-pub fn push_string(out: &mut String, text: &str) {
+pub(crate) fn push_string(out: &mut String, text: &str) {
     let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
     if plain {
         out.push('"');
@@ -151,7 +151,7 @@ pub fn push_string(out: &mut String, text: &str) {
 }
 
 /// `n` in decimal.
-pub fn push_number(out: &mut String, n: u64) {
+pub(crate) fn push_number(out: &mut String, n: u64) {
     use std::fmt::Write as _;
     // Writing to a `String` cannot fail.
     let _ = write!(out, "{n}");

@@ -19,8 +19,10 @@
 
 use std::fmt;
 
+use crate::error::{ApiError, ErrorCode};
+
 /// Longest sanitised name, in bytes of UTF-8 (S3 allows 1024 for the whole key).
-pub const MAX_NAME_BYTES: usize = 128;
+pub(crate) const MAX_NAME_BYTES: usize = 128;
 const MAX_EXTENSION_CHARS: usize = 10;
 const FALLBACK_STEM: &str = "file";
 
@@ -42,7 +44,7 @@ impl std::error::Error for FileNameError {}
 
 /// `{prefix}{uuid}/{sanitised name}`. `random` is 16 bytes from a CSPRNG; 122 of its bits
 /// end up in the key (a v4 UUID), so overwriting another upload by chance is out of reach.
-pub fn object_key(
+pub(crate) fn object_key(
     prefix: &str,
     file_name: &str,
     random: [u8; 16],
@@ -56,7 +58,7 @@ pub fn object_key(
 
 /// A browser file name made safe for the last segment of an object key (rules in the module
 /// documentation). Never returns an empty name, a separator, a `..` or an invisible character.
-pub fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
+pub(crate) fn sanitize_file_name(raw: &str) -> Result<String, FileNameError> {
     let last_segment = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     if last_segment
         .chars()
@@ -90,7 +92,7 @@ pub enum KeyRefusal {
 }
 
 /// Longest S3 object key, in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
 
 /// A key this worker issued, or could have: `{prefix}[{segment}/]{uuid v4}/{name}`, the only
 /// shape [`object_key`] makes. There are two ways to get one, [`IssuedKey::issue`] (a fresh
@@ -169,13 +171,13 @@ fn is_hyphenated_v4(id: &str) -> bool {
 }
 
 /// Longest name a download shows, in bytes of UTF-8 (before percent-encoding triples it).
-pub const MAX_DISPLAY_NAME_BYTES: usize = 255;
+pub(crate) const MAX_DISPLAY_NAME_BYTES: usize = 255;
 
 /// The person's own file name as a download should show it (`Content-Disposition`): the last
 /// path segment, with invisible characters dropped (a bidi override could disguise
 /// `gpj.exe` as `exe.jpg`), cut to [`MAX_DISPLAY_NAME_BYTES`] keeping the extension. Unlike
 /// the key, spaces, punctuation and every script stay as they were.
-pub fn display_name(raw: &str) -> String {
+pub(crate) fn display_name(raw: &str) -> String {
     let last_segment = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     // Most names have nothing to drop: skip the copy then.
     let visible: std::borrow::Cow<str> = if last_segment.chars().any(is_invisible) {
@@ -293,6 +295,18 @@ fn is_combining_mark(c: char) -> bool {
         | '\u{FE00}'..='\u{FE0F}' // variation selectors
         | '\u{FE20}'..='\u{FE2F}'
     )
+}
+
+impl From<KeyRefusal> for ApiError {
+    fn from(refusal: KeyRefusal) -> Self {
+        match refusal {
+            KeyRefusal::Malformed => ApiError::invalid_key(),
+            KeyRefusal::OutsidePrefix => Self::new(
+                ErrorCode::KeyNotAllowed,
+                "only keys this service issued to this caller are signed: {UPLOAD_PREFIX}[{user}/]{uuid}/{name}",
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

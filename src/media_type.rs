@@ -115,7 +115,7 @@ impl Disposition {
 }
 
 /// The stream type: what an upload without a known type is stored as.
-pub const OCTET_STREAM: &str = "application/octet-stream";
+pub(crate) const OCTET_STREAM: &str = "application/octet-stream";
 
 impl MediaType {
     /// `application/octet-stream`.

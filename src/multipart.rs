@@ -3,26 +3,26 @@
 //! signed stop where the limit would be passed even at S3's smallest part; a part of known
 //! size signs that exact `Content-Length`; the completed total is checked again.
 
-use crate::api::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::s3::MAX_PART_NUMBER;
 
 /// S3's smallest part (all but the last): 5 MiB.
-pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+pub(crate) const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
 /// S3's largest part: 5 GiB.
-pub const MAX_PART_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub(crate) const MAX_PART_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
 /// The highest part number an upload of at most `limit` bytes can have: every part before
 /// the last holds at least 5 MiB, so part `n` means more than `(n - 1) × 5 MiB`.
-pub fn max_part_number(limit: u64) -> u16 {
+pub(crate) fn max_part_number(limit: u64) -> u16 {
     let parts = limit.saturating_sub(1) / MIN_PART_BYTES + 1;
     u16::try_from(parts).map_or(MAX_PART_NUMBER, |n| n.min(MAX_PART_NUMBER))
 }
 
 /// Whether an upload of `size` bytes (announced when it starts, or its parts' total when it
 /// completes) fits `limit`: refused in the words a single upload's refusal uses.
-pub fn check_total(size: u64, limit: u64) -> Result<(), ApiError> {
+pub(crate) fn check_total(size: u64, limit: u64) -> Result<(), ApiError> {
     if size > limit {
-        let refusal = crate::presign::UploadError::FileTooLarge { max_bytes: limit };
+        let refusal = crate::upload_error::UploadError::FileTooLarge { max_bytes: limit };
         return Err(refusal.into());
     }
     Ok(())
@@ -30,7 +30,7 @@ pub fn check_total(size: u64, limit: u64) -> Result<(), ApiError> {
 
 /// Whether part `number` of `size` bytes (when the client says) may be signed for an upload
 /// limited to `limit` bytes.
-pub fn check_part(number: u16, size: Option<u64>, limit: u64) -> Result<(), ApiError> {
+pub(crate) fn check_part(number: u16, size: Option<u64>, limit: u64) -> Result<(), ApiError> {
     let highest = max_part_number(limit);
     if number > highest {
         return Err(ApiError::new(
@@ -59,7 +59,7 @@ fn part_size() -> ApiError {
 }
 
 /// The most an upload may hold: the setting, or less where the caller's token says so.
-pub fn limit(setting: u64, claim: Option<u64>) -> u64 {
+pub(crate) fn limit(setting: u64, claim: Option<u64>) -> u64 {
     claim.map_or(setting, |claim| claim.min(setting))
 }
 
@@ -92,7 +92,8 @@ mod tests {
     fn a_total_over_the_limit_is_refused_as_a_single_upload_is() {
         assert!(check_total(MIB, MIB).is_ok());
         let e = check_total(MIB + 1, MIB).unwrap_err();
-        let single: ApiError = crate::presign::UploadError::FileTooLarge { max_bytes: MIB }.into();
+        let single: ApiError =
+            crate::upload_error::UploadError::FileTooLarge { max_bytes: MIB }.into();
         assert_eq!((e.code, e.message), (single.code, single.message));
     }
 

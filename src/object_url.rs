@@ -103,7 +103,7 @@ impl fmt::Debug for SignedUrl {
 }
 
 /// `url` up to its query, marked as cut: for `Debug` output of presigned URLs.
-pub fn without_query(url: &str) -> String {
+pub(crate) fn without_query(url: &str) -> String {
     match url.split_once('?') {
         Some((base, _)) => [base, "?<redacted>"].concat(),
         None => url.to_owned(),
@@ -114,7 +114,7 @@ pub fn without_query(url: &str) -> String {
 /// type, the exact size, the disposition and the cache policy are always pinned: a PUT
 /// without a signed `Content-Length` would take up to 5 GiB whatever `UPLOAD_MAX_BYTES` says.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PutPins<'a> {
+pub(crate) struct PutPins<'a> {
     pub content_type: &'a str,
     pub content_length: u64,
     pub content_disposition: &'a str,
@@ -126,7 +126,7 @@ pub struct PutPins<'a> {
 }
 
 /// A presigned PUT for `key`.
-pub fn presigned_put(
+pub(crate) fn presigned_put(
     location: &ObjectLocation,
     key: &IssuedKey,
     pins: &PutPins<'_>,
@@ -163,13 +163,13 @@ pub fn presigned_put(
 /// What a download answers with, whatever the object carries: `response-content-type` and
 /// `response-content-disposition` are signed into its URL and S3 serves them instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResponseOverrides {
+pub(crate) struct ResponseOverrides {
     pub content_type: String,
     pub content_disposition: String,
 }
 
 /// A presigned GET for `key`, with the answer's type and disposition fixed.
-pub fn presigned_get(
+pub(crate) fn presigned_get(
     location: &ObjectLocation,
     key: &IssuedKey,
     overrides: &ResponseOverrides,
@@ -203,7 +203,7 @@ pub fn presigned_get(
 /// `subresource` parameters (`uploads`, `uploadId`, `partNumber`, `response-*`: names in
 /// lowercase, so they sort after every `X-Amz-*`) ride in the signed query.
 #[allow(clippy::too_many_arguments)]
-pub fn presign_object(
+pub(crate) fn presign_object(
     method: Method,
     location: &ObjectLocation,
     key: &IssuedKey,
@@ -236,7 +236,7 @@ pub fn presign_object(
 /// `attachment; …`), per RFC 6266 with RFC 5987's extended value: browsers that read
 /// `filename*` show the person's own name; older ones show the fallback, where every
 /// character outside printable ASCII, and `"` and `\`, becomes `_`.
-pub fn content_disposition(kind: Disposition, original_name: &str) -> String {
+pub(crate) fn content_disposition(kind: Disposition, original_name: &str) -> String {
     let mut out = String::with_capacity(original_name.len() * 4 + 44);
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");
@@ -256,7 +256,7 @@ pub fn content_disposition(kind: Disposition, original_name: &str) -> String {
 /// `stored_disposition` (as a HEAD reported them): shown inline only when `inline` says its
 /// type may be, saved otherwise. The file name comes from the stored disposition when it is
 /// the one this worker wrote, else from the key.
-pub fn download_overrides(
+pub(crate) fn download_overrides(
     key: &IssuedKey,
     stored_type: Option<&str>,
     stored_disposition: Option<&str>,
@@ -297,7 +297,7 @@ impl fmt::Display for InvalidChecksum {
 
 /// A file's SHA-256 as S3's `x-amz-checksum-sha256` carries it: standard padded base64 of the
 /// 32-byte digest, exactly 44 characters.
-pub fn parse_checksum_sha256(value: &str) -> Result<&str, InvalidChecksum> {
+pub(crate) fn parse_checksum_sha256(value: &str) -> Result<&str, InvalidChecksum> {
     use base64::{engine::general_purpose::STANDARD, Engine as _};
     let decoded = STANDARD.decode(value).map_err(|_| InvalidChecksum)?;
     if value.len() == 44 && decoded.len() == 32 {

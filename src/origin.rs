@@ -171,7 +171,7 @@ fn ipv4(host: &str) -> Option<[u8; 4]> {
 /// lowercase, default port omitted, the path starting at the first `/` after `://` and ending
 /// at `?` or `#`; empty if there is none). Per request, so it only splits; nothing is
 /// allocated, and both are slices of `url`, one after the other.
-pub fn split_request_url(url: &str) -> (&str, &str) {
+pub(crate) fn split_request_url(url: &str) -> (&str, &str) {
     let authority_start = url.find(':').map_or(0, |i| i + 3).min(url.len());
     let path_start = url[authority_start..]
         .find('/')

@@ -11,9 +11,10 @@ use crate::config::{Config, S3_SINGLE_UPLOAD_MAX_BYTES};
 use crate::form::{self, OptionalField, PostForm, UploadTarget};
 use crate::key::{FileNameError, IssuedKey, KeyRefusal};
 use crate::media_type::MediaType;
-use crate::object_url::{self, InvalidChecksum, PutPins, SignedUrl};
+use crate::object_url::{self, PutPins, SignedUrl};
 use crate::s3::{S3Request, Signer, UploadId};
 use crate::sigv4::{Method, SigningKeyCache, SigningTime, Subresource};
+use crate::upload_error::UploadError;
 use crate::upload_handle::{HandleKey, Purpose, UrlGrant, HANDLE_LIFETIME_SECONDS};
 
 /// What a client asks for, with JSON types already checked.
@@ -73,61 +74,6 @@ impl Upload {
         match &self.signed {
             SignedUpload::Form(form) => Some(form),
             SignedUpload::Put(_) => None,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UploadError {
-    InvalidFileName(FileNameError),
-    /// Zero, or above what S3 accepts in one POST or PUT.
-    InvalidSize,
-    /// A PUT without `size`: nothing could bound it.
-    SizeRequired,
-    FileTooLarge {
-        max_bytes: u64,
-    },
-    MalformedContentType,
-    ContentTypeNotAllowed {
-        content_type: String,
-    },
-    /// An allow-list is set, no type was given, and none could be inferred from the name.
-    ContentTypeRequired,
-    InvalidChecksum(InvalidChecksum),
-    /// A method the store cannot take (POST on R2), or not POST or PUT at all.
-    MethodNotSupported {
-        r2: bool,
-    },
-}
-
-impl fmt::Display for UploadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidFileName(e) => e.fmt(f),
-            Self::InvalidSize => write!(
-                f,
-                "size must be a whole number of bytes from 1 to {S3_SINGLE_UPLOAD_MAX_BYTES}"
-            ),
-            Self::SizeRequired => f.write_str(
-                "size is required with method PUT: a presigned PUT can only be bounded by signing the exact size",
-            ),
-            Self::FileTooLarge { max_bytes } => {
-                write!(f, "file is larger than the {max_bytes} bytes allowed")
-            }
-            Self::MalformedContentType => {
-                f.write_str("content_type must be a media type such as image/png")
-            }
-            Self::ContentTypeNotAllowed { content_type } => {
-                write!(f, "files of type {content_type} are not allowed")
-            }
-            Self::ContentTypeRequired => f.write_str(
-                "content_type is required: no allowed type could be inferred from the file name",
-            ),
-            Self::InvalidChecksum(e) => e.fmt(f),
-            Self::MethodNotSupported { r2: true } => f.write_str(
-                "this bucket is on Cloudflare R2, which has no POST Object: use method PUT",
-            ),
-            Self::MethodNotSupported { r2: false } => f.write_str("method must be POST or PUT"),
         }
     }
 }
@@ -432,7 +378,7 @@ impl Presigner {
         key: &IssuedKey,
         sub: Option<&str>,
         now: UtcDateTime,
-    ) -> Result<UploadId, crate::api::ApiError> {
+    ) -> Result<UploadId, crate::error::ApiError> {
         Ok(self
             .handles
             .open(handle, key.as_str(), sub, now.unix_timestamp())?)
@@ -444,7 +390,7 @@ impl Presigner {
         handle: &str,
         key: &IssuedKey,
         sub: Option<&str>,
-    ) -> Result<UploadId, crate::api::ApiError> {
+    ) -> Result<UploadId, crate::error::ApiError> {
         Ok(self.handles.open_to_abort(handle, key.as_str(), sub)?)
     }
 
@@ -476,7 +422,7 @@ impl Presigner {
         grant: &UrlGrant,
         signature: &str,
         now: UtcDateTime,
-    ) -> Result<(), crate::api::ApiError> {
+    ) -> Result<(), crate::error::ApiError> {
         let now = now.unix_timestamp();
         Ok(self
             .handles
@@ -493,7 +439,7 @@ impl Presigner {
         size: Option<u64>,
         caller: Option<&Caller>,
         now: UtcDateTime,
-    ) -> Result<SignedUrl, crate::api::ApiError> {
+    ) -> Result<SignedUrl, crate::error::ApiError> {
         crate::multipart::check_part(number, size, self.multipart_limit(caller))?;
         let (number, length) = (number.to_string(), size.map(|s| s.to_string()));
         let headers: Vec<(&str, &str)> = length

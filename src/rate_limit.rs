@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 /// The rate limiter's key for a caller (`sub`), or for an anonymous request from `client_ip`
 /// (Cloudflare's `CF-Connecting-IP`, absent only outside Cloudflare).
-pub fn key(sub: Option<&str>, client_ip: Option<&str>) -> String {
+pub(crate) fn key(sub: Option<&str>, client_ip: Option<&str>) -> String {
     match sub {
         Some(sub) => ["sub:", sub].concat(),
         None => ["ip:", &address_key(client_ip.unwrap_or_default())].concat(),

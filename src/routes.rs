@@ -4,7 +4,7 @@
 
 /// One endpoint, with the still percent-encoded parts of its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route<'a> {
+pub(crate) enum Route<'a> {
     /// `POST /uploads`: one form or PUT URL, or a batch.
     Uploads,
     /// `GET /downloads/{key}`.
@@ -33,7 +33,7 @@ pub enum Route<'a> {
 
 impl<'a> Route<'a> {
     /// The route for `path`, once `base_path` is taken off; `None` outside the base path.
-    pub fn parse(path: &'a str, base_path: &str) -> Option<Self> {
+    pub(crate) fn parse(path: &'a str, base_path: &str) -> Option<Self> {
         let path = path.strip_prefix(base_path)?;
         if !(path.is_empty() || path.starts_with('/')) {
             return None;
@@ -64,7 +64,7 @@ impl<'a> Route<'a> {
     }
 
     /// The methods the route takes (the `Allow` header, and what a preflight grants).
-    pub fn allow(&self) -> &'static str {
+    pub(crate) fn allow(&self) -> &'static str {
         match self {
             Self::Uploads
             | Self::CompanionCreate
@@ -78,7 +78,7 @@ impl<'a> Route<'a> {
     }
 
     /// True when `method` is one the route takes (a preflight's `OPTIONS` aside).
-    pub fn takes(&self, method: &str) -> bool {
+    pub(crate) fn takes(&self, method: &str) -> bool {
         self.allow()
             .split(',')
             .any(|allowed| allowed.trim() == method && method != "OPTIONS")
@@ -86,14 +86,14 @@ impl<'a> Route<'a> {
 
     /// True for the routes that sign something or call S3: they need the caller when auth is
     /// on, and count against the rate limit.
-    pub fn signs(&self) -> bool {
+    pub(crate) fn signs(&self) -> bool {
         !matches!(self, Self::Health | Self::Static)
     }
 
     /// True for a request that carries its own authority (a worker URL with a `signature`,
     /// which a browser calls without a token): the handler checks that signature instead of
     /// the caller's token, and nothing else may be reached this way.
-    pub fn self_authorising(&self, query: &str) -> bool {
+    pub(crate) fn self_authorising(&self, query: &str) -> bool {
         match self {
             Self::SignedCreated(_) => true,
             Self::CompanionComplete(_) => query_param(query, "signature").is_some(),
@@ -102,7 +102,7 @@ impl<'a> Route<'a> {
     }
 
     /// A short name for the audit log.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Self::Uploads => "uploads",
             Self::Download(_) => "downloads",
@@ -121,7 +121,7 @@ impl<'a> Route<'a> {
 
 /// `%XX` escapes decoded (`+` stays a `+`, as in a path); `None` for a broken escape or bytes
 /// that are not UTF-8.
-pub fn percent_decode(text: &str) -> Option<String> {
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -144,7 +144,7 @@ pub fn percent_decode(text: &str) -> Option<String> {
 
 /// The value of `name` in a URL query (`a=1&b=x%20y`), decoded as a form does (`+` is a
 /// space). `None` when absent or badly encoded.
-pub fn query_param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = percent_decode(&key.replace('+', " "))?;

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::{Date, UtcDateTime};
 
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "s3";
 const TERMINATOR: &str = "aws4_request";
 
@@ -79,7 +79,7 @@ fn push_time(out: &mut String, when: UtcDateTime, separator: &str) {
 }
 
 /// `YYYYMMDD`, the date part of the credential scope.
-pub fn short_date(day: Date) -> String {
+pub(crate) fn short_date(day: Date) -> String {
     let mut out = String::with_capacity(8);
     push_date(&mut out, day, "");
     out
@@ -97,7 +97,7 @@ pub fn amz_date(when: UtcDateTime) -> String {
 
 /// `YYYY-MM-DDTHH:MM:SSZ`: ISO 8601 in UTC to the second, as boto3 writes a policy's
 /// expiration and as the API reports `expires_at`.
-pub fn iso_date_time(when: UtcDateTime) -> String {
+pub(crate) fn iso_date_time(when: UtcDateTime) -> String {
     let mut out = String::with_capacity(20);
     push_date(&mut out, when.date(), "-");
     out.push('T');
@@ -107,7 +107,7 @@ pub fn iso_date_time(when: UtcDateTime) -> String {
 }
 
 /// `YYYYMMDD/region/s3/aws4_request`.
-pub fn credential_scope(day: Date, region: &str) -> String {
+pub(crate) fn credential_scope(day: Date, region: &str) -> String {
     [&short_date(day), "/", region, "/", SERVICE, "/", TERMINATOR].concat()
 }
 
@@ -196,13 +196,13 @@ impl fmt::Debug for SigningKey {
 /// Keeps the current day's key: deriving it costs four HMACs, and it is valid all UTC day.
 /// Its own small cell, so the per-isolate state around it stays read-only.
 #[derive(Debug, Default)]
-pub struct SigningKeyCache {
+pub(crate) struct SigningKeyCache {
     current: RefCell<Option<Rc<SigningKey>>>,
 }
 
 impl SigningKeyCache {
     /// The key for `day` and `region`, derived only when the day or region changed.
-    pub fn key_for(&self, secret: &Secret, day: Date, region: &str) -> Rc<SigningKey> {
+    pub(crate) fn key_for(&self, secret: &Secret, day: Date, region: &str) -> Rc<SigningKey> {
         let mut current = self.current.borrow_mut();
         match current.as_ref() {
             Some(key) if key.day == day && key.region == region => Rc::clone(key),
@@ -211,7 +211,7 @@ impl SigningKeyCache {
     }
 
     /// The moment `now` (cut to whole seconds) with the key of its day.
-    pub fn at(&self, secret: &Secret, region: &str, now: UtcDateTime) -> SigningTime {
+    pub(crate) fn at(&self, secret: &Secret, region: &str, now: UtcDateTime) -> SigningTime {
         let now = now.truncate_to_second();
         let key = self.key_for(secret, now.date(), region);
         SigningTime { key, now }
@@ -306,11 +306,11 @@ impl Method {
 }
 
 /// The payload hash of a presigned URL: the body is not known when it is signed.
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// S3's URI encoding: `A-Z a-z 0-9 - _ . ~` stay, every other byte of the UTF-8 becomes
 /// `%XX` (uppercase hex); `/` stays too when `keep_slash` (object key paths).
-pub fn uri_encode(text: &str, keep_slash: bool) -> String {
+pub(crate) fn uri_encode(text: &str, keep_slash: bool) -> String {
     percent_encode(text, |byte| {
         byte.is_ascii_alphanumeric()
             || matches!(byte, b'-' | b'_' | b'.' | b'~')
@@ -319,14 +319,14 @@ pub fn uri_encode(text: &str, keep_slash: bool) -> String {
 }
 
 /// Every byte of `text`'s UTF-8 that `keep` refuses becomes `%XX` (uppercase hex).
-pub fn percent_encode(text: &str, keep: impl Fn(u8) -> bool) -> String {
+pub(crate) fn percent_encode(text: &str, keep: impl Fn(u8) -> bool) -> String {
     let mut out = String::with_capacity(text.len() * 3);
     percent_encode_into(&mut out, text, keep);
     out
 }
 
 /// [`percent_encode`], appending to `out` (no allocation per escaped byte).
-pub fn percent_encode_into(out: &mut String, text: &str, keep: impl Fn(u8) -> bool) {
+pub(crate) fn percent_encode_into(out: &mut String, text: &str, keep: impl Fn(u8) -> bool) {
     const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         if keep(byte) {
@@ -340,7 +340,7 @@ pub fn percent_encode_into(out: &mut String, text: &str, keep: impl Fn(u8) -> bo
 }
 
 /// Name and value encoded, sorted by name (then value), joined with `&`.
-pub fn canonical_query(params: &[(&str, &str)]) -> String {
+pub(crate) fn canonical_query(params: &[(&str, &str)]) -> String {
     let mut encoded: Vec<(String, String)> = Vec::with_capacity(params.len());
     for (name, value) in params {
         insert_sorted(
@@ -357,7 +357,7 @@ pub fn canonical_query(params: &[(&str, &str)]) -> String {
 
 /// `(canonical headers, signed headers)`: names lowercased and sorted, values trimmed with
 /// inner runs of spaces collapsed; each canonical line ends with a newline.
-pub fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
+pub(crate) fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
     let mut lines: Vec<(String, String)> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
         let value: Vec<&str> = value.split_whitespace().collect();
@@ -379,7 +379,7 @@ fn insert_sorted<T: Ord>(items: &mut Vec<T>, item: T) {
 }
 
 /// The canonical request: method, URI, query, headers, signed headers and payload hash.
-pub fn canonical_request(
+pub(crate) fn canonical_request(
     method: Method,
     canonical_uri: &str,
     canonical_query: &str,
@@ -399,7 +399,7 @@ pub fn canonical_request(
 }
 
 /// `AWS4-HMAC-SHA256`, the date, the scope and the hex SHA-256 of the canonical request.
-pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
     use sha2::Digest as _;
     let hash = hex::encode(Sha256::digest(canonical_request.as_bytes()));
     [ALGORITHM, amz_date, scope, &hash].join("\n")
@@ -535,7 +535,7 @@ fn signed_url(
 /// Reference, "Authenticating Requests: Using the Authorization Header"): HEAD before a
 /// download, and the multipart calls (CreateMultipartUpload, ListParts, Complete, Abort).
 #[derive(Clone, Copy, Debug)]
-pub struct HeaderTarget<'a> {
+pub(crate) struct HeaderTarget<'a> {
     pub method: Method,
     /// The `Host` the request goes to (with a port when it is not the default).
     pub host: &'a str,
@@ -551,7 +551,7 @@ pub struct HeaderTarget<'a> {
 
 /// The headers to add to the request: `x-amz-date`, `x-amz-content-sha256`, the session token
 /// when there is one, and `authorization`.
-pub fn sign_headers(
+pub(crate) fn sign_headers(
     target: &HeaderTarget<'_>,
     credentials: &Credentials,
     at: SigningTime,

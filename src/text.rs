@@ -2,7 +2,7 @@
 //! `str::find(&str)` links its two-way searcher, 1.4 KiB of wasm for needles of a few bytes.
 
 /// The byte offset of the first `needle` in `haystack`.
-pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
     haystack
         .as_bytes()
         .windows(needle.len().max(1))

@@ -14,11 +14,11 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::api::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::s3::UploadId;
 
 /// How long a handle names its upload: a day, for uploads that are paused and resumed.
-pub const HANDLE_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+pub(crate) const HANDLE_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
 /// 128 bits of MAC, hex: a forgery is a 2^-128 guess per request.
 const MAC_BYTES: usize = 16;
 const MAC_HEX: usize = 2 * MAC_BYTES;
@@ -28,7 +28,7 @@ const MAX_HANDLE_BYTES: usize = 1024;
 /// The MAC key, derived from the S3 secret key (a worker-only secret every isolate has), so
 /// a handle issued by one isolate opens in any other. `Debug` shows nothing of it.
 #[derive(Clone)]
-pub struct HandleKey([u8; 32]);
+pub(crate) struct HandleKey([u8; 32]);
 
 impl fmt::Debug for HandleKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,20 +85,26 @@ impl HandleKey {
     /// The key for one deployment: the AWS secret, and the store, bucket and prefix it
     /// signs for (`scope`), so that a handle or URL one deployment issued (staging, say,
     /// sharing production's credentials) means nothing to another.
-    pub fn derive(secret_access_key: &str, scope: &[&str]) -> Self {
+    pub(crate) fn derive(secret_access_key: &str, scope: &[&str]) -> Self {
         let label = b"edge-presign upload handles v2";
         Self(mac(secret_access_key.as_bytes(), label, scope))
     }
 
     /// `{expires}.{mac}.{upload ID}`: the ID last, so whatever characters it has are kept.
-    pub fn issue(&self, id: &UploadId, key: &str, sub: Option<&str>, expires: i64) -> String {
+    pub(crate) fn issue(
+        &self,
+        id: &UploadId,
+        key: &str,
+        sub: Option<&str>,
+        expires: i64,
+    ) -> String {
         let expires = expires.to_string();
         let tag = self.handle_tag(&expires, id, key, sub);
         [&expires, ".", &tag, ".", id.as_str()].concat()
     }
 
     /// S3's upload ID behind `handle`, if it was issued for `key` and `sub` and is in date.
-    pub fn open(
+    pub(crate) fn open(
         &self,
         handle: &str,
         key: &str,
@@ -117,7 +123,7 @@ impl HandleKey {
     /// S3's upload ID behind `handle` for `key` and `sub`, however old: for aborting an
     /// upload, which must stay possible after the handle stopped naming it for anything else
     /// (or its parts would stay billed until a lifecycle rule removes them).
-    pub fn open_to_abort(
+    pub(crate) fn open_to_abort(
         &self,
         handle: &str,
         key: &str,
@@ -132,12 +138,18 @@ impl HandleKey {
     }
 
     /// The `signature` of a worker URL for `purpose` on `handle` and `key`.
-    pub fn sign_url(&self, purpose: Purpose, handle: &str, key: &str, grant: &UrlGrant) -> String {
+    pub(crate) fn sign_url(
+        &self,
+        purpose: Purpose,
+        handle: &str,
+        key: &str,
+        grant: &UrlGrant,
+    ) -> String {
         self.url_tag(purpose, handle, key, grant)
     }
 
     /// Whether `signature` is this worker's for exactly these terms, and still in date.
-    pub fn check_url(
+    pub(crate) fn check_url(
         &self,
         purpose: Purpose,
         handle: &str,
@@ -235,14 +247,14 @@ fn split_handle(handle: &str) -> Option<(&str, &str, UploadId)> {
 
 /// A string shaped like a handle (its MAC is checked when it is opened).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Handle(String);
+pub(crate) struct Handle(String);
 
 impl Handle {
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         split_handle(text).map(|_| Self(text.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

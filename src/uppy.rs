@@ -3,17 +3,18 @@
 //! `companionEndpoint`, and the request and answer of its `signRequest` option. Requests in,
 //! JSON answers out; the shell does the S3 calls.
 
-use crate::api::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::json::{self, Members as _, Object, Value};
 use crate::presign::{SignedUpload, Upload, UploadRequest};
 use crate::routes::{percent_decode, query_param};
-use crate::s3::{parse_part_number, Part, MAX_PARTS};
+use crate::s3::list_parts::Part;
+use crate::s3::{parse_part_number, MAX_PARTS};
 use crate::sigv4::{uri_encode, Method};
 use crate::upload_handle::{Handle, UrlGrant};
 
 /// A new file: its name and, when the browser knows them, its type and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewFile {
+pub(crate) struct NewFile {
     pub file_name: String,
     pub content_type: Option<String>,
     /// A size given up front lets a multipart upload over the limit be refused before any
@@ -25,7 +26,7 @@ impl NewFile {
     /// The upload request `/uploads` would get, without a size: `method` POST for Companion's
     /// `putObject` (it always posts a form, whose range bounds the size), `None` for
     /// `signRequest` (the store's default: a form, or on R2 a PUT, which needs a size).
-    pub fn upload_request(&self, method: Option<Method>) -> UploadRequest {
+    pub(crate) fn upload_request(&self, method: Option<Method>) -> UploadRequest {
         UploadRequest {
             file_name: self.file_name.clone(),
             content_type: self.content_type.clone(),
@@ -46,7 +47,7 @@ fn content_type(raw: Option<&str>) -> Option<String> {
 
 /// `GET /s3/params?filename=…&type=…&metadata[name]=…`: metadata is not stored (it would
 /// be a way to write unchecked headers onto objects).
-pub fn params_request(query: &str) -> Result<NewFile, ApiError> {
+pub(crate) fn params_request(query: &str) -> Result<NewFile, ApiError> {
     let file_name = query_param(query, "filename").ok_or_else(invalid_file_name)?;
     let content_type = content_type(query_param(query, "type").as_deref());
     Ok(NewFile {
@@ -57,7 +58,7 @@ pub fn params_request(query: &str) -> Result<NewFile, ApiError> {
 }
 
 /// `POST /s3/multipart` with `{filename, type, metadata}`, and optionally `size`.
-pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
+pub(crate) fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
     let value = crate::api::parse_object(body)?;
     let file_name = match value.get("filename") {
         Some(Value::String(name)) => name.clone(),
@@ -66,7 +67,7 @@ pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
     let content_type = match value.get("type") {
         None | Some(Value::Null) => None,
         Some(Value::String(t)) => content_type(Some(t)),
-        Some(_) => return Err(crate::presign::UploadError::MalformedContentType.into()),
+        Some(_) => return Err(crate::upload_error::UploadError::MalformedContentType.into()),
     };
     let size = match value.get("size") {
         None | Some(Value::Null) => None,
@@ -85,14 +86,14 @@ pub fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
 }
 
 /// The upload's handle from its (percent-encoded) path segment.
-pub fn upload_id(segment: &str) -> Result<Handle, ApiError> {
+pub(crate) fn upload_id(segment: &str) -> Result<Handle, ApiError> {
     percent_decode(segment)
         .and_then(|id| Handle::parse(&id))
         .ok_or_else(ApiError::invalid_upload_id)
 }
 
 /// A part's `size` query parameter (`client.js` sends it; Uppy does not), to be signed.
-pub fn part_size(query: &str) -> Result<Option<u64>, ApiError> {
+pub(crate) fn part_size(query: &str) -> Result<Option<u64>, ApiError> {
     match query_param(query, "size") {
         None => Ok(None),
         Some(size) => size.parse().map(Some).map_err(|_| {
@@ -105,7 +106,7 @@ pub fn part_size(query: &str) -> Result<Option<u64>, ApiError> {
 }
 
 /// The terms and `signature` a worker URL carries (see [`worker_url`]).
-pub fn url_grant(query: &str) -> Result<(UrlGrant, String), ApiError> {
+pub(crate) fn url_grant(query: &str) -> Result<(UrlGrant, String), ApiError> {
     let number = |name| query_param(query, name).and_then(|n| n.parse().ok());
     let (limit, expires) = (number("limit"), number("expires"));
     let signature = query_param(query, "signature");
@@ -123,27 +124,33 @@ pub fn url_grant(query: &str) -> Result<(UrlGrant, String), ApiError> {
     Ok((grant, signature))
 }
 
-pub fn part_number(segment: &str) -> Result<u16, ApiError> {
+/// A part number as JSON carries it, `7` or `"7"`: both read by S3's one rule
+/// ([`parse_part_number`]), so `7.0`, `-1` and `"07"` are refused alike.
+fn json_part_number(value: &Value) -> Option<u16> {
+    match value {
+        Value::String(n) => parse_part_number(n),
+        Value::Number(n) => parse_part_number(&n.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn part_number(segment: &str) -> Result<u16, ApiError> {
     parse_part_number(segment).ok_or_else(ApiError::invalid_part_number)
 }
 
 /// The `key` query parameter every route on an existing upload carries.
-pub fn key_param(query: &str) -> Result<String, ApiError> {
+pub(crate) fn key_param(query: &str) -> Result<String, ApiError> {
     query_param(query, "key").ok_or_else(ApiError::invalid_key)
 }
 
 /// `POST /s3/multipart/{uploadId}/complete` from Companion mode: `{parts: [{PartNumber, ETag}]}`.
-pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
+pub(crate) fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
     let value = crate::api::parse_object_up_to(body, crate::api::MAX_COMPLETE_BODY_BYTES)?;
     let Some(Value::Array(parts)) = value.get("parts") else {
         return Err(ApiError::invalid_parts("parts must be a list"));
     };
     let read = parts.iter().map(|part| {
-        let number = match part.get("PartNumber") {
-            Some(Value::String(n)) => parse_part_number(n),
-            Some(n) => json::int(n).and_then(|n| u16::try_from(n).ok()),
-            _ => None,
-        };
+        let number = part.get("PartNumber").and_then(json_part_number);
         (number, part.text("ETag").ok().flatten())
     });
     checked_parts(read)
@@ -151,10 +158,10 @@ pub fn complete_request(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
 
 /// The same completion as an S3 client sends it to S3 (`signRequest` mode: the worker's
 /// `/s3/sign` points the completion at this route, so that the worker completes it).
-pub fn complete_request_xml(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
+pub(crate) fn complete_request_xml(body: &[u8]) -> Result<Vec<(u16, String)>, ApiError> {
     let parts = std::str::from_utf8(body)
         .ok()
-        .and_then(crate::s3::read_complete_body)
+        .and_then(crate::s3::complete_multipart_upload::read_complete_body)
         .ok_or_else(|| ApiError::invalid_parts("the body is no CompleteMultipartUpload"))?;
     let read = parts
         .iter()
@@ -195,7 +202,7 @@ fn checked_parts<'a>(
 /// and their `signature`. A completion goes to the worker, never to a presigned
 /// CompleteMultipartUpload, which would let the browser upload more parts after the total
 /// was checked and complete them.
-pub fn worker_url(
+pub(crate) fn worker_url(
     worker: &str,
     handle: &Handle,
     action: &str,
@@ -226,7 +233,7 @@ pub fn worker_url(
 
 /// What Uppy's `signRequest` asks to have signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SignOp {
+pub(crate) enum SignOp {
     /// A whole file (`PUT` without `uploadId`): the worker chooses the key.
     PutObject(NewFile),
     /// CreateMultipartUpload (`POST` without `uploadId`): the worker chooses the key.
@@ -252,7 +259,7 @@ pub enum SignOp {
 
 /// `{method, key, uploadId?, partNumber?, contentType?}`. The `key` Uppy sends for a new file
 /// is its own guess (`{uuid}-{name}` by default): only the name in it is kept.
-pub fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
+pub(crate) fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
     let value = crate::api::parse_object(body)?;
     let text = |name: &str| value.text(name).ok().flatten();
     let method = text("method").unwrap_or_default();
@@ -266,12 +273,7 @@ pub fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
     };
     let part = match value.get("partNumber") {
         None | Some(Value::Null) => None,
-        Some(n) => Some(
-            json::int(n)
-                .and_then(|n| u16::try_from(n).ok())
-                .and_then(|n| parse_part_number(&n.to_string()))
-                .ok_or_else(ApiError::invalid_part_number)?,
-        ),
+        Some(n) => Some(json_part_number(n).ok_or_else(ApiError::invalid_part_number)?),
     };
     let new_file = || NewFile {
         file_name: without_uppy_id(key).to_owned(),
@@ -311,7 +313,7 @@ fn without_uppy_id(key: &str) -> &str {
 }
 
 /// `{method: "POST", url, fields, expires}` for `/s3/params`.
-pub fn params_answer(upload: &Upload, expires_seconds: u64) -> String {
+pub(crate) fn params_answer(upload: &Upload, expires_seconds: u64) -> String {
     let answer = match &upload.signed {
         SignedUpload::Form(form) => Object::new()
             .text("method", "POST")
@@ -323,7 +325,7 @@ pub fn params_answer(upload: &Upload, expires_seconds: u64) -> String {
 }
 
 /// `{key, uploadId, bucket}` for a created multipart upload.
-pub fn created_answer(key: &str, id: &Handle, bucket: &str) -> String {
+pub(crate) fn created_answer(key: &str, id: &Handle, bucket: &str) -> String {
     Object::new()
         .text("key", key)
         .text("uploadId", id.as_str())
@@ -332,7 +334,7 @@ pub fn created_answer(key: &str, id: &Handle, bucket: &str) -> String {
 }
 
 /// `{url, expires}` for a presigned part.
-pub fn part_answer(url: &str, expires_seconds: u64) -> String {
+pub(crate) fn part_answer(url: &str, expires_seconds: u64) -> String {
     Object::new()
         .text("url", url)
         .number("expires", expires_seconds)
@@ -340,7 +342,7 @@ pub fn part_answer(url: &str, expires_seconds: u64) -> String {
 }
 
 /// `[{PartNumber, Size, ETag}]` for ListParts.
-pub fn parts_answer(parts: &[Part]) -> String {
+pub(crate) fn parts_answer(parts: &[Part]) -> String {
     json::list(parts.iter().map(|part| {
         Object::new()
             .number("PartNumber", u64::from(part.number))
@@ -351,7 +353,7 @@ pub fn parts_answer(parts: &[Part]) -> String {
 }
 
 /// `{location, key, bucket}` for a completed upload.
-pub fn completed_answer(location: &str, key: &str, bucket: &str) -> String {
+pub(crate) fn completed_answer(location: &str, key: &str, bucket: &str) -> String {
     Object::new()
         .text("location", location)
         .text("key", key)
@@ -361,7 +363,7 @@ pub fn completed_answer(location: &str, key: &str, bucket: &str) -> String {
 
 /// `signRequest`'s answer: `{url, key?, headers?}` for a presigned request, or
 /// `{url, key, fields}` for a POST form (`fields.key` is what Uppy stores under).
-pub fn signed_answer(
+pub(crate) fn signed_answer(
     url: &str,
     key: Option<&str>,
     headers: &[(String, String)],
@@ -644,7 +646,11 @@ mod tests {
                 ErrorCode::InvalidPartNumber,
             ),
             (
-                r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1","partNumber":"1"}"#,
+                r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1","partNumber":1.0}"#,
+                ErrorCode::InvalidPartNumber,
+            ),
+            (
+                r#"{"method":"PUT","key":"k","uploadId":"1800000000.00000000000000000000000000000000.u1","partNumber":"01"}"#,
                 ErrorCode::InvalidPartNumber,
             ),
             (r#"[]"#, ErrorCode::InvalidJson),

@@ -1,10 +1,10 @@
 //! Who is calling: the bearer token (or cookie) verified into a `Caller`.
 
-use crate::api::ApiError;
 use crate::auth::{
     self, select_key, AuthError, Caller, IssuerRules, JwksAction, JwksUrl, UntrustedToken,
     VerifiedToken,
 };
+use crate::error::ApiError;
 
 use super::cors::is_same_origin;
 use super::env::State;
@@ -24,7 +24,7 @@ fn auth_on(call: &Call) -> bool {
 }
 
 /// The caller, when auth is on (`None` when it is off); 401 or 503 otherwise.
-pub async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn caller(call: &Call) -> Result<Option<Caller>, ApiError> {
     if !auth_on(call) {
         return Ok(None);
     }

@@ -5,24 +5,25 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader, Request};
 
-use crate::api::{self, ApiError, MAX_BODY_BYTES};
+use crate::api::{self, MAX_BODY_BYTES};
+use crate::error::ApiError;
 
 use super::Call;
 
 /// The body of a JSON request, at most `MAX_BODY_BYTES`.
-pub async fn read_json(call: &Call) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_json(call: &Call) -> Result<Vec<u8>, ApiError> {
     read_json_up_to(call, MAX_BODY_BYTES).await
 }
 
 /// The body of a JSON request, at most `limit` bytes. Type and declared length are checked
 /// before anything is read; a declared length is read in one call, a chunked body chunk by
 /// chunk up to the limit.
-pub async fn read_json_up_to(call: &Call, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_json_up_to(call: &Call, limit: usize) -> Result<Vec<u8>, ApiError> {
     read_up_to(call, limit, api::is_json_content_type).await
 }
 
 /// The body of a request whose `Content-Type` passes `takes`, at most `limit` bytes.
-pub async fn read_up_to(
+pub(crate) async fn read_up_to(
     call: &Call,
     limit: usize,
     takes: fn(Option<&str>) -> bool,
@@ -67,7 +68,7 @@ async fn read_chunked(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> 
 }
 
 /// Why a stream was not read to its end.
-pub enum StreamError {
+pub(crate) enum StreamError {
     /// More than the limit: reading stopped at the chunk that passed it.
     TooLarge,
     Unreadable,
@@ -75,7 +76,10 @@ pub enum StreamError {
 
 /// A stream's bytes, chunk by chunk, cancelled as soon as they pass `limit`: no more than the
 /// limit and one chunk is ever held, whatever the sender declared or sends.
-pub async fn read_stream(stream: ReadableStream, limit: usize) -> Result<Vec<u8>, StreamError> {
+pub(crate) async fn read_stream(
+    stream: ReadableStream,
+    limit: usize,
+) -> Result<Vec<u8>, StreamError> {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
     loop {

@@ -9,15 +9,15 @@ const PREFLIGHT_MAX_AGE_SECONDS: &str = "86400";
 const EXPOSED_HEADERS: &str = "Retry-After, WWW-Authenticate, x-amz-error-code";
 
 /// What CORS allows for this request.
-pub enum Grant {
+pub(crate) enum CorsVerdict {
     /// No `Origin` header, the worker's own origin, or settings too broken to say.
     NotNeeded,
     CrossOrigin(String),
     Refused,
 }
 
-impl Grant {
-    pub fn new(origin: Option<&str>, own_origin: &str, state: &State) -> Self {
+impl CorsVerdict {
+    pub(crate) fn new(origin: Option<&str>, own_origin: &str, state: &State) -> Self {
         let Some(origin) = origin else {
             return Self::NotNeeded;
         };
@@ -33,9 +33,9 @@ impl Grant {
         }
     }
 
-    /// Adds the grant to an answer's headers. Every answer varies by `Origin` (the grant, or
+    /// Adds the verdict to an answer's headers. Every answer varies by `Origin` (the verdict, or
     /// its absence, depends on it), so caches keep one copy per origin.
-    pub fn apply(&self, headers: &Headers) {
+    pub(crate) fn apply(&self, headers: &Headers) {
         let _ = headers.append("Vary", "Origin");
         if let Self::CrossOrigin(origin) = self {
             let _ = headers.set("Access-Control-Allow-Origin", origin);
@@ -44,7 +44,7 @@ impl Grant {
     }
 
     /// The headers of a granted preflight for a route taking `methods`.
-    pub fn preflight_headers(&self, methods: &str, headers: &Headers) {
+    pub(crate) fn preflight_headers(&self, methods: &str, headers: &Headers) {
         self.apply(headers);
         if matches!(self, Self::CrossOrigin(_)) {
             let _ = headers.set("Access-Control-Allow-Methods", methods);
@@ -60,7 +60,11 @@ impl Grant {
 /// True when a cookie may stand for the caller: the request comes from the worker's own
 /// origin. Browsers send `Origin` on every cross-origin request that changes state, and
 /// `Sec-Fetch-Site` on all of them; a cookie sent from elsewhere (CSRF) is never read.
-pub fn is_same_origin(origin: Option<&str>, own_origin: &str, fetch_site: Option<&str>) -> bool {
+pub(crate) fn is_same_origin(
+    origin: Option<&str>,
+    own_origin: &str,
+    fetch_site: Option<&str>,
+) -> bool {
     origin.is_none_or(|o| o.eq_ignore_ascii_case(own_origin))
         && fetch_site.is_none_or(|site| site == "same-origin")
 }

@@ -6,8 +6,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
-use crate::api::ApiError;
 use crate::auth::{Algorithm, Jwk};
+use crate::error::ApiError;
 
 /// The runtime's `crypto`, looked up once per isolate.
 fn crypto() -> Option<web_sys::Crypto> {
@@ -23,7 +23,7 @@ fn crypto() -> Option<web_sys::Crypto> {
 
 /// 16 fresh bytes for a key's UUID, from the runtime's CSPRNG through `getrandom`. A failed
 /// draw is an error, never weaker randomness.
-pub fn random_id() -> Result<[u8; 16], ApiError> {
+pub(crate) fn random_id() -> Result<[u8; 16], ApiError> {
     let mut id = [0u8; 16];
     getrandom::fill(&mut id).map_err(|_| ApiError::entropy_unavailable())?;
     Ok(id)
@@ -48,7 +48,7 @@ fn object(json: &str) -> Result<Object, JsValue> {
 }
 
 /// The JWK's public key, imported for `verify` only.
-pub async fn import(jwk: &Jwk) -> Result<CryptoKey, JsValue> {
+pub(crate) async fn import(jwk: &Jwk) -> Result<CryptoKey, JsValue> {
     let subtle = crypto().ok_or(JsValue::NULL)?.subtle();
     let usages = Array::of1(&JsValue::from_str("verify"));
     let promise = subtle.import_key_with_object(
@@ -62,7 +62,7 @@ pub async fn import(jwk: &Jwk) -> Result<CryptoKey, JsValue> {
 }
 
 /// WebCrypto's verdict on `signature` over `data`.
-pub async fn verify(
+pub(crate) async fn verify(
     key: &CryptoKey,
     algorithm: Algorithm,
     signature: &[u8],

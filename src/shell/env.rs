@@ -40,14 +40,14 @@ extern "C" {
 /// with a deploy, which starts new isolates, so the settings are read-only once parsed; the
 /// day's signing key and the JWKS sit in their own small cells (no borrow held across an
 /// `await`).
-pub struct State {
+pub(crate) struct State {
     pub presigner: Result<Presigner, ConfigError>,
     pub jwks: RefCell<Jwks>,
 }
 
 /// The JWKS and, beside each of its keys, the key as WebCrypto imported it.
 #[derive(Default)]
-pub struct Jwks {
+pub(crate) struct Jwks {
     pub cache: JwksCache,
     pub imported: Vec<Option<web_sys::CryptoKey>>,
     /// Counts fetched sets, so a key imported for an old set is not kept beside a new one.
@@ -60,7 +60,7 @@ thread_local! {
 
 /// The isolate's state, read from the settings on first use and kept for the isolate's life
 /// (hence leaked once).
-pub fn isolate_state(env: &Env) -> &'static State {
+pub(crate) fn isolate_state(env: &Env) -> &'static State {
     STATE.with(|cell| {
         *cell.get_or_init(|| {
             let presigner =
@@ -105,7 +105,7 @@ fn read_setting(env: &Env, name: &str) -> Setting {
 }
 
 /// True where the end-to-end tests switched their trap route on; never set in production.
-pub fn test_trap_enabled(env: &Env) -> bool {
+pub(crate) fn test_trap_enabled(env: &Env) -> bool {
     Reflect::get(env, &JsValue::from_str("EDGE_PRESIGN_TEST_TRAP"))
         .ok()
         .and_then(|v| v.as_string())

@@ -4,9 +4,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestInit, Response, ResponseInit};
 
-use crate::api::{self, ApiError, ErrorCode};
+use crate::api;
 use crate::audit;
 use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
 use crate::presign::{SignedUpload, Upload};
 use crate::routes::percent_decode;
 use crate::s3;
@@ -14,7 +15,7 @@ use crate::s3;
 use super::{body, crypto, net, now, Call, Json, Reply, VERSION};
 
 /// `POST /uploads`: one form or PUT URL per file, each logged.
-pub async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+pub(crate) async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let body = body::read_json(call).await?;
     let now = now()?;
     // A failed draw voids the whole answer (the core takes its randomness infallibly).
@@ -33,7 +34,7 @@ pub async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiEr
 }
 
 /// The audit line of one signed upload.
-pub fn upload_grant<'a>(
+pub(crate) fn upload_grant<'a>(
     route: &'a str,
     upload: &'a Upload,
     caller: Option<&'a Caller>,
@@ -55,7 +56,7 @@ pub fn upload_grant<'a>(
 
 /// `GET /downloads/{key}`: only for a key the worker issued (to this caller, with auth), and
 /// only for an object that exists. What it is stored as decides how the download answers.
-pub async fn download(
+pub(crate) async fn download(
     call: &Call,
     encoded_key: &str,
     caller: Option<&Caller>,
@@ -88,7 +89,7 @@ pub async fn download(
 }
 
 /// `GET /healthz`: whether the settings are usable, naming (never showing) the bad ones.
-pub fn health(call: &Call) -> Json {
+pub(crate) fn health(call: &Call) -> Json {
     let (status, body) = api::health(call.state.presigner.as_ref().map(|_| ()), VERSION);
     Json { status, body }
 }
@@ -96,7 +97,7 @@ pub fn health(call: &Call) -> Json {
 /// A file from `web/` through the Static Assets binding, with CORS for allowed origins: the
 /// client module and its types always (pages on other origins import them), everything else
 /// (the demo page, examples) only when `DEMO_PAGE` is on. `path` is below `BASE_PATH`.
-pub async fn static_asset(call: &Call, path: &str) -> Result<Reply, ApiError> {
+pub(crate) async fn static_asset(call: &Call, path: &str) -> Result<Reply, ApiError> {
     let public = matches!(path, "/client.js" | "/client.d.ts");
     let demo_on = call
         .state
@@ -125,7 +126,7 @@ pub async fn static_asset(call: &Call, path: &str) -> Result<Reply, ApiError> {
     }
     // A fetched response's headers are immutable: answer with a copy.
     let headers = Headers::new_with_headers(&response.headers()).map_err(|_| missing())?;
-    call.grant.apply(&headers);
+    call.cors.apply(&headers);
     if path.ends_with(".d.ts") {
         let _ = headers.set("Content-Type", "application/typescript; charset=utf-8");
     }

@@ -22,14 +22,15 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsValue, UnwrapThrowExt};
 use web_sys::{Headers, Request, Response, ResponseInit};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::audit;
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::origin::split_request_url;
 use crate::presign::Presigner;
 use crate::routes::Route;
 
-use cors::Grant;
+use cors::CorsVerdict;
 use env::{isolate_state, Env, State};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -55,7 +56,7 @@ pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
 pub fn internal_error(req: Request, env: Env) -> Response {
     let call = Call::new(req, env);
     let error = ApiError::new(
-        api::ErrorCode::InternalError,
+        crate::error::ErrorCode::InternalError,
         "the request could not be handled; try again",
     );
     call.respond("unknown", None, Err(error))
@@ -172,34 +173,34 @@ fn apart<'a, T>(future: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Outp
 }
 
 /// A JSON answer that is not an error.
-pub struct Json {
+pub(crate) struct Json {
     pub status: u16,
     pub body: String,
 }
 
 impl Json {
-    pub fn ok(body: String) -> Self {
+    pub(crate) fn ok(body: String) -> Self {
         Self { status: 200, body }
     }
 }
 
 /// What a route answers: JSON, S3's XML to an S3 client, or a response made elsewhere (a
 /// static file).
-pub enum Reply {
+pub(crate) enum Reply {
     Json(Json),
     Xml(String),
     Response(Response),
 }
 
 /// One request, with what every route needs to know about it, worked out once.
-pub struct Call {
+pub(crate) struct Call {
     pub req: Request,
     pub env: Env,
     pub state: &'static State,
     pub method: String,
     /// The `Origin` header, if any.
     pub origin: Option<String>,
-    pub grant: Grant,
+    pub cors: CorsVerdict,
     headers: Headers,
     url: String,
     /// Where `url`'s origin ends and its path ends.
@@ -215,14 +216,14 @@ impl Call {
         let (origin_end, path_end) = (own_origin.len(), own_origin.len() + path.len());
         let headers = req.headers();
         let origin = headers.get("Origin").ok().flatten();
-        let grant = Grant::new(origin.as_deref(), own_origin, state);
+        let cors = CorsVerdict::new(origin.as_deref(), own_origin, state);
         Self {
             method: req.method(),
             req,
             env,
             state,
             origin,
-            grant,
+            cors,
             headers,
             url,
             origin_end,
@@ -231,11 +232,11 @@ impl Call {
     }
 
     /// `scheme://host[:port]` of the worker itself, as this request reached it.
-    pub fn own_origin(&self) -> &str {
+    pub(crate) fn own_origin(&self) -> &str {
         &self.url[..self.origin_end]
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         let path = &self.url[self.origin_end..self.path_end];
         if path.is_empty() {
             "/"
@@ -245,32 +246,32 @@ impl Call {
     }
 
     /// The query, without its `?`.
-    pub fn query(&self) -> &str {
+    pub(crate) fn query(&self) -> &str {
         let rest = &self.url[self.path_end..];
         let rest = rest.strip_prefix('?').unwrap_or_default();
         rest.split('#').next().unwrap_or_default()
     }
 
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).ok().flatten()
     }
 
     /// An S3 client's request (XML body): its errors also carry S3's `x-amz-error-code`.
-    pub fn sends_xml(&self) -> bool {
+    pub(crate) fn sends_xml(&self) -> bool {
         api::is_xml_content_type(self.header("Content-Type").as_deref())
     }
 
     /// Usable settings and an allowed origin: what every signing route needs first.
     fn admit(&self) -> Result<(), ApiError> {
         self.presigner()?;
-        if matches!(self.grant, Grant::Refused) {
+        if matches!(self.cors, CorsVerdict::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
         Ok(())
     }
 
     /// The isolate's presigner, or its settings' problems as 500 `misconfigured`.
-    pub fn presigner(&self) -> Result<&'static Presigner, ApiError> {
+    pub(crate) fn presigner(&self) -> Result<&'static Presigner, ApiError> {
         self.state
             .presigner
             .as_ref()
@@ -279,16 +280,16 @@ impl Call {
 
     fn preflight(&self, methods: &str) -> Result<Reply, ApiError> {
         self.presigner()?;
-        if matches!(self.grant, Grant::Refused) {
+        if matches!(self.cors, CorsVerdict::Refused) {
             return Err(ApiError::origin_not_allowed());
         }
         let headers = new_headers();
-        self.grant.preflight_headers(methods, &headers);
+        self.cors.preflight_headers(methods, &headers);
         Ok(Reply::Response(respond(204, &headers, None)))
     }
 
     /// Logs one audit line for an object granted.
-    pub fn audit(&self, grant: &audit::Grant<'_>) {
+    pub(crate) fn audit(&self, grant: &audit::Grant<'_>) {
         if self.audit_on() {
             web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));
         }
@@ -316,7 +317,7 @@ impl Call {
             Ok(Reply::Xml(body)) => {
                 let headers = json_headers();
                 let _ = headers.set("Content-Type", "application/xml");
-                self.grant.apply(&headers);
+                self.cors.apply(&headers);
                 respond(200, &headers, Some(&mut body.into_bytes()))
             }
             Ok(Reply::Response(response)) => response,
@@ -344,7 +345,7 @@ impl Call {
     /// The one place a JSON answer is built: its headers all at once, CORS when granted.
     fn json(&self, status: u16, body: String, extra: &[(&str, &str)]) -> Response {
         let mut body = body.into_bytes();
-        if status == 200 && matches!(self.grant, Grant::NotNeeded) {
+        if status == 200 && matches!(self.cors, CorsVerdict::NotNeeded) {
             // The common answer: its status and headers never change, so they are built once
             // per isolate (the runtime copies them into each response).
             thread_local! {
@@ -352,7 +353,7 @@ impl Call {
                     let init = ResponseInit::new();
                     init.set_status(200);
                     let headers = json_headers();
-                    Grant::NotNeeded.apply(&headers);
+                    CorsVerdict::NotNeeded.apply(&headers);
                     init.set_headers(&headers);
                     init
                 };
@@ -364,7 +365,7 @@ impl Call {
             });
         }
         let headers = json_headers();
-        self.grant.apply(&headers);
+        self.cors.apply(&headers);
         for (name, value) in extra {
             let _ = headers.set(name, value);
         }
@@ -397,7 +398,7 @@ fn respond(status: u16, headers: &Headers, body: Option<&mut [u8]>) -> Response 
 
 /// The signing time. A clock that reads before 2020 is not one: answer 500 rather than sign
 /// for 1970.
-pub fn now() -> Result<UtcDateTime, ApiError> {
+pub(crate) fn now() -> Result<UtcDateTime, ApiError> {
     let millis = js_sys::Date::now();
     if millis.is_nan() || millis < EARLIEST_PLAUSIBLE_MILLIS {
         return Err(ApiError::clock_unavailable());

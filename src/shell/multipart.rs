@@ -4,12 +4,16 @@
 //! `crate::upload_handle`, the wire formats in `crate::uppy` and `crate::s3`; here are the S3
 //! calls between.
 
-use crate::api::{self, ApiError, ErrorCode, MAX_COMPLETE_BODY_BYTES};
+use crate::api::{self, MAX_COMPLETE_BODY_BYTES};
 use crate::audit;
 use crate::auth::{self, Caller};
+use crate::error::{ApiError, ErrorCode};
 use crate::key::IssuedKey;
 use crate::multipart;
-use crate::s3::{self, NextPage, Part, S3Request, UploadId};
+use crate::s3::complete_multipart_upload as complete;
+use crate::s3::create_multipart_upload as create;
+use crate::s3::list_parts::{self, NextPage, Part};
+use crate::s3::{S3Request, UploadId};
 use crate::upload_handle::{Handle, HandleError, Purpose, UrlGrant};
 use crate::uppy;
 
@@ -23,7 +27,7 @@ async fn s3_call(request: &S3Request) -> Result<net::Answer, ApiError> {
     if answer.is_success() {
         Ok(answer)
     } else {
-        Err(s3::read_error(answer.status, &answer.body).into())
+        Err(crate::s3::read_error(answer.status, &answer.body).into())
     }
 }
 
@@ -44,7 +48,7 @@ pub(super) fn issued_key(
 }
 
 /// `POST /s3/multipart`: the worker chooses the key and starts the upload itself.
-pub async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+pub(crate) async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::create_request(&body::read_json(call).await?)?;
     let (key, handle) = start(call, &file, "s3/multipart", caller).await?;
     let bucket = &call.presigner()?.config().bucket;
@@ -73,7 +77,7 @@ pub(super) async fn start(
         call.presigner()?
             .start_multipart(&file.file_name, content_type, caller, now, random)?;
     let answer = s3_call(&request).await?;
-    let id = s3::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
+    let id = create::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
     let handle = call.presigner()?.issue_handle(&id, &key, caller, now);
     let handle = Handle::parse(&handle).ok_or_else(unreadable_answer)?;
     let sub = caller.map(Caller::sub);
@@ -129,7 +133,7 @@ fn multipart_grant<'a>(
 }
 
 /// `GET /s3/multipart/{uploadId}/{partNumber}?key=`: a presigned UploadPart.
-pub fn part(
+pub(crate) fn part(
     call: &Call,
     id: &str,
     number: &str,
@@ -147,7 +151,7 @@ pub fn part(
 }
 
 /// `GET /s3/multipart/{uploadId}?key=`: every uploaded part, all pages.
-pub async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
+pub(crate) async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
     let id = open(call, &handle, &key, caller.map(Caller::sub))?;
@@ -155,16 +159,16 @@ pub async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json
     Ok(Json::ok(uppy::parts_answer(&parts)))
 }
 
-/// Every part (the stopping rules are `s3::next_page`'s).
+/// Every part (the stopping rules are `list_parts::next_page`'s).
 async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<Part>, ApiError> {
     let now = now()?;
     let (mut parts, mut marker, mut pages) = (Vec::new(), None, 0);
     loop {
         let request = call.presigner()?.signer(now).list_parts(key, id, marker);
         let answer = s3_call(&request).await?;
-        let page = s3::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
+        let page = list_parts::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
         pages += 1;
-        let step = s3::next_page(pages, marker, page.next_marker);
+        let step = list_parts::next_page(pages, marker, page.next_marker);
         parts.extend(page.parts);
         match step {
             NextPage::Done => return Ok(parts),
@@ -175,7 +179,11 @@ async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<P
 }
 
 /// `DELETE /s3/multipart/{uploadId}?key=`: AbortMultipartUpload, answering `{}`.
-pub async fn abort(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
+pub(crate) async fn abort(
+    call: &Call,
+    id: &str,
+    caller: Option<&Caller>,
+) -> Result<Json, ApiError> {
     let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
     let id = open_to_abort(call, &handle, &key, caller.map(Caller::sub))?;
@@ -212,7 +220,11 @@ async fn refuse_oversized(
 }
 
 /// `POST /s3/multipart/{uploadId}/complete?key=` with the caller's token (Companion mode).
-pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Reply, ApiError> {
+pub(crate) async fn complete(
+    call: &Call,
+    id: &str,
+    caller: Option<&Caller>,
+) -> Result<Reply, ApiError> {
     let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
     let limit = multipart_limit(call, caller)?;
@@ -221,7 +233,7 @@ pub async fn complete(call: &Call, id: &str, caller: Option<&Caller>) -> Result<
 
 /// The same route as the self-authorising URL `/s3/sign` handed out: its signature stands
 /// for the token, and its terms (limit, caller) are those of the caller it was issued to.
-pub async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiError> {
+pub(crate) async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiError> {
     let handle = uppy::upload_id(id)?;
     let (key, grant) = signed_terms(call, Purpose::Complete, &handle)?;
     // The limit signed then, or today's setting if an operator has lowered it since.
@@ -231,11 +243,11 @@ pub async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiError> {
 
 /// `POST /s3/multipart/{uploadId}/created?…&signature=`: S3's answer to the
 /// CreateMultipartUpload `/s3/sign` made, with the handle as its upload ID.
-pub fn created(call: &Call, id: &str) -> Result<Reply, ApiError> {
+pub(crate) fn created(call: &Call, id: &str) -> Result<Reply, ApiError> {
     let handle = uppy::upload_id(id)?;
     let (key, _) = signed_terms(call, Purpose::Created, &handle)?;
     let bucket = &call.presigner()?.config().bucket;
-    Ok(Reply::Xml(s3::initiate_result(
+    Ok(Reply::Xml(create::initiate_result(
         bucket,
         key.as_str(),
         handle.as_str(),
@@ -282,10 +294,10 @@ async fn complete_upload(
     let named = read(&body::read_up_to(call, MAX_COMPLETE_BODY_BYTES, takes).await?)?;
     let listed = list_parts(call, &key, &id).await?;
     // The object will be exactly these parts: S3 refuses a completion whose ETags differ.
-    let parts = s3::named_parts(&named, &listed).map_err(|number| {
+    let parts = complete::named_parts(&named, &listed).map_err(|number| {
         ApiError::invalid_parts(format!("part {number} is not in the upload with that ETag"))
     })?;
-    let total = s3::total_bytes(parts.iter().copied());
+    let total = list_parts::total_bytes(parts.iter().copied());
     if let Err(refusal) = multipart::check_total(total, limit) {
         return Err(refuse_oversized(call, &key, &id, refusal).await);
     }
@@ -296,7 +308,7 @@ async fn complete_upload(
     let request = presigner
         .signer(now)
         .complete_multipart_upload(&key, &id, &parts, create_only);
-    let etag = s3::read_complete(&s3_call(&request).await?.body)?;
+    let etag = complete::read_complete(&s3_call(&request).await?.body)?;
     let route = "s3/multipart/complete";
     call.audit(&multipart_grant(
         route,
@@ -309,7 +321,12 @@ async fn complete_upload(
     let (location, bucket) = (config.location.object_url(key.as_str()), &config.bucket);
     Ok(if s3_client {
         let etag = etag.as_deref();
-        Reply::Xml(s3::complete_result(&location, bucket, key.as_str(), etag))
+        Reply::Xml(complete::complete_result(
+            &location,
+            bucket,
+            key.as_str(),
+            etag,
+        ))
     } else {
         Reply::Json(Json::ok(uppy::completed_answer(
             &location,

@@ -19,24 +19,24 @@ extern "C" {
 }
 
 /// An answer, read whole.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub headers: Headers,
     pub body: String,
 }
 
 impl Answer {
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).ok().flatten()
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 }
 
 /// Sends a signed S3 request; `Err` when S3 cannot be reached at all.
-pub async fn send(request: &S3Request) -> Result<Answer, JsValue> {
+pub(crate) async fn send(request: &S3Request) -> Result<Answer, JsValue> {
     let headers = Headers::new()?;
     for (name, value) in &request.headers {
         headers.set(name, value)?;
@@ -58,7 +58,7 @@ const GET_TIMEOUT_MILLIS: u32 = 5_000;
 /// answers 2xx with at most `limit` bytes, of which no more than `limit` (and one chunk) are
 /// read. A redirect is not followed: its own 3xx answer is refused like any other failure, so
 /// the document only ever comes from the URL configured (https, or loopback http).
-pub async fn get(url: &str, limit: usize) -> Option<(Headers, Vec<u8>)> {
+pub(crate) async fn get(url: &str, limit: usize) -> Option<(Headers, Vec<u8>)> {
     let init = RequestInit::new();
     init.set_signal(Some(&AbortSignal::timeout_with_u32(GET_TIMEOUT_MILLIS)));
     // Not "error": workerd refuses it with a TypeError ("use manual and check the status").

@@ -5,8 +5,8 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::ApiError;
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::rate_limit;
 
 use super::env::RateLimiter;
@@ -15,7 +15,7 @@ use super::Call;
 /// The `UPLOAD_RATE_LIMITER` binding's verdict, keyed by the token's `sub`, else by the
 /// client's address (an IPv6 one by its /64: [`rate_limit::key`]). It counts per Cloudflare
 /// location and approximately: it slows a burst, it is no quota. Without the binding (or if it fails) the worker runs unlimited.
-pub async fn check(call: &Call, caller: Option<&Caller>) -> Result<(), ApiError> {
+pub(crate) async fn check(call: &Call, caller: Option<&Caller>) -> Result<(), ApiError> {
     let Some(limiter) = rate_limiter(call) else {
         return Ok(());
     };

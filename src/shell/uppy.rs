@@ -3,8 +3,8 @@
 //! (a multipart upload's start and completion) through the worker's own routes. The contract
 //! (what comes in, what goes out) is in `crate::uppy`; the multipart calls in `super::multipart`.
 
-use crate::api::ApiError;
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::presign::{SignedUpload, UploadRequest};
 use crate::sigv4::Method;
 use crate::upload_handle::Purpose;
@@ -15,7 +15,7 @@ use super::multipart::{issued_key, open, open_to_abort, start, worker_url};
 use super::{body, crypto, now, Call, Json};
 
 /// `GET /s3/params`: a POST form, as `/uploads` signs it.
-pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+pub(crate) fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::params_request(call.query())?;
     let (random, now) = (crypto::random_id()?, now()?);
     let presigner = call.presigner()?;
@@ -28,7 +28,7 @@ pub fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
 
 /// `POST /s3/sign`: Uppy's `signRequest`. New files get keys the worker chooses; every other
 /// request must name a key this caller was issued, and the handle of an upload of that key.
-pub async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+pub(crate) async fn sign(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let op = uppy::sign_request(&body::read_json(call).await?)?;
     let (method, key, handle) = match op {
         SignOp::PutObject(file) => {
