@@ -142,12 +142,18 @@ fn parse_entry(entry: &Value) -> Result<UploadRequest, ApiError> {
         Some(Value::String(c)) => Some(c.clone()),
         Some(_) => return Err(UploadError::InvalidChecksum(InvalidChecksum).into()),
     };
+    let profile = match entry.get("profile") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(p.clone()),
+        Some(_) => return Err(UploadError::UnknownProfile.into()),
+    };
     Ok(UploadRequest {
         file_name,
         content_type,
         size,
         method,
         checksum_sha256,
+        profile,
     })
 }
 
@@ -253,9 +259,11 @@ pub(crate) fn health(config: Result<(), &ConfigError>, version: &str) -> (u16, S
             answer.flag("ok", true).text("version", version).finish(),
         ),
         Err(error) => {
-            let names = error.problems.iter().map(|p| {
+            let mut variables = error.variables();
+            variables.dedup(); // one setting may break several rules (UPLOAD_PROFILES)
+            let names = variables.into_iter().map(|variable| {
                 let mut name = String::new();
-                json::push_string(&mut name, p.variable);
+                json::push_string(&mut name, variable);
                 name
             });
             let problems = error.problems.iter().map(|p| {

@@ -172,6 +172,9 @@ pub(crate) struct Claims {
     pub max_bytes: Option<u64>,
     /// Narrows `UPLOAD_ALLOWED_TYPES` for this caller.
     pub content_types: Option<Vec<String>>,
+    /// The upload profiles this caller may use (`UPLOAD_PROFILES`; `default` for the
+    /// settings' own); absent: all.
+    pub profiles: Option<Vec<String>>,
 }
 
 impl Claims {
@@ -211,6 +214,7 @@ impl Claims {
             aud: strings("aud", true)?,
             max_bytes,
             content_types: strings("content_types", false)?,
+            profiles: strings("profiles", false)?,
         })
     }
 }
@@ -460,6 +464,8 @@ pub struct Caller {
     max_bytes: Option<u64>,
     /// Types this caller may upload, on top of `UPLOAD_ALLOWED_TYPES`.
     content_types: Option<Vec<MediaRange>>,
+    /// The upload profiles this caller may use, when the token lists them.
+    profiles: Option<Vec<String>>,
 }
 
 impl Caller {
@@ -483,11 +489,27 @@ impl Caller {
         self.content_types.is_some()
     }
 
+    /// True when the token's `profiles` (if any) list `profile`.
+    pub(crate) fn may_use_profile(&self, profile: &str) -> bool {
+        self.profiles
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == profile))
+    }
+
     /// True when the token's `content_types` (if any) allow `media_type`.
     pub fn allows_type(&self, media_type: &MediaType) -> bool {
         self.content_types
             .as_ref()
             .is_none_or(|ranges| ranges.iter().any(|r| r.matches(media_type)))
+    }
+
+    /// The same caller, limited to `profiles` (as a token's `profiles` claim does).
+    #[cfg(test)]
+    pub(crate) fn with_profiles(self, profiles: &[&str]) -> Self {
+        Self {
+            profiles: Some(profiles.iter().map(|p| (*p).to_owned()).collect()),
+            ..self
+        }
     }
 
     /// A caller for tests elsewhere in the crate.
@@ -502,6 +524,7 @@ impl Caller {
             segment: user_segment(sub).unwrap(),
             max_bytes,
             content_types,
+            profiles: None,
         }
     }
 }
@@ -544,6 +567,7 @@ fn check_claims(claims: &Claims, now: i64, rules: &IssuerRules) -> Result<Caller
         segment,
         max_bytes: claims.max_bytes,
         content_types,
+        profiles: claims.profiles.clone(),
     })
 }
 
@@ -1037,6 +1061,18 @@ pub(crate) mod tests {
         assert_eq!(
             read(r#"{"content_types":"image/png"}"#),
             Err(AuthError::InvalidClaim("content_types"))
+        );
+        assert_eq!(
+            read(r#"{"profiles":"avatar"}"#),
+            Err(AuthError::InvalidClaim("profiles"))
+        );
+        assert_eq!(
+            read(r#"{"profiles":["avatar",1]}"#),
+            Err(AuthError::InvalidClaim("profiles"))
+        );
+        assert_eq!(
+            read(r#"{"profiles":["avatar"]}"#).map(|c| c.profiles),
+            Ok(Some(vec!["avatar".to_owned()]))
         );
         let ok = read(r#"{"sub":"a","sub":"b","aud":"x","exp":null,"extra":[1,{"y":2}]}"#).unwrap();
         assert_eq!(

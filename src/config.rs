@@ -11,6 +11,7 @@ use crate::auth::{AuthSettings, HmacKey, IssuerRules, JwksUrl};
 use crate::media_type::{Disposition, MediaRange, MediaType};
 use crate::object_url::ObjectLocation;
 use crate::origin::Origin;
+use crate::profile::{self, Profile, Profiles, DEFAULT_PROFILE};
 use crate::sigv4::{Credentials, Method, Secret};
 
 /// S3 refuses a single POST or PUT above 5 GiB.
@@ -37,24 +38,20 @@ pub struct Config {
     pub location: ObjectLocation,
     /// Where the browser posts a form: `location`'s form URL, computed once.
     pub upload_url: String,
-    /// What a request gets when it names no method (`UPLOAD_METHOD`): POST or PUT.
-    pub upload_method: Method,
     /// False on Cloudflare R2, which has no POST Object.
     pub post_supported: bool,
-    pub prefix: String,
-    pub max_bytes: u64,
-    /// Largest multipart upload (`UPLOAD_MAX_MULTIPART_BYTES`, by default `max_bytes`): it
-    /// caps the part numbers signed and is checked again when the upload completes.
-    pub max_multipart_bytes: u64,
+    /// The upload rules: the settings' own (`default`: `UPLOAD_PREFIX`, `UPLOAD_MAX_BYTES`,
+    /// `UPLOAD_MAX_MULTIPART_BYTES` (by default `UPLOAD_MAX_BYTES`: it caps the part numbers
+    /// signed and is checked again when a multipart upload completes),
+    /// `UPLOAD_EXPIRES_SECONDS`, `UPLOAD_ALLOWED_TYPES`, `UPLOAD_METHOD`), then each of
+    /// `UPLOAD_PROFILES`.
+    pub(crate) profiles: Profiles,
     /// `UPLOAD_ALLOW_OVERWRITE`: false (the default) signs `If-None-Match: *` into every
     /// presigned PUT and the worker's completions, so neither replaces an object. (A POST form
     /// cannot carry the condition: it can be sent again until it expires.)
     pub allow_overwrite: bool,
-    pub expires_seconds: u64,
     /// How long a `GET /downloads/{key}` URL lasts.
     pub download_expires_seconds: u64,
-    /// Empty: any media type.
-    pub allowed_types: Vec<MediaRange>,
     /// Types shown inline besides the built-in safe set (`UPLOAD_INLINE_TYPES`).
     pub inline_types: Vec<MediaRange>,
     /// Stored with every upload (`UPLOAD_CACHE_CONTROL`).
@@ -127,7 +124,10 @@ pub enum Setting {
     Text(String),
     /// A TOML list of strings.
     List(Vec<String>),
-    /// Set, but to something that has no text form (a TOML table, say). Reported, never
+    /// A TOML table (a JSON object in the runtime), as JSON text: only `UPLOAD_PROFILES`
+    /// takes one.
+    Json(String),
+    /// Set, but to something that has no text form (a fraction, say). Reported, never
     /// silently replaced by the default: that could switch a limit off.
     NotText,
 }
@@ -159,7 +159,7 @@ impl<F: Fn(&str) -> Setting> Reader<F> {
         match (self.lookup)(name) {
             Setting::Unset => None,
             Setting::Text(value) => Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
-            Setting::List(_) | Setting::NotText => {
+            Setting::List(_) | Setting::Json(_) | Setting::NotText => {
                 self.problem(name, NOT_TEXT);
                 None
             }
@@ -175,7 +175,7 @@ impl<F: Fn(&str) -> Setting> Reader<F> {
             Setting::Text(text) if text.trim().is_empty() => return None,
             Setting::Text(text) => text.split(',').map(|i| i.trim().to_owned()).collect(),
             Setting::List(items) => items.iter().map(|i| i.trim().to_owned()).collect(),
-            Setting::NotText => {
+            Setting::Json(_) | Setting::NotText => {
                 self.problem(
                     name,
                     "must be a comma-separated string or a list of strings",
@@ -200,7 +200,7 @@ impl<F: Fn(&str) -> Setting> Reader<F> {
                 None
             }
             Setting::Text(value) => Some(Secret::new(value)),
-            Setting::List(_) | Setting::NotText => {
+            Setting::List(_) | Setting::Json(_) | Setting::NotText => {
                 self.problem(name, "must be a string");
                 None
             }
@@ -270,26 +270,10 @@ impl Config {
             problems: Vec::new(),
         };
         let store = read_store(&mut r);
-        let upload_method = read_upload_method(&mut r, store.on_r2);
-        let prefix = read_prefix(&mut r);
-        let max_bytes = r.number(
-            "UPLOAD_MAX_BYTES",
-            10_485_760,
-            1,
-            S3_SINGLE_UPLOAD_MAX_BYTES,
-        );
-        // One size rule for every way in: a multipart upload may hold what a form may, unless
-        // the operator chose a larger limit for it.
-        let max_multipart_bytes = r.number(
-            "UPLOAD_MAX_MULTIPART_BYTES",
-            max_bytes,
-            1,
-            S3_MULTIPART_MAX_BYTES,
-        );
-        let expires_seconds = r.number("UPLOAD_EXPIRES_SECONDS", 600, 1, MAX_EXPIRES_SECONDS);
+        let profiles = read_profiles(&mut r, store.on_r2);
         let download_expires_seconds =
             r.number("DOWNLOAD_EXPIRES_SECONDS", 300, 1, MAX_EXPIRES_SECONDS);
-        let (allowed_types, inline_types, cache_control) = read_stored_headers(&mut r);
+        let (inline_types, cache_control) = read_stored_headers(&mut r);
         let allowed_origins = read_allowed_origins(&mut r);
         let base_path = r.get("BASE_PATH").unwrap_or_default();
         if !is_valid_base_path(&base_path) {
@@ -320,15 +304,10 @@ impl Config {
             location,
             bucket: store.bucket,
             region: store.region,
-            upload_method,
             post_supported: !store.on_r2,
-            prefix,
-            max_bytes,
-            max_multipart_bytes,
+            profiles,
             allow_overwrite,
-            expires_seconds,
             download_expires_seconds,
-            allowed_types,
             inline_types,
             cache_control,
             allowed_origins,
@@ -341,9 +320,9 @@ impl Config {
         })
     }
 
-    /// True when `media_type` may be uploaded under `UPLOAD_ALLOWED_TYPES`.
-    pub fn allows_type(&self, media_type: &MediaType) -> bool {
-        self.allowed_types.is_empty() || self.allowed_types.iter().any(|r| r.matches(media_type))
+    /// The settings' own profile.
+    pub(crate) fn default_profile(&self) -> &Profile {
+        self.profiles.default_profile()
     }
 
     /// Inline for the built-in safe set and `UPLOAD_INLINE_TYPES`; never for a type that can
@@ -413,15 +392,61 @@ fn read_store(r: &mut Reader<impl Fn(&str) -> Setting>) -> Store {
     }
 }
 
-/// What every upload is stored with: the allowed and inline types, and the cache policy.
-fn read_stored_headers(
-    r: &mut Reader<impl Fn(&str) -> Setting>,
-) -> (Vec<MediaRange>, Vec<MediaRange>, String) {
+/// The settings' own profile, then `UPLOAD_PROFILES` over it.
+fn read_profiles(r: &mut Reader<impl Fn(&str) -> Setting>, on_r2: bool) -> Profiles {
+    let method = read_upload_method(r, on_r2);
+    let prefix = read_prefix(r);
+    let max_bytes = r.number(
+        "UPLOAD_MAX_BYTES",
+        10_485_760,
+        1,
+        S3_SINGLE_UPLOAD_MAX_BYTES,
+    );
+    // One size rule for every way in: a multipart upload may hold what a form may, unless
+    // the operator chose a larger limit for it.
+    let max_multipart_bytes = r.number(
+        "UPLOAD_MAX_MULTIPART_BYTES",
+        max_bytes,
+        1,
+        S3_MULTIPART_MAX_BYTES,
+    );
+    let expires_seconds = r.number("UPLOAD_EXPIRES_SECONDS", 600, 1, MAX_EXPIRES_SECONDS);
     let allowed_types = r.parsed_list(
         "UPLOAD_ALLOWED_TYPES",
         "must be comma-separated media types such as image/png or image/*",
         MediaRange::parse,
     );
+    let default = Profile {
+        name: DEFAULT_PROFILE.to_owned(),
+        prefix,
+        max_bytes,
+        max_multipart_bytes,
+        expires_seconds,
+        allowed_types,
+        method,
+        events: true,
+    };
+    let json = match (r.lookup)("UPLOAD_PROFILES") {
+        Setting::Unset => None,
+        Setting::Text(text) if text.trim().is_empty() => None,
+        Setting::Text(json) | Setting::Json(json) => Some(json),
+        Setting::List(_) | Setting::NotText => Some(String::new()),
+    };
+    let named = match json.map(|json| profile::read_profiles(&json, &default, on_r2)) {
+        None => Vec::new(),
+        Some(Ok(named)) => named,
+        Some(Err(problems)) => {
+            for problem in problems {
+                r.problem("UPLOAD_PROFILES", problem);
+            }
+            Vec::new()
+        }
+    };
+    Profiles::new(default, named)
+}
+
+/// What every upload is stored with: the inline types and the cache policy.
+fn read_stored_headers(r: &mut Reader<impl Fn(&str) -> Setting>) -> (Vec<MediaRange>, String) {
     let inline_types = r.parsed_list(
         "UPLOAD_INLINE_TYPES",
         "must be media types that cannot carry script (not HTML, SVG, XML, JavaScript, image/*, text/* or application/*)",
@@ -436,7 +461,7 @@ fn read_stored_headers(
             "must be at most 256 characters of printable ASCII",
         );
     }
-    (allowed_types, inline_types, cache_control)
+    (inline_types, cache_control)
 }
 
 fn read_credentials(r: &mut Reader<impl Fn(&str) -> Setting>) -> Credentials {
@@ -484,7 +509,7 @@ fn read_prefix(r: &mut Reader<impl Fn(&str) -> Setting>) -> String {
     let prefix = match (r.lookup)("UPLOAD_PREFIX") {
         Setting::Unset => "uploads/".to_owned(),
         Setting::Text(text) => text.trim().to_owned(),
-        Setting::List(_) | Setting::NotText => {
+        Setting::List(_) | Setting::Json(_) | Setting::NotText => {
             r.problem("UPLOAD_PREFIX", NOT_TEXT);
             String::new()
         }
@@ -593,7 +618,7 @@ fn is_valid_bucket(bucket: &str) -> bool {
 
 /// Empty, or ending in `/`: keys are `{prefix}{uuid}/{name}`, and IAM rules and listings
 /// expect the prefix to be a folder (`uploads/*`).
-fn is_valid_prefix(prefix: &str) -> bool {
+pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
     (prefix.is_empty() || prefix.ends_with('/'))
         && prefix.len() <= MAX_PREFIX_BYTES
         && !prefix.starts_with('/')
@@ -684,10 +709,10 @@ mod tests {
     fn defaults_apply_when_only_required_settings_are_given() {
         let c = config(&[]).unwrap();
         assert_eq!(c.region, "us-east-1");
-        assert_eq!(c.prefix, "uploads/");
-        assert_eq!(c.max_bytes, 10_485_760);
-        assert_eq!(c.expires_seconds, 600);
-        assert!(c.allowed_types.is_empty());
+        assert_eq!(c.default_profile().prefix, "uploads/");
+        assert_eq!(c.default_profile().max_bytes, 10_485_760);
+        assert_eq!(c.default_profile().expires_seconds, 600);
+        assert!(c.default_profile().allowed_types.is_empty());
         assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
         assert!(!c.demo_page);
         assert!(c.audit_log);
@@ -696,11 +721,12 @@ mod tests {
         assert_eq!(c.upload_url, "https://photos.s3.us-east-1.amazonaws.com/");
         assert_eq!(c.cache_control, "private, max-age=3600");
         assert_eq!(
-            c.max_multipart_bytes, c.max_bytes,
+            c.default_profile().max_multipart_bytes,
+            c.default_profile().max_bytes,
             "multipart defaults to the form limit"
         );
         let small = config(&[("UPLOAD_MAX_BYTES", "1048576")]).unwrap();
-        assert_eq!(small.max_multipart_bytes, 1_048_576);
+        assert_eq!(small.default_profile().max_multipart_bytes, 1_048_576);
         assert!(!c.allow_overwrite);
         assert!(
             config(&[("UPLOAD_ALLOW_OVERWRITE", "true")])
@@ -781,7 +807,10 @@ mod tests {
     fn r2_defaults_to_put_and_refuses_post() {
         let endpoint = ("S3_ENDPOINT", "https://0123abcd.r2.cloudflarestorage.com");
         let c = config(&[endpoint, ("S3_REGION", "auto")]).unwrap();
-        assert_eq!((c.upload_method, c.post_supported), (Method::Put, false));
+        assert_eq!(
+            (c.default_profile().method, c.post_supported),
+            (Method::Put, false)
+        );
         assert_eq!(c.region, "auto");
         assert_eq!(
             c.upload_url,
@@ -797,9 +826,12 @@ mod tests {
         assert!(err.to_string().contains("no POST Object"), "{err}");
         // Elsewhere POST stays the default, and PUT can be chosen.
         let c = config(&[]).unwrap();
-        assert_eq!((c.upload_method, c.post_supported), (Method::Post, true));
+        assert_eq!(
+            (c.default_profile().method, c.post_supported),
+            (Method::Post, true)
+        );
         let c = config(&[("UPLOAD_METHOD", "put")]).unwrap();
-        assert_eq!(c.upload_method, Method::Put);
+        assert_eq!(c.default_profile().method, Method::Put);
         // `auto` is R2's region, meaningless elsewhere (the rule names it, so it is no echo).
         let err = config(&[("S3_REGION", "auto")]).unwrap_err();
         assert_eq!(err.variables(), ["S3_REGION"]);
@@ -820,7 +852,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.base_path, "/api/uploads");
-        assert_eq!((c.max_multipart_bytes, c.rate_limit_period), (1 << 30, 10));
+        assert_eq!(
+            (c.default_profile().max_multipart_bytes, c.rate_limit_period),
+            (1 << 30, 10)
+        );
     }
 
     #[test]
@@ -879,7 +914,7 @@ mod tests {
             }
         }
         let c = with_list("UPLOAD_ALLOWED_TYPES", &[" image/png ", "application/pdf"]).unwrap();
-        assert_eq!(c.allowed_types.len(), 2);
+        assert_eq!(c.default_profile().allowed_types.len(), 2);
         // A list where text is expected is reported too.
         assert_eq!(
             with_list("S3_REGION", &["us-east-1"])
@@ -890,6 +925,7 @@ mod tests {
         // A blank string is the default, as documented; a lone comma is an empty item.
         assert!(config(&[("UPLOAD_ALLOWED_TYPES", "  ")])
             .unwrap()
+            .default_profile()
             .allowed_types
             .is_empty());
         assert!(config(&[("UPLOAD_ALLOWED_TYPES", ",")]).is_err());
@@ -904,7 +940,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            (c.prefix.as_str(), c.region.as_str()),
+            (c.default_profile().prefix.as_str(), c.region.as_str()),
             ("uploads/", "eu-west-1")
         );
         assert_eq!(c.cache_control, "no-store");
@@ -1064,9 +1100,67 @@ mod tests {
             ("UPLOAD_PREFIX", ""),
         ])
         .unwrap();
-        assert_eq!(c.credentials.session_token.unwrap().expose(), "token");
+        assert_eq!(
+            c.credentials.session_token.as_ref().unwrap().expose(),
+            "token"
+        );
         assert_eq!(c.upload_url, "https://s3.us-east-1.amazonaws.com/photos");
         assert!(c.demo_page);
-        assert_eq!(c.prefix, "", "an explicitly empty prefix is allowed");
+        assert_eq!(
+            c.default_profile().prefix,
+            "",
+            "an explicitly empty prefix is allowed"
+        );
+    }
+
+    #[test]
+    fn profiles_come_as_json_text_or_a_table_and_are_reported_by_name() {
+        let json = r#"{"avatar": {"max_bytes": 2048, "prefix": "avatars/"}}"#;
+        let c = config(&[("UPLOAD_PROFILES", json), ("UPLOAD_MAX_BYTES", "4096")]).unwrap();
+        let (index, avatar) = c.profiles.named(Some("avatar")).unwrap();
+        assert_eq!(
+            (index, avatar.max_bytes, avatar.prefix.as_str()),
+            (1, 2048, "avatars/")
+        );
+        assert_eq!(c.default_profile().max_bytes, 4096);
+        let table = Config::from_settings(|name| match name {
+            "UPLOAD_PROFILES" => Setting::Json(json.into()),
+            "S3_BUCKET" => Setting::Text("photos".into()),
+            "AWS_ACCESS_KEY_ID" => Setting::Text("AKIAIOSFODNN7EXAMPLE".into()),
+            "AWS_SECRET_ACCESS_KEY" => Setting::Text(SECRET.into()),
+            _ => Setting::Unset,
+        })
+        .unwrap();
+        let (_, from_table) = table.profiles.named(Some("avatar")).unwrap();
+        assert_eq!(
+            (from_table.max_bytes, from_table.prefix.as_str()),
+            (2048, "avatars/")
+        );
+        assert!(config(&[("UPLOAD_PROFILES", "  ")])
+            .unwrap()
+            .profiles
+            .named(Some("avatar"))
+            .is_none());
+        let bad = config(&[(
+            "UPLOAD_PROFILES",
+            r#"{"avatar": {"max_bytes": 77777777777}}"#,
+        )]);
+        let err = bad.unwrap_err();
+        assert_eq!(err.variables(), ["UPLOAD_PROFILES"]);
+        assert!(err.to_string().contains("profile avatar: max_bytes"));
+        assert!(!err.to_string().contains("77777777777"));
+        // A profile may not take what R2 cannot do.
+        let on_r2 = config(&[
+            ("S3_ENDPOINT", "https://acc.r2.cloudflarestorage.com"),
+            ("S3_REGION", "auto"),
+            ("UPLOAD_PROFILES", r#"{"a": {"method": "POST"}}"#),
+        ]);
+        assert_eq!(on_r2.unwrap_err().variables(), ["UPLOAD_PROFILES"]);
+        assert_eq!(
+            config(&[("UPLOAD_PROFILES", "[1]")])
+                .unwrap_err()
+                .variables(),
+            ["UPLOAD_PROFILES"]
+        );
     }
 }

@@ -70,6 +70,9 @@ error_codes! {
     StorageRefused        = 502, "storage_refused";
     StorageError          = 502, "storage_error";
     InternalError         = 500, "internal_error";
+    UnknownProfile        = 400, "unknown_profile";
+    ProfileNotAllowed     = 403, "profile_not_allowed";
+    MultipartNotAllowed   = 403, "multipart_not_allowed";
 }
 
 impl fmt::Display for ErrorCode {

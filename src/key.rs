@@ -100,7 +100,12 @@ pub(crate) const MAX_KEY_BYTES: usize = 1024;
 /// an existing object takes one: a key the worker never issued (`uploads/report.pdf`, another
 /// user's, anything at the bucket root) cannot reach a signer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssuedKey(String);
+pub struct IssuedKey {
+    key: String,
+    /// Which upload profile it was issued under (an index into the settings' profiles, 0
+    /// being the default), so every later route applies that profile's rules.
+    profile: usize,
+}
 
 impl IssuedKey {
     /// A fresh key for `file_name` under the prefix and the caller's segment, if any.
@@ -114,7 +119,7 @@ impl IssuedKey {
             None => object_key(prefix, file_name, random)?,
             Some(segment) => object_key(&[prefix, segment, "/"].concat(), file_name, random)?,
         };
-        Ok(Self(key))
+        Ok(Self { key, profile: 0 })
     }
 
     /// `key` if it is well formed and shaped as issued under `prefix` (and `segment`, with
@@ -141,19 +146,35 @@ impl IssuedKey {
             .split_once('/')
             .is_some_and(|(id, name)| !name.contains('/') && is_hyphenated_v4(id));
         if issued {
-            Ok(Self(key.to_owned()))
+            Ok(Self {
+                key: key.to_owned(),
+                profile: 0,
+            })
         } else {
             Err(KeyRefusal::OutsidePrefix)
         }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.key
+    }
+
+    /// The same key, issued under profile `index` (only the presigner, which knows the
+    /// profiles, says which).
+    pub(crate) fn in_profile(self, index: usize) -> Self {
+        Self {
+            profile: index,
+            ..self
+        }
+    }
+
+    pub(crate) fn profile(&self) -> usize {
+        self.profile
     }
 
     /// The last segment: the sanitised file name.
     pub fn name(&self) -> &str {
-        self.0.rsplit('/').next().unwrap_or_default()
+        self.key.rsplit('/').next().unwrap_or_default()
     }
 }
 

@@ -22,6 +22,7 @@ mod object_url;
 mod origin;
 mod policy;
 mod presign;
+mod profile;
 mod rate_limit;
 mod routes;
 mod s3;

@@ -12,6 +12,7 @@ use crate::form::{self, OptionalField, PostForm, UploadTarget};
 use crate::key::{FileNameError, IssuedKey, KeyRefusal};
 use crate::media_type::MediaType;
 use crate::object_url::{self, PutPins, SignedUrl};
+use crate::profile::Profile;
 use crate::s3::{S3Request, Signer, UploadId};
 use crate::sigv4::{Method, SigningKeyCache, SigningTime, Subresource};
 use crate::upload_error::UploadError;
@@ -29,6 +30,8 @@ pub struct UploadRequest {
     pub method: Option<Method>,
     /// The file's SHA-256, base64: the store then refuses any other bytes.
     pub checksum_sha256: Option<String>,
+    /// The upload profile whose rules apply; `None`: the default (the settings' own).
+    pub profile: Option<String>,
 }
 
 /// A signed upload and what the client needs to know about it.
@@ -111,7 +114,8 @@ impl Presigner {
             &config.location.base_path,
         ]
         .concat();
-        let scope = [store.as_str(), &config.bucket, &config.prefix];
+        let prefix = &config.default_profile().prefix;
+        let scope = [store.as_str(), &config.bucket, prefix];
         let handles = HandleKey::derive(config.credentials.secret_access_key.expose(), &scope);
         Self {
             config,
@@ -144,17 +148,20 @@ impl Presigner {
         now: UtcDateTime,
         random: [u8; 16],
     ) -> Result<Upload, UploadError> {
-        let method = request.method.unwrap_or(self.config.upload_method);
+        let profile = self.profile_for(request.profile.as_deref(), caller)?;
+        let method = request.method.unwrap_or(profile.1.method);
         if method == Method::Post && !self.config.post_supported {
             return Err(UploadError::MethodNotSupported { r2: true });
         }
-        let content_length = self.size_range(request.size, method, caller)?;
+        let content_length = size_range(profile.1, request.size, method, caller)?;
         let pins = self.object_pins(
+            profile,
             &request.file_name,
             request.content_type.as_deref(),
             caller,
             random,
         )?;
+        let profile = profile.1;
         let checksum = match &request.checksum_sha256 {
             Some(value) => Some(
                 object_url::parse_checksum_sha256(value).map_err(UploadError::InvalidChecksum)?,
@@ -167,9 +174,10 @@ impl Presigner {
         let at = self
             .signing_keys
             .at(&config.credentials.secret_access_key, &config.region, now);
-        let expires_at = at.after(config.expires_seconds);
+        let expires_at = at.after(profile.expires_seconds);
         let signed = if method == Method::Post {
-            SignedUpload::Form(sign_form(config, &pins, &content_length, checksum, at))
+            let form = sign_form(config, profile, &pins, &content_length, checksum, at);
+            SignedUpload::Form(form)
         } else {
             let put_pins = PutPins {
                 content_type: pins.content_type.as_str(),
@@ -183,7 +191,7 @@ impl Presigner {
                 &config.location,
                 &pins.key,
                 &put_pins,
-                config.expires_seconds,
+                profile.expires_seconds,
                 &config.credentials,
                 at,
             ))
@@ -197,42 +205,41 @@ impl Presigner {
         })
     }
 
-    /// The sizes the store may accept: the exact `size` when given; for a POST without one,
-    /// 1 byte to the limit; a PUT without one is refused, since only a signed
-    /// `Content-Length` bounds it.
-    fn size_range(
+    /// The profile a request names, with its index, if there is one and the caller's token
+    /// (when it lists profiles) allows it.
+    fn profile_for(
         &self,
-        size: Option<u64>,
-        method: Method,
+        name: Option<&str>,
         caller: Option<&Caller>,
-    ) -> Result<RangeInclusive<u64>, UploadError> {
-        let max_bytes = caller
-            .and_then(Caller::max_bytes)
-            .map_or(self.config.max_bytes, |claim| {
-                claim.min(self.config.max_bytes)
-            });
-        match size {
-            Some(size) if size == 0 || size > S3_SINGLE_UPLOAD_MAX_BYTES => {
-                Err(UploadError::InvalidSize)
-            }
-            Some(size) if size > max_bytes => Err(UploadError::FileTooLarge { max_bytes }),
-            Some(size) => Ok(size..=size),
-            None if method == Method::Put => Err(UploadError::SizeRequired),
-            None => Ok(1..=max_bytes),
+    ) -> Result<(usize, &Profile), UploadError> {
+        let (index, profile) = self
+            .config
+            .profiles
+            .named(name)
+            .ok_or(UploadError::UnknownProfile)?;
+        if caller.is_some_and(|c| !c.may_use_profile(&profile.name)) {
+            return Err(UploadError::ProfileNotAllowed);
         }
+        Ok((index, profile))
+    }
+
+    /// The rules `key` was issued under.
+    pub(crate) fn profile_of(&self, key: &IssuedKey) -> &Profile {
+        self.config.profiles.get(key.profile())
     }
 
     /// A fresh key, and the type and disposition the object will carry.
     fn object_pins(
         &self,
+        (index, profile): (usize, &Profile),
         file_name: &str,
         content_type: Option<&str>,
         caller: Option<&Caller>,
         random: [u8; 16],
     ) -> Result<ObjectPins, UploadError> {
         let segment = caller.map(Caller::segment);
-        let key = IssuedKey::issue(&self.config.prefix, segment, file_name, random)?;
-        let content_type = self.content_type_for(content_type, caller, key.name())?;
+        let key = IssuedKey::issue(&profile.prefix, segment, file_name, random)?.in_profile(index);
+        let content_type = content_type_for(profile, content_type, caller, key.name())?;
         let kind = self.config.disposition_for(&content_type);
         let disposition =
             object_url::content_disposition(kind, &crate::key::display_name(file_name));
@@ -243,47 +250,35 @@ impl Presigner {
         })
     }
 
-    /// The type every upload pins: the requested one, or the one the file's extension implies,
-    /// or `application/octet-stream`. With an allow-list (the setting's or the token's) it must
-    /// be on it, and a file with no known type is refused rather than stored untyped.
-    fn content_type_for(
-        &self,
-        requested: Option<&str>,
-        caller: Option<&Caller>,
-        name: &str,
-    ) -> Result<MediaType, UploadError> {
-        let restricted =
-            !self.config.allowed_types.is_empty() || caller.is_some_and(Caller::restricts_types);
-        let media_type = match requested {
-            Some(raw) => MediaType::parse(raw).ok_or(UploadError::MalformedContentType)?,
-            None => {
-                let extension = name.split_once('.').map(|(_, ext)| ext);
-                match extension.and_then(MediaType::from_extension) {
-                    Some(inferred) => inferred,
-                    None if restricted => return Err(UploadError::ContentTypeRequired),
-                    None => MediaType::octet_stream(),
-                }
-            }
-        };
-        let caller_allows = caller.is_none_or(|c| c.allows_type(&media_type));
-        if self.config.allows_type(&media_type) && caller_allows {
-            Ok(media_type)
-        } else {
-            Err(UploadError::ContentTypeNotAllowed {
-                content_type: media_type.essence().to_owned(),
-            })
-        }
-    }
-
-    /// `key` if it is one this worker could have issued: under the prefix, and under the
-    /// caller's segment when there is a caller.
+    /// `key` if it is one this worker could have issued: under a profile's prefix, under the
+    /// caller's segment when there is a caller, and in a profile the caller's token allows.
     pub fn check_key(&self, key: &str, caller: Option<&Caller>) -> Result<IssuedKey, KeyRefusal> {
-        self.check_key_in(key, caller.map(Caller::segment))
+        let key = self.check_key_in(key, caller.map(Caller::segment))?;
+        let profile = &self.profile_of(&key).name;
+        if caller.is_some_and(|c| !c.may_use_profile(profile)) {
+            return Err(KeyRefusal::OutsidePrefix);
+        }
+        Ok(key)
     }
 
-    /// `key` if this worker could have issued it in the key segment `segment` (none: auth off).
+    /// `key` if this worker could have issued it in the key segment `segment` (none: auth
+    /// off), under the profile with the longest prefix whose key shape it has.
     pub fn check_key_in(&self, key: &str, segment: Option<&str>) -> Result<IssuedKey, KeyRefusal> {
-        IssuedKey::check(key, &self.config.prefix, segment)
+        let profiles = &self.config.profiles;
+        let mut refusal = None;
+        for (index, profile) in profiles.for_key(key) {
+            match IssuedKey::check(key, &profile.prefix, segment) {
+                Ok(issued) => return Ok(issued.in_profile(index)),
+                Err(e) => refusal = Some(e),
+            }
+        }
+        // Under no prefix at all: still say whether the key is malformed or only elsewhere.
+        let default = &profiles.default_profile().prefix;
+        Err(refusal.unwrap_or_else(|| {
+            IssuedKey::check(key, default, segment)
+                .err()
+                .unwrap_or(KeyRefusal::OutsidePrefix)
+        }))
     }
 
     /// Signs the worker's own calls to S3 at `now`.
@@ -334,13 +329,17 @@ impl Presigner {
     /// storing the same type, disposition and cache policy as any other upload.
     pub fn start_multipart(
         &self,
-        file_name: &str,
-        content_type: Option<&str>,
+        file: &UploadRequest,
         caller: Option<&Caller>,
         now: UtcDateTime,
         random: [u8; 16],
     ) -> Result<(IssuedKey, S3Request), UploadError> {
-        let pins = self.object_pins(file_name, content_type, caller, random)?;
+        let profile = self.profile_for(file.profile.as_deref(), caller)?;
+        if profile.1.max_multipart_bytes == 0 {
+            return Err(UploadError::MultipartNotAllowed);
+        }
+        let content_type = file.content_type.as_deref();
+        let pins = self.object_pins(profile, &file.file_name, content_type, caller, random)?;
         let cache_control = self.config.cache_control.clone();
         let headers = multipart_headers(&cache_control, &pins);
         let request = self
@@ -349,11 +348,11 @@ impl Presigner {
         Ok((pins.key, request))
     }
 
-    /// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
-    /// caller's token says so.
-    pub fn multipart_limit(&self, caller: Option<&Caller>) -> u64 {
+    /// The most a multipart upload of `key` may hold: its profile's `max_multipart_bytes`
+    /// (`UPLOAD_MAX_MULTIPART_BYTES` for the default), or less if the caller's token says so.
+    pub fn multipart_limit(&self, key: &IssuedKey, caller: Option<&Caller>) -> u64 {
         crate::multipart::limit(
-            self.config.max_multipart_bytes,
+            self.profile_of(key).max_multipart_bytes,
             caller.and_then(Caller::max_bytes),
         )
     }
@@ -405,9 +404,9 @@ impl Presigner {
         now: UtcDateTime,
     ) -> (UrlGrant, String) {
         let grant = UrlGrant {
-            limit: self.multipart_limit(caller),
+            limit: self.multipart_limit(key, caller),
             sub: caller.map(|c| c.sub().to_owned()),
-            expires: now.unix_timestamp() + self.config.expires_seconds as i64,
+            expires: now.unix_timestamp() + self.profile_of(key).expires_seconds as i64,
         };
         let signature = self.handles.sign_url(purpose, handle, key.as_str(), &grant);
         (grant, signature)
@@ -440,7 +439,7 @@ impl Presigner {
         caller: Option<&Caller>,
         now: UtcDateTime,
     ) -> Result<SignedUrl, crate::error::ApiError> {
-        crate::multipart::check_part(number, size, self.multipart_limit(caller))?;
+        crate::multipart::check_part(number, size, self.multipart_limit(key, caller))?;
         let (number, length) = (number.to_string(), size.map(|s| s.to_string()));
         let headers: Vec<(&str, &str)> = length
             .as_deref()
@@ -490,15 +489,68 @@ impl Presigner {
             key,
             headers,
             query,
-            config.expires_seconds,
+            self.profile_of(key).expires_seconds,
             &config.credentials,
             at,
         )
     }
 }
 
-/// A POST form pinning the object's type, disposition and cache policy, and the checksum when
-/// there is one.
+/// The sizes the store may accept: the exact `size` when given; for a POST without one,
+/// 1 byte to the limit; a PUT without one is refused, since only a signed `Content-Length`
+/// bounds it.
+fn size_range(
+    profile: &Profile,
+    size: Option<u64>,
+    method: Method,
+    caller: Option<&Caller>,
+) -> Result<RangeInclusive<u64>, UploadError> {
+    let max_bytes = caller
+        .and_then(Caller::max_bytes)
+        .map_or(profile.max_bytes, |claim| claim.min(profile.max_bytes));
+    match size {
+        Some(size) if size == 0 || size > S3_SINGLE_UPLOAD_MAX_BYTES => {
+            Err(UploadError::InvalidSize)
+        }
+        Some(size) if size > max_bytes => Err(UploadError::FileTooLarge { max_bytes }),
+        Some(size) => Ok(size..=size),
+        None if method == Method::Put => Err(UploadError::SizeRequired),
+        None => Ok(1..=max_bytes),
+    }
+}
+
+/// The type every upload pins: the requested one, or the one the file's extension implies,
+/// or `application/octet-stream`. With an allow-list (the profile's or the token's) it must be
+/// on it, and a file with no known type is refused rather than stored untyped.
+fn content_type_for(
+    profile: &Profile,
+    requested: Option<&str>,
+    caller: Option<&Caller>,
+    name: &str,
+) -> Result<MediaType, UploadError> {
+    let restricted =
+        !profile.allowed_types.is_empty() || caller.is_some_and(Caller::restricts_types);
+    let media_type = match requested {
+        Some(raw) => MediaType::parse(raw).ok_or(UploadError::MalformedContentType)?,
+        None => {
+            let extension = name.split_once('.').map(|(_, ext)| ext);
+            match extension.and_then(MediaType::from_extension) {
+                Some(inferred) => inferred,
+                None if restricted => return Err(UploadError::ContentTypeRequired),
+                None => MediaType::octet_stream(),
+            }
+        }
+    };
+    let caller_allows = caller.is_none_or(|c| c.allows_type(&media_type));
+    if profile.allows_type(&media_type) && caller_allows {
+        Ok(media_type)
+    } else {
+        Err(UploadError::ContentTypeNotAllowed {
+            content_type: media_type.essence().to_owned(),
+        })
+    }
+}
+
 /// What a multipart upload stores, as CreateMultipartUpload headers (sorted by name): the
 /// same type, disposition and cache policy as any other upload.
 fn multipart_headers<'a>(
@@ -514,6 +566,7 @@ fn multipart_headers<'a>(
 
 fn sign_form(
     config: &Config,
+    profile: &Profile,
     pins: &ObjectPins,
     content_length: &RangeInclusive<u64>,
     checksum: Option<&str>,
@@ -535,7 +588,7 @@ fn sign_form(
         content_length: content_length.clone(),
         optional_fields: &fields,
     };
-    form::sign_post_form(&target, &config.credentials, at, config.expires_seconds)
+    form::sign_post_form(&target, &config.credentials, at, profile.expires_seconds)
 }
 
 #[cfg(test)]
@@ -567,6 +620,168 @@ pub(crate) mod tests {
     }
 
     const NOW: UtcDateTime = utc_datetime!(2026-11-24 12:00);
+
+    const PROFILES: &str = r#"{"avatar": {"max_bytes": 1000, "allowed_types": ["image/png"], "prefix": "uploads/avatar/", "expires_seconds": 60, "max_multipart_bytes": 0},
+        "video": {"method": "PUT", "max_multipart_bytes": 104857600, "prefix": "videos/"}}"#;
+
+    fn in_profile(name: &str, file: &str, size: Option<u64>, profile: &str) -> UploadRequest {
+        UploadRequest {
+            profile: Some(profile.into()),
+            ..request(name, Some(file), size)
+        }
+    }
+
+    #[test]
+    fn a_profile_brings_its_own_prefix_limit_types_method_and_expiry() {
+        let p = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+        let avatar = p
+            .presign(
+                &in_profile("me.png", "image/png", None, "avatar"),
+                NOW,
+                [7; 16],
+            )
+            .unwrap();
+        assert!(avatar.key.as_str().starts_with("uploads/avatar/"));
+        assert_eq!(p.profile_of(&avatar.key).name, "avatar");
+        assert_eq!(avatar.max_bytes, 1000);
+        assert_eq!(avatar.expires_at, utc_datetime!(2026-11-24 12:01));
+        let form = avatar.form().unwrap();
+        assert!(form.field("policy").is_some(), "a form: the default method");
+        let too_big = in_profile("me.png", "image/png", Some(1001), "avatar");
+        assert_eq!(
+            p.presign(&too_big, NOW, [7; 16]),
+            Err(UploadError::FileTooLarge { max_bytes: 1000 })
+        );
+        let pdf = in_profile("cv.pdf", "application/pdf", Some(10), "avatar");
+        assert!(matches!(
+            p.presign(&pdf, NOW, [7; 16]),
+            Err(UploadError::ContentTypeNotAllowed { .. })
+        ));
+        let video = p
+            .presign(
+                &in_profile("v.mp4", "video/mp4", Some(5000), "video"),
+                NOW,
+                [7; 16],
+            )
+            .unwrap();
+        assert!(
+            matches!(video.signed, SignedUpload::Put(_)),
+            "the profile's method"
+        );
+        assert!(video.key.as_str().starts_with("videos/"));
+        // The default is the settings' own, named or not.
+        let plain = p
+            .presign(&request("a.pdf", None, Some(20_000)), NOW, [7; 16])
+            .unwrap();
+        assert_eq!(
+            (plain.max_bytes, p.profile_of(&plain.key).name.as_str()),
+            (20_000, "default")
+        );
+        let named = in_profile("a.pdf", "application/pdf", Some(2000), "default");
+        assert!(p.presign(&named, NOW, [7; 16]).is_ok());
+    }
+
+    #[test]
+    fn unknown_and_forbidden_profiles_are_refused() {
+        let p = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+        let nope = in_profile("a.png", "image/png", Some(10), "nope");
+        assert_eq!(
+            p.presign(&nope, NOW, [7; 16]),
+            Err(UploadError::UnknownProfile)
+        );
+        let avatars_only = Caller::for_tests("alice", None, None).with_profiles(&["avatar"]);
+        let video = in_profile("v.mp4", "video/mp4", Some(10), "video");
+        assert_eq!(
+            p.presign_as(&video, Some(&avatars_only), NOW, [7; 16]),
+            Err(UploadError::ProfileNotAllowed)
+        );
+        assert_eq!(
+            p.presign_as(
+                &request("a.png", None, Some(10)),
+                Some(&avatars_only),
+                NOW,
+                [7; 16]
+            ),
+            Err(UploadError::ProfileNotAllowed),
+            "the default is a profile like any other"
+        );
+        let avatar = in_profile("a.png", "image/png", Some(10), "avatar");
+        assert!(p
+            .presign_as(&avatar, Some(&avatars_only), NOW, [7; 16])
+            .is_ok());
+        // A key of a profile the token no longer lists is not this caller's to name.
+        let alice = Caller::for_tests("alice", None, None);
+        let key = p
+            .presign_as(&video, Some(&alice), NOW, [7; 16])
+            .unwrap()
+            .key;
+        assert!(p.check_key(key.as_str(), Some(&alice)).is_ok());
+        assert_eq!(
+            p.check_key(key.as_str(), Some(&avatars_only)),
+            Err(KeyRefusal::OutsidePrefix)
+        );
+    }
+
+    #[test]
+    fn a_key_names_its_profile_and_its_multipart_rules() {
+        let p = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+        let video = p
+            .start_multipart(
+                &in_profile("v.mp4", "video/mp4", None, "video"),
+                None,
+                NOW,
+                [7; 16],
+            )
+            .unwrap()
+            .0;
+        assert_eq!(p.multipart_limit(&video, None), 104_857_600);
+        let back = p.check_key(video.as_str(), None).unwrap();
+        assert_eq!(
+            (back.profile(), p.profile_of(&back).name.as_str()),
+            (2, "video")
+        );
+        let avatar = in_profile("a.png", "image/png", None, "avatar");
+        assert_eq!(
+            p.start_multipart(&avatar, None, NOW, [7; 16]).map(|_| ()),
+            Err(UploadError::MultipartNotAllowed)
+        );
+        let default = p.start_multipart(&request("a.bin", None, None), None, NOW, [7; 16]);
+        assert_eq!(p.multipart_limit(&default.unwrap().0, None), 10_485_760);
+        // A part URL lasts as long as its profile says.
+        let id = UploadId::parse("u1").unwrap();
+        let part = p.presign_part(&back, &id, 1, None, None, NOW).unwrap();
+        assert!(part.url.contains("X-Amz-Expires=600"), "{}", part.url);
+    }
+
+    #[test]
+    fn nested_prefixes_give_each_key_to_the_profile_whose_shape_it_has() {
+        let p = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+        // With auth, a default key of a user whose segment is `avatar` sits under the avatar
+        // profile's prefix; it is still the default profile's, and only that user's.
+        let user = Caller::for_tests("avatar", None, None);
+        let key = p
+            .presign_as(
+                &request("a.pdf", None, Some(5000)),
+                Some(&user),
+                NOW,
+                [7; 16],
+            )
+            .unwrap()
+            .key;
+        assert!(key.as_str().starts_with("uploads/avatar/"));
+        let back = p.check_key(key.as_str(), Some(&user)).unwrap();
+        assert_eq!(p.profile_of(&back).name, "default");
+        let other = Caller::for_tests("bob", None, None);
+        assert!(p.check_key(key.as_str(), Some(&other)).is_err());
+        assert_eq!(
+            p.check_key("elsewhere/x", None),
+            Err(KeyRefusal::OutsidePrefix)
+        );
+        assert_eq!(
+            p.check_key("uploads/../x", None),
+            Err(KeyRefusal::Malformed)
+        );
+    }
 
     /// The signed policy's conditions, decoded from the form as S3 would.
     fn conditions(upload: &Upload) -> Vec<serde_json::Value> {
@@ -832,6 +1047,7 @@ pub(crate) mod tests {
                     size: Some(4096),
                     method: Some(Method::Put),
                     checksum_sha256: Some(checksum()),
+                    profile: None,
                 },
                 NOW,
                 [7; 16],

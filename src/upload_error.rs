@@ -30,6 +30,12 @@ pub enum UploadError {
     MethodNotSupported {
         r2: bool,
     },
+    /// `profile` names none of the worker's upload profiles.
+    UnknownProfile,
+    /// The caller's token lists the profiles it may use, and not this one.
+    ProfileNotAllowed,
+    /// The profile's `max_multipart_bytes` is 0.
+    MultipartNotAllowed,
 }
 
 impl fmt::Display for UploadError {
@@ -60,6 +66,15 @@ impl fmt::Display for UploadError {
                 "this bucket is on Cloudflare R2, which has no POST Object: use method PUT",
             ),
             Self::MethodNotSupported { r2: false } => f.write_str("method must be POST or PUT"),
+            Self::UnknownProfile => {
+                f.write_str("profile must name one of this service's upload profiles")
+            }
+            Self::ProfileNotAllowed => {
+                f.write_str("this caller's token does not allow uploads under this profile")
+            }
+            Self::MultipartNotAllowed => f.write_str(
+                "this upload profile takes no multipart uploads: upload the file in one request",
+            ),
         }
     }
 }
@@ -77,6 +92,9 @@ impl From<UploadError> for ApiError {
             UploadError::InvalidChecksum(_) => ErrorCode::InvalidChecksum,
             UploadError::MethodNotSupported { .. } => ErrorCode::MethodNotSupported,
             UploadError::SizeRequired => ErrorCode::SizeRequired,
+            UploadError::UnknownProfile => ErrorCode::UnknownProfile,
+            UploadError::ProfileNotAllowed => ErrorCode::ProfileNotAllowed,
+            UploadError::MultipartNotAllowed => ErrorCode::MultipartNotAllowed,
         };
         Self::new(code, error.to_string())
     }

@@ -20,6 +20,8 @@ pub(crate) struct NewFile {
     /// A size given up front lets a multipart upload over the limit be refused before any
     /// part is sent (Uppy sends none; `client.js` does).
     pub size: Option<u64>,
+    /// The upload profile (`UPLOAD_PROFILES`) it names; `None`: the default.
+    pub profile: Option<String>,
 }
 
 impl NewFile {
@@ -31,6 +33,7 @@ impl NewFile {
             file_name: self.file_name.clone(),
             content_type: self.content_type.clone(),
             method,
+            profile: self.profile.clone(),
             ..UploadRequest::default()
         }
     }
@@ -46,7 +49,7 @@ fn content_type(raw: Option<&str>) -> Option<String> {
 }
 
 /// `GET /s3/params?filename=…&type=…&metadata[name]=…`: metadata is not stored (it would
-/// be a way to write unchecked headers onto objects).
+/// be a way to write unchecked headers onto objects); only `metadata[profile]` is read.
 pub(crate) fn params_request(query: &str) -> Result<NewFile, ApiError> {
     let file_name = query_param(query, "filename").ok_or_else(invalid_file_name)?;
     let content_type = content_type(query_param(query, "type").as_deref());
@@ -54,7 +57,19 @@ pub(crate) fn params_request(query: &str) -> Result<NewFile, ApiError> {
         file_name,
         content_type,
         size: None,
+        profile: query_param(query, "metadata[profile]"),
     })
+}
+
+/// A profile name from `value`'s `profile` member, or its `metadata.profile` (Uppy sends a
+/// file's meta there).
+fn profile_member(value: &Value) -> Result<Option<String>, ApiError> {
+    let from_metadata = value.get("metadata").and_then(|m| m.get("profile"));
+    match value.get("profile").or(from_metadata) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(name)) => Ok(Some(name.clone())),
+        Some(_) => Err(crate::upload_error::UploadError::UnknownProfile.into()),
+    }
 }
 
 /// `POST /s3/multipart` with `{filename, type, metadata}`, and optionally `size`.
@@ -82,6 +97,7 @@ pub(crate) fn create_request(body: &[u8]) -> Result<NewFile, ApiError> {
         file_name,
         content_type,
         size,
+        profile: profile_member(&value)?,
     })
 }
 
@@ -275,10 +291,12 @@ pub(crate) fn sign_request(body: &[u8]) -> Result<SignOp, ApiError> {
         None | Some(Value::Null) => None,
         Some(n) => Some(json_part_number(n).ok_or_else(ApiError::invalid_part_number)?),
     };
+    let profile = profile_member(&value)?;
     let new_file = || NewFile {
         file_name: without_uppy_id(key).to_owned(),
         content_type: content_type(text("contentType")),
         size: None,
+        profile,
     };
     let key = key.to_owned();
     Ok(match (method, id, part) {
@@ -587,6 +605,7 @@ mod tests {
                 file_name: "My cat.png".into(),
                 content_type: Some("image/png".into()),
                 size: None,
+                profile: None,
             })
         );
         let create = read(r#"{"method":"POST","key":"report.pdf"}"#).unwrap();

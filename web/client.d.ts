@@ -56,6 +56,9 @@ export type WorkerErrorCode =
   | "invalid_part_number"
   /** A completion listing parts out of order, or parts the bucket does not have. */
   | "invalid_parts"
+  | "unknown_profile"
+  | "profile_not_allowed"
+  | "multipart_not_allowed"
   /** A part other than the last is under 5 MiB. */
   | "part_too_small"
   /** The bucket could not be reached, or answered 5xx (HTTP 502). */
@@ -196,6 +199,8 @@ export interface PartOptions {
 export interface MultipartOptions extends WorkerOptions, PartOptions {
   /** Called as bytes reach the bucket, across all parts. */
   onProgress?: (progress: Progress) => void;
+  /** The worker's upload profile (UPLOAD_PROFILES) whose rules apply; by default its own. */
+  profile?: string;
 }
 
 /** Options of uploadFile. */
@@ -205,6 +210,9 @@ export interface UploadOptions extends WorkerOptions, PartOptions {
   /** A POST form or a presigned PUT, for single uploads; by default the worker's
    * UPLOAD_METHOD decides. */
   method?: "POST" | "PUT";
+  /** The worker's upload profile (UPLOAD_PROFILES) whose rules apply: its prefix, size limit,
+   * types, method and expiry. By default the worker's own settings ("default"). */
+  profile?: string;
   /** Send the file's SHA-256 so the bucket refuses other bytes (files up to CHECKSUM_MAX_BYTES).
    * Single uploads only: with `multipart: "auto"` it keeps the file in one upload, and with
    * `multipart: true` it rejects with "checksum_unavailable". */

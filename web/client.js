@@ -14,6 +14,8 @@
 //                           CHECKSUM_MAX_BYTES (256 MiB): a larger file rejects with
 //                           `checksum_too_large` before the worker is asked. Needs a secure
 //                           context (https or localhost), where `crypto.subtle` exists.
+//   profile: "avatar"       the worker's upload profile (UPLOAD_PROFILES) whose rules apply;
+//                           by default the worker's own settings (`default`).
 //   token                   a string, or a function returning one (or a Promise of one), sent
 //                           as `Authorization: Bearer <token>` on every request to the worker,
 //                           never to the bucket. A function is called for each request, so a
@@ -260,17 +262,18 @@ async function sha256Base64(file, signal) {
 }
 
 /** One request entry: what the worker signs for `file`; `method` only when given. */
-const describe = (file, { method, checksum } = {}) => ({
+const describe = (file, { method, checksum, profile } = {}) => ({
   file_name: file.name,
   ...(file.type ? { content_type: file.type } : {}),
   size: file.size,
   ...(method ? { method } : {}),
   ...(checksum ? { checksum_sha256: checksum } : {}),
+  ...(profile ? { profile } : {}),
 });
 
 /** Describes `file`, with its SHA-256 when `checksum` is on. */
-async function entryFor(file, { method, checksum, signal } = {}) {
-  return describe(file, { method, checksum: checksum ? await sha256Base64(file, signal) : undefined });
+async function entryFor(file, { method, checksum, profile, signal } = {}) {
+  return describe(file, { method, profile, checksum: checksum ? await sha256Base64(file, signal) : undefined });
 }
 
 /**
@@ -491,7 +494,7 @@ async function inLanes(items, lanes, task) {
  *   one that can be resumed carries `upload: {key, uploadId}`
  */
 export async function uploadMultipart(file, { endpoint = "", onProgress, signal, fetch: customFetch, token,
-  partSize, partConcurrency = 3, resume = true } = {}) {
+  partSize, partConcurrency = 3, resume = true, profile } = {}) {
   if (signal?.aborted) throw aborted();
   const worker = { fetch: customFetch, token };
   const id = savedId(file, endpoint);
@@ -518,7 +521,7 @@ export async function uploadMultipart(file, { endpoint = "", onProgress, signal,
     }
     if (!upload) {
       size = partSizeFor(file.size, partSize);
-      const created = await askWorker(`${endpoint}/s3/multipart`, { filename: file.name, type: file.type, size: file.size },
+      const created = await askWorker(`${endpoint}/s3/multipart`, { filename: file.name, type: file.type, size: file.size, ...(profile ? { profile } : {}) },
         { ...worker, signal, expected: "multipart upload" });
       if (typeof created.key !== "string" || typeof created.uploadId !== "string") {
         throw new UploadError("http_200", "The upload service answered without a multipart upload", { status: 200, source: "worker" });
@@ -650,9 +653,9 @@ export function createSignRequest({ endpoint = "", token, fetch: customFetch } =
  * @returns {Promise<{key: string, url: string, size: number}>} rejects with an UploadError
  */
 export async function uploadFile(file, options = {}) {
-  const { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false, token } = options;
+  const { endpoint = "", onProgress, signal, fetch: customFetch, method, checksum = false, token, profile } = options;
   if (goesMultipart(file, options)) return uploadMultipart(file, options);
-  const entry = await entryFor(file, { method, checksum, signal });
+  const entry = await entryFor(file, { method, checksum, profile, signal });
   const answer = await askWorker(`${endpoint}/uploads`, entry, { signal, fetch: customFetch, token });
   return sendToStorage(file, answer, { onProgress, signal });
 }
@@ -681,7 +684,7 @@ export async function uploadFile(file, options = {}) {
  * @returns {Promise<Array<{status: "fulfilled", value: {key: string, url: string, size: number}} | {status: "rejected", reason: UploadError}>>}
  */
 export async function uploadFiles(files, options = {}) {
-  const { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch, method, checksum = false, token } = options;
+  const { endpoint = "", onProgress, signal, concurrency = 3, fetch: customFetch, method, checksum = false, token, profile } = options;
   const list = Array.from(files || []);
   if (checksum) {
     const details = list.flatMap((file, index) => (file.size <= CHECKSUM_MAX_BYTES ? []
@@ -698,7 +701,7 @@ export async function uploadFiles(files, options = {}) {
   for (let start = 0; start < singles.length; start += BATCH_LIMIT) {
     const chunk = singles.slice(start, start + BATCH_LIMIT);
     const entries = [];
-    for (const i of chunk) entries.push(await entryFor(list[i], { method, checksum, signal })); // one file in memory at a time
+    for (const i of chunk) entries.push(await entryFor(list[i], { method, checksum, profile, signal })); // one file in memory at a time
     try {
       const answer = await askWorker(`${endpoint}/uploads`, { files: entries }, { signal, fetch: customFetch, token });
       if (!Array.isArray(answer.uploads) || answer.uploads.length !== chunk.length) {

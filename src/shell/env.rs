@@ -74,8 +74,9 @@ pub(crate) fn isolate_state(env: &Env) -> &'static State {
 }
 
 /// A `[vars]` value or secret. TOML numbers, booleans and lists of strings mean what they
-/// plainly say (`UPLOAD_MAX_BYTES = 1048576`, `UPLOAD_ALLOWED_TYPES = ["image/png"]`); anything
-/// else (a table, a fraction) is reported by name rather than silently replaced by the default.
+/// plainly say (`UPLOAD_MAX_BYTES = 1048576`, `UPLOAD_ALLOWED_TYPES = ["image/png"]`), a table
+/// is its JSON (only `UPLOAD_PROFILES` takes one); anything else (a fraction) is reported by
+/// name rather than silently replaced by the default.
 fn read_setting(env: &Env, name: &str) -> Setting {
     let Ok(value) = Reflect::get(env, &JsValue::from_str(name)) else {
         return Setting::Unset;
@@ -99,6 +100,12 @@ fn read_setting(env: &Env, name: &str) -> Setting {
         let items: Option<Vec<String>> =
             Array::from(&value).iter().map(|i| i.as_string()).collect();
         items.map_or(Setting::NotText, Setting::List)
+    } else if value.is_object() {
+        // A TOML table (`[vars.UPLOAD_PROFILES]`): read as the JSON it arrives as.
+        js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|json| json.as_string())
+            .map_or(Setting::NotText, Setting::Json)
     } else {
         Setting::NotText
     }

@@ -67,15 +67,14 @@ pub(super) async fn start(
     route: &str,
     caller: Option<&Caller>,
 ) -> Result<(IssuedKey, Handle), ApiError> {
-    let limit = multipart_limit(call, caller)?;
+    let (random, now) = (crypto::random_id()?, now()?);
+    let presigner = call.presigner()?;
+    let request = file.upload_request(None);
+    let (key, request) = presigner.start_multipart(&request, caller, now, random)?;
+    let limit = presigner.multipart_limit(&key, caller);
     if let Some(size) = file.size {
         multipart::check_total(size, limit)?;
     }
-    let (random, now) = (crypto::random_id()?, now()?);
-    let content_type = file.content_type.as_deref();
-    let (key, request) =
-        call.presigner()?
-            .start_multipart(&file.file_name, content_type, caller, now, random)?;
     let answer = s3_call(&request).await?;
     let id = create::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
     let handle = call.presigner()?.issue_handle(&id, &key, caller, now);
@@ -146,7 +145,7 @@ pub(crate) fn part(
     let now = now()?;
     let presigner = call.presigner()?;
     let signed = presigner.presign_part(&key, &id, number, size, caller, now)?;
-    let expires = presigner.config().expires_seconds;
+    let expires = presigner.profile_of(&key).expires_seconds;
     Ok(Json::ok(uppy::part_answer(&signed.url, expires)))
 }
 
@@ -200,10 +199,14 @@ async fn abort_upload(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<(),
     s3_call(&request).await.map(|_| ())
 }
 
-/// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
+/// The most a multipart upload of `key` may hold: its profile's limit, or less if the
 /// caller's token says so.
-pub(super) fn multipart_limit(call: &Call, caller: Option<&Caller>) -> Result<u64, ApiError> {
-    Ok(call.presigner()?.multipart_limit(caller))
+pub(super) fn multipart_limit(
+    call: &Call,
+    key: &IssuedKey,
+    caller: Option<&Caller>,
+) -> Result<u64, ApiError> {
+    Ok(call.presigner()?.multipart_limit(key, caller))
 }
 
 /// Over the limit (`refusal`): the upload is aborted (its parts are deleted) and refused.
@@ -227,7 +230,7 @@ pub(crate) async fn complete(
 ) -> Result<Reply, ApiError> {
     let handle = uppy::upload_id(id)?;
     let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
-    let limit = multipart_limit(call, caller)?;
+    let limit = multipart_limit(call, &key, caller)?;
     complete_upload(call, &handle, key, caller.map(Caller::sub), limit).await
 }
 
@@ -237,7 +240,7 @@ pub(crate) async fn complete_signed(call: &Call, id: &str) -> Result<Reply, ApiE
     let handle = uppy::upload_id(id)?;
     let (key, grant) = signed_terms(call, Purpose::Complete, &handle)?;
     // The limit signed then, or today's setting if an operator has lowered it since.
-    let limit = grant.limit.min(multipart_limit(call, None)?);
+    let limit = grant.limit.min(multipart_limit(call, &key, None)?);
     complete_upload(call, &handle, key, grant.sub.as_deref(), limit).await
 }
 

@@ -21,7 +21,8 @@ pub(crate) fn params(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiEr
     let presigner = call.presigner()?;
     let request = file.upload_request(Some(Method::Post));
     let upload = presigner.presign_as(&request, caller, now, random)?;
-    let json = uppy::params_answer(&upload, presigner.config().expires_seconds);
+    let expires = presigner.profile_of(&upload.key).expires_seconds;
+    let json = uppy::params_answer(&upload, expires);
     call.audit(&upload_grant("s3/params", &upload, caller));
     Ok(Json::ok(json))
 }
