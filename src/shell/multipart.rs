@@ -47,6 +47,17 @@ pub(super) fn issued_key(
     Ok(call.presigner()?.check_key(raw, caller)?)
 }
 
+/// The handle in a route's path and the key in its query, of an upload this caller started.
+fn existing_upload(
+    call: &Call,
+    id: &str,
+    caller: Option<&Caller>,
+) -> Result<(Handle, IssuedKey), ApiError> {
+    let handle = uppy::upload_id(id)?;
+    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    Ok((handle, key))
+}
+
 /// `POST /s3/multipart`: the worker chooses the key and starts the upload itself.
 pub(crate) async fn create(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
     let file = uppy::create_request(&body::read_json(call).await?)?;
@@ -138,8 +149,8 @@ pub(crate) fn part(
     number: &str,
     caller: Option<&Caller>,
 ) -> Result<Json, ApiError> {
-    let (handle, number) = (uppy::upload_id(id)?, uppy::part_number(number)?);
-    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let number = uppy::part_number(number)?;
+    let (handle, key) = existing_upload(call, id, caller)?;
     let size = uppy::part_size(call.query())?;
     let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     let now = now()?;
@@ -151,8 +162,7 @@ pub(crate) fn part(
 
 /// `GET /s3/multipart/{uploadId}?key=`: every uploaded part, all pages.
 pub(crate) async fn list(call: &Call, id: &str, caller: Option<&Caller>) -> Result<Json, ApiError> {
-    let handle = uppy::upload_id(id)?;
-    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let (handle, key) = existing_upload(call, id, caller)?;
     let id = open(call, &handle, &key, caller.map(Caller::sub))?;
     let parts = list_parts(call, &key, &id).await?;
     Ok(Json::ok(uppy::parts_answer(&parts)))
@@ -183,8 +193,7 @@ pub(crate) async fn abort(
     id: &str,
     caller: Option<&Caller>,
 ) -> Result<Json, ApiError> {
-    let handle = uppy::upload_id(id)?;
-    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let (handle, key) = existing_upload(call, id, caller)?;
     let id = open_to_abort(call, &handle, &key, caller.map(Caller::sub))?;
     abort_upload(call, &key, &id).await?;
     Ok(Json::ok("{}".into()))
@@ -228,8 +237,7 @@ pub(crate) async fn complete(
     id: &str,
     caller: Option<&Caller>,
 ) -> Result<Reply, ApiError> {
-    let handle = uppy::upload_id(id)?;
-    let key = issued_key(call, &uppy::key_param(call.query())?, caller)?;
+    let (handle, key) = existing_upload(call, id, caller)?;
     let limit = multipart_limit(call, &key, caller)?;
     complete_upload(call, &handle, key, caller.map(Caller::sub), limit).await
 }
