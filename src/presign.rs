@@ -349,6 +349,20 @@ impl Presigner {
         Ok((pins.key, request))
     }
 
+    /// The rules an object under `key` is verified by when its upload completes: the one
+    /// place they are read, so upload profiles can choose them by key. For now every key has
+    /// the default profile and the settings' limits.
+    pub(crate) fn upload_rules(&self, _key: &IssuedKey) -> crate::completion::UploadRules {
+        let config = &self.config;
+        crate::completion::UploadRules {
+            profile: crate::completion::DEFAULT_PROFILE.to_owned(),
+            max_bytes: config.max_bytes,
+            max_multipart_bytes: config.max_multipart_bytes,
+            allowed_types: config.allowed_types.clone(),
+            delete_rejected: config.delete_rejected,
+        }
+    }
+
     /// The most a multipart upload may hold: `UPLOAD_MAX_MULTIPART_BYTES`, or less if the
     /// caller's token says so.
     pub fn multipart_limit(&self, caller: Option<&Caller>) -> u64 {

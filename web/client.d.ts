@@ -63,6 +63,12 @@ export type WorkerErrorCode =
   /** The bucket refused the worker's own call (HTTP 502). */
   | "storage_refused"
   | "storage_error"
+  /** `POST /uploads/complete`: the stored object's size is not the declared one (HTTP 422). */
+  | "size_mismatch"
+  /** `POST /uploads/complete`: the stored object's type is not the declared one (HTTP 422). */
+  | "type_mismatch"
+  /** `POST /uploads/complete`: the stored object's SHA-256 is not the declared one (HTTP 422). */
+  | "checksum_mismatch"
   | "internal_error"
   /** Every HTTP 401 from the worker, whatever code its body names: get a new token. */
   | "unauthorized"
