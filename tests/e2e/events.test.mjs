@@ -141,6 +141,20 @@ describe("POST /uploads/complete", () => {
   });
 });
 
+test("client.js's completeUpload sends what was declared and rejects a mismatch with its code", async () => {
+  const { completeUpload, UploadError } = await import("../../web/client.js");
+  const bytes = Buffer.from("from the client");
+  const form = await uploaded(deleting.url, { file_name: "d.txt", content_type: "text/plain", size: bytes.length }, bytes);
+  const verified = await completeUpload(form.key, { size: bytes.length, content_type: "text/plain", checksum_sha256: "" },
+    { endpoint: deleting.url });
+  assert.equal(verified.key, form.key);
+  assert.equal(verified.size, bytes.length);
+  const refused = await completeUpload(form.key, { size: 1 }, { endpoint: deleting.url }).catch((e) => e);
+  assert.ok(refused instanceof UploadError, String(refused));
+  assert.equal(refused.code, "size_mismatch");
+  assert.equal(refused.status, 422);
+});
+
 describe("upload.completed events", () => {
   test("a verified upload is one event, signed as Standard Webhooks says, with the same id however often it is reported", async () => {
     const bytes = Buffer.from("a picture, honestly");
