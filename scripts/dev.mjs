@@ -1,10 +1,12 @@
 // Starts the local development stack and keeps it running until Ctrl-C (see scripts/dev.sh).
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, startS3, startWorker, stopAll } from "./stack.mjs";
+import { startReceiver } from "./webhook-receiver.mjs";
 
 const workerPort = Number(process.env.WORKER_PORT ?? 8787);
+const webhookPort = Number(process.env.WEBHOOK_PORT ?? 8790);
 const s3Port = Number(process.env.S3_PORT ?? 9000);
 const bucket = "edge-presign-dev"; // S3_BUCKET in wrangler.toml
 
@@ -19,6 +21,10 @@ if (!existsSync(devVars)) {
       `AWS_SECRET_ACCESS_KEY=${randomBytes(30).toString("base64url")}\n`,
     { mode: 0o600 },
   );
+}
+// A Standard Webhooks secret for the local receiver of upload.completed events, made once.
+if (!/^UPLOAD_WEBHOOK_SECRET=/m.test(readFileSync(devVars, "utf8"))) {
+  appendFileSync(devVars, `UPLOAD_WEBHOOK_SECRET=whsec_${randomBytes(32).toString("base64")}\n`);
 }
 const vars = Object.fromEntries(
   readFileSync(devVars, "utf8")
@@ -36,8 +42,10 @@ if (/^(AKIA|ASIA)/.test(vars.AWS_ACCESS_KEY_ID ?? "") || !vars.AWS_SECRET_ACCESS
   process.exit(1);
 }
 
+let receiver;
 const shutdown = async () => {
   console.log("\nstopping…");
+  await receiver?.stop();
   await stopAll();
   process.exit(0);
 };
@@ -56,7 +64,9 @@ try {
   // The shipped wrangler.toml, rate limiter included.
   // Every other secret in .dev.vars (UPLOAD_AUTH_SECRET, say) goes to the worker too.
   const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...secrets } = vars;
-  const worker = await startWorker(s3, { DEMO_PAGE: "true" }, {
+  // Every verified upload's event, verified again here and printed as it arrives.
+  receiver = await startReceiver({ secret: vars.UPLOAD_WEBHOOK_SECRET, port: webhookPort });
+  const worker = await startWorker(s3, { DEMO_PAGE: "true", UPLOAD_WEBHOOK_URL: receiver.url }, {
     port: workerPort, echo: true, config: join(ROOT, "wrangler.toml"), secrets,
   });
   console.log(`
@@ -67,6 +77,7 @@ try {
     React example      ${worker.url}/examples/react/
     Uppy example       ${worker.url}/examples/uppy/
     local S3           ${s3.url}/${bucket}   (objects under .local/s3/${bucket}/)
+    webhook receiver   ${receiver.url}   (prints each upload.completed event, verified)
 
   Ask for an upload form:
 
@@ -75,10 +86,12 @@ try {
       -d '{"file_name": "hello.txt", "content_type": "text/plain"}'
 
   Then post its "fields" and the file (last, as "file") to its "url"; README.md and docs/api.md show how.
+  POST /uploads/complete {"key": …} (or a multipart upload from the demo page) prints its event here.
   Ctrl-C stops everything.
 `);
 } catch (error) {
   console.error(`could not start the stack: ${error.message}`);
+  await receiver?.stop();
   await stopAll();
   process.exit(1);
 }

@@ -46,6 +46,9 @@ pkg-config --exists openssl 2>/dev/null || debian_packages+=(libssl-dev)
 [[ -x /usr/sbin/nginx ]] || debian_packages+=(nginx-light)
 command -v curl >/dev/null || debian_packages+=(curl)
 command -v jq >/dev/null || debian_packages+=(jq)
+# Python's venv (with pip) for the README's Python webhook verification, tested with PyPI's
+# `standardwebhooks`.
+python3 -c 'import venv, ensurepip' 2>/dev/null || debian_packages+=(python3-venv)
 $want_browser && ! command -v chromium >/dev/null && debian_packages+=(chromium)
 if ((${#debian_packages[@]})); then
   log "installing ${debian_packages[*]} from Debian"
@@ -58,6 +61,14 @@ mkdir -p "$TOOLS"
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 # It declares Rust 1.96 but builds with 1.95 (checked), hence --ignore-rust-version.
 cargo_tool s3s-fs "$S3S_FS_VERSION" s3s-fs --features binary --ignore-rust-version
+
+# The README's Python snippet verifies events with PyPI's standardwebhooks, pinned, in a venv.
+if ! "$PY_TOOLS/bin/python" -c 'import standardwebhooks' 2>/dev/null \
+  || [[ "$("$PY_TOOLS/bin/pip" show standardwebhooks 2>/dev/null | awk '/^Version:/ { print $2 }')" != "$STANDARDWEBHOOKS_PY_VERSION" ]]; then
+  log "installing standardwebhooks $STANDARDWEBHOOKS_PY_VERSION from PyPI into $PY_TOOLS"
+  python3 -m venv "$PY_TOOLS"
+  "$PY_TOOLS/bin/pip" install --quiet --disable-pip-version-check "standardwebhooks==$STANDARDWEBHOOKS_PY_VERSION"
+fi
 
 if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
   log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler; esbuild, react, typescript, @uppy/core and @uppy/aws-s3 for the client's examples)"

@@ -4,7 +4,7 @@
 // still in flight on the broken instance get the JSON 500 (with CORS) from the fresh one, so
 // one bad request cannot leave the isolate, or its other callers, hanging.
 import wasmModule from "../index_bg.wasm";
-import { __wbg_reset_state as resetState, fetch as handle, initSync, internal_error as internalError } from "../index.js";
+import { __wbg_reset_state as resetState, fetch as handle, initSync, internal_error as internalError, queue as consume } from "../index.js";
 
 const BROKEN = Symbol("instance replaced");
 /**
@@ -46,6 +46,18 @@ globalThis.queueMicrotask = (task) =>
 initSync({ module: wasmModule });
 
 export default {
+  // The Queues consumer of upload.completed events: Rust acks or retries each message. If the
+  // instance fails, every message is retried (on a fresh instance), none is lost.
+  async queue(batch, env, ctx) {
+    try {
+      await consume(batch, env, ctx);
+    } catch (error) {
+      replaceInstance();
+      console.error("wasm failure in the queue consumer; its messages are retried:", String(error?.message ?? error));
+      batch.retryAll({ delaySeconds: 5 });
+    }
+  },
+
   async fetch(request, env, ctx) {
     const mine = inFlight;
     const { promise: replaced, resolve: end } = Promise.withResolvers();

@@ -64,6 +64,11 @@ pub struct Config {
     pub audit_log: bool,
     /// `None`: anyone may ask for uploads.
     pub auth: Option<AuthSettings>,
+    /// Where `upload.completed` events go, and their key (`UPLOAD_WEBHOOK_URL`,
+    /// `UPLOAD_WEBHOOK_SECRET`); `None`: no events.
+    pub(crate) webhook: Option<crate::event::Webhook>,
+    /// `UPLOAD_DELETE_REJECTED`: delete an object whose completion is refused.
+    pub delete_rejected: bool,
     /// The rate limiter's period, for `Retry-After` (`UPLOAD_RATE_LIMIT_PERIOD`).
     pub rate_limit_period: u64,
     pub credentials: Credentials,
@@ -287,6 +292,8 @@ impl Config {
         let allow_overwrite = r.flag("UPLOAD_ALLOW_OVERWRITE", false);
         let auth = read_auth(&mut r);
         let rate_limit_period = r.number("UPLOAD_RATE_LIMIT_PERIOD", 60, 1, 3600);
+        let webhook = read_webhook(&mut r);
+        let delete_rejected = r.flag("UPLOAD_DELETE_REJECTED", false);
         let credentials = read_credentials(&mut r);
         if !r.problems.is_empty() {
             return Err(ConfigError {
@@ -316,6 +323,8 @@ impl Config {
             audit_log,
             auth,
             rate_limit_period,
+            webhook,
+            delete_rejected,
             credentials,
         })
     }
@@ -605,6 +614,38 @@ fn read_auth(r: &mut Reader<impl Fn(&str) -> Setting>) -> Option<AuthSettings> {
 }
 
 /// AWS bucket naming rules (general purpose buckets).
+/// `UPLOAD_WEBHOOK_URL` and the secret its events are signed with, which it requires.
+fn read_webhook(r: &mut Reader<impl Fn(&str) -> Setting>) -> Option<crate::event::Webhook> {
+    let url = r.get("UPLOAD_WEBHOOK_URL");
+    let secret = r.secret("UPLOAD_WEBHOOK_SECRET");
+    let url = url?;
+    if !crate::event::is_webhook_url(&url) {
+        r.problem(
+            "UPLOAD_WEBHOOK_URL",
+            "must be an https:// URL (http:// only on a loopback host)",
+        );
+    }
+    let key = match secret
+        .as_ref()
+        .map(|s| crate::event::WebhookKey::parse(s.expose()))
+    {
+        Some(Some(key)) => key,
+        Some(None) => {
+            let rule = "must be whsec_ and the base64 of 24 to 64 random bytes";
+            r.problem("UPLOAD_WEBHOOK_SECRET", rule);
+            return None;
+        }
+        None => {
+            r.problem(
+                "UPLOAD_WEBHOOK_SECRET",
+                "is required with UPLOAD_WEBHOOK_URL",
+            );
+            return None;
+        }
+    };
+    Some(crate::event::Webhook { url, key })
+}
+
 fn is_valid_bucket(bucket: &str) -> bool {
     let bytes = bucket.as_bytes();
     (3..=63).contains(&bytes.len())
@@ -1057,6 +1098,46 @@ mod tests {
         assert!(!format!("{c:?}").contains(SECRET));
         let err = config(&[("S3_BUCKET", "")]).unwrap_err();
         assert!(!format!("{err} {err:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn webhook_settings_need_a_url_and_a_whsec_secret_never_echoed() {
+        const HOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let c = config(&[]).unwrap();
+        assert!(c.webhook.is_none() && !c.delete_rejected);
+        let url = ("UPLOAD_WEBHOOK_URL", "https://hooks.example.com/uploads");
+        let c = config(&[url, ("UPLOAD_WEBHOOK_SECRET", HOOK_SECRET)]).unwrap();
+        assert_eq!(c.webhook.as_ref().unwrap().url, url.1);
+        assert!(!format!("{c:?}").contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        let c = config(&[("UPLOAD_DELETE_REJECTED", "true")]).unwrap();
+        assert!(c.delete_rejected);
+        let table = [
+            (vec![url], "UPLOAD_WEBHOOK_SECRET"),
+            (
+                vec![url, ("UPLOAD_WEBHOOK_SECRET", "whsec_short")],
+                "UPLOAD_WEBHOOK_SECRET",
+            ),
+            (
+                vec![
+                    ("UPLOAD_WEBHOOK_URL", "http://hooks.example.com/"),
+                    ("UPLOAD_WEBHOOK_SECRET", HOOK_SECRET),
+                ],
+                "UPLOAD_WEBHOOK_URL",
+            ),
+            (
+                vec![("UPLOAD_DELETE_REJECTED", "maybe")],
+                "UPLOAD_DELETE_REJECTED",
+            ),
+        ];
+        for (pairs, variable) in table {
+            let err = config(&pairs).unwrap_err();
+            assert_eq!(err.variables(), [variable], "{pairs:?}");
+            let shown = format!("{err} {err:?}");
+            assert!(
+                !shown.contains("whsec_short") && !shown.contains("MfKQ9"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -69,6 +69,9 @@ error_codes! {
     StorageUnavailable    = 502, "storage_unavailable";
     StorageRefused        = 502, "storage_refused";
     StorageError          = 502, "storage_error";
+    SizeMismatch          = 422, "size_mismatch";
+    TypeMismatch          = 422, "type_mismatch";
+    ChecksumMismatch      = 422, "checksum_mismatch";
     InternalError         = 500, "internal_error";
     UnknownProfile        = 400, "unknown_profile";
     ProfileNotAllowed     = 403, "profile_not_allowed";

@@ -11,8 +11,10 @@
 mod api;
 mod audit;
 mod auth;
+mod completion;
 mod config;
 mod error;
+mod event;
 mod form;
 mod json;
 mod key;
@@ -68,4 +70,4 @@ mod shell;
 // The module is private; these two are the wasm exports the JS entry calls, and
 // `#[wasm_bindgen]` takes only public functions.
 #[cfg(target_arch = "wasm32")]
-pub use shell::{fetch, internal_error};
+pub use shell::{fetch, internal_error, queue};

@@ -281,6 +281,21 @@ impl Presigner {
         }))
     }
 
+    /// `key` if this worker could have issued it to anyone: directly under a profile's
+    /// prefix, or under one caller's segment there (an R2 notification names no caller).
+    pub(crate) fn check_key_of_anyone(&self, key: &str) -> Option<IssuedKey> {
+        self.config
+            .profiles
+            .for_key(key)
+            .find_map(|(index, profile)| {
+                let segment = key[profile.prefix.len()..].split_once('/').map(|(s, _)| s);
+                [None, segment]
+                    .into_iter()
+                    .find_map(|segment| IssuedKey::check(key, &profile.prefix, segment).ok())
+                    .map(|issued| issued.in_profile(index))
+            })
+    }
+
     /// Signs the worker's own calls to S3 at `now`.
     pub fn signer(&self, now: UtcDateTime) -> Signer<'_> {
         let config = &self.config;
@@ -346,6 +361,25 @@ impl Presigner {
             .signer(now)
             .create_multipart_upload(&pins.key, &headers);
         Ok((pins.key, request))
+    }
+
+    /// The rules an object under `key` is verified by when its upload completes: its
+    /// profile's, narrowed by the caller's token (`max_bytes`), as they were when it was signed.
+    pub(crate) fn upload_rules(
+        &self,
+        key: &IssuedKey,
+        caller: Option<&Caller>,
+    ) -> crate::completion::UploadRules {
+        let profile = self.profile_of(key);
+        let claim = caller.and_then(Caller::max_bytes);
+        crate::completion::UploadRules {
+            profile: profile.name.clone(),
+            max_bytes: claim.map_or(profile.max_bytes, |c| c.min(profile.max_bytes)),
+            max_multipart_bytes: crate::multipart::limit(profile.max_multipart_bytes, claim),
+            allowed_types: profile.allowed_types.clone(),
+            delete_rejected: self.config.delete_rejected,
+            events: profile.events,
+        }
     }
 
     /// The most a multipart upload of `key` may hold: its profile's `max_multipart_bytes`
@@ -751,6 +785,35 @@ pub(crate) mod tests {
         let id = UploadId::parse("u1").unwrap();
         let part = p.presign_part(&back, &id, 1, None, None, NOW).unwrap();
         assert!(part.url.contains("X-Amz-Expires=600"), "{}", part.url);
+    }
+
+    #[test]
+    fn a_notified_key_is_checked_in_any_callers_segment_of_its_profile() {
+        let p = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+        let alice = Caller::for_tests("alice", None, None);
+        let video = in_profile("v.mp4", "video/mp4", Some(10), "video");
+        let hers = p
+            .presign_as(&video, Some(&alice), NOW, [7; 16])
+            .unwrap()
+            .key;
+        let found = p.check_key_of_anyone(hers.as_str()).unwrap();
+        assert_eq!(
+            (found.as_str(), p.profile_of(&found).name.as_str()),
+            (hers.as_str(), "video")
+        );
+        let anyone = p
+            .presign(&request("a.bin", None, Some(10)), NOW, [7; 16])
+            .unwrap()
+            .key;
+        assert_eq!(p.check_key_of_anyone(anyone.as_str()).unwrap().profile(), 0);
+        for other in [
+            "videos/report.pdf",
+            "videos/a/b/c",
+            "elsewhere/x",
+            "uploads/../x",
+        ] {
+            assert!(p.check_key_of_anyone(other).is_none(), "{other}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 pub(crate) enum Route<'a> {
     /// `POST /uploads`: one form or PUT URL, or a batch.
     Uploads,
+    /// `POST /uploads/complete`: verify an uploaded object and announce it.
+    UploadsComplete,
     /// `GET /downloads/{key}`.
     Download(&'a str),
     /// `GET /healthz`.
@@ -40,6 +42,7 @@ impl<'a> Route<'a> {
         }
         Some(match path {
             "/uploads" => Self::Uploads,
+            "/uploads/complete" => Self::UploadsComplete,
             "/healthz" => Self::Health,
             "/s3/params" => Self::CompanionParams,
             "/s3/multipart" => Self::CompanionCreate,
@@ -67,6 +70,7 @@ impl<'a> Route<'a> {
     pub(crate) fn allow(&self) -> &'static str {
         match self {
             Self::Uploads
+            | Self::UploadsComplete
             | Self::CompanionCreate
             | Self::Sign
             | Self::CompanionComplete(_)
@@ -105,6 +109,7 @@ impl<'a> Route<'a> {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Self::Uploads => "uploads",
+            Self::UploadsComplete => "uploads/complete",
             Self::Download(_) => "downloads",
             Self::Health => "healthz",
             Self::CompanionParams => "s3/params",
@@ -162,6 +167,8 @@ mod tests {
     fn paths_map_to_routes_under_the_base_path() {
         let table = [
             ("/uploads", "", Some(Route::Uploads)),
+            ("/uploads/complete", "", Some(Route::UploadsComplete)),
+            ("/uploads/complete/x", "", Some(Route::Static)),
             ("/healthz", "", Some(Route::Health)),
             ("/downloads/a%2Fb/c", "", Some(Route::Download("a%2Fb/c"))),
             ("/s3/params", "", Some(Route::CompanionParams)),
@@ -213,8 +220,10 @@ mod tests {
         assert!(!Route::CompanionUpload("x").takes("POST"));
         assert!(Route::Health.takes("HEAD"));
         assert!(!Route::Health.takes("GE"), "whole names only");
+        assert!(Route::UploadsComplete.takes("POST") && !Route::UploadsComplete.takes("GET"));
         let signing = [
             Route::Uploads,
+            Route::UploadsComplete,
             Route::Download("k"),
             Route::CompanionParams,
             Route::CompanionCreate,

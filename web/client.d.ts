@@ -66,6 +66,12 @@ export type WorkerErrorCode =
   /** The bucket refused the worker's own call (HTTP 502). */
   | "storage_refused"
   | "storage_error"
+  /** `POST /uploads/complete`: the stored object's size is not the declared one (HTTP 422). */
+  | "size_mismatch"
+  /** `POST /uploads/complete`: the stored object's type is not the declared one (HTTP 422). */
+  | "type_mismatch"
+  /** `POST /uploads/complete`: the stored object's SHA-256 is not the declared one (HTTP 422). */
+  | "checksum_mismatch"
   | "internal_error"
   /** Every HTTP 401 from the worker, whatever code its body names: get a new token. */
   | "unauthorized"
@@ -224,6 +230,11 @@ export interface UploadOptions extends WorkerOptions, PartOptions {
   multipart?: boolean | "auto";
   /** The size above which "auto" goes multipart (default MULTIPART_THRESHOLD, 100 MiB). */
   multipartThreshold?: number;
+  /** After a single upload, ask the worker to verify it (completeUpload, with the size, type
+   * and checksum declared): the result then has `verified`, and the worker sends its
+   * upload.completed event. Multipart uploads need no call: the worker's own completion sends
+   * the event. Default false. */
+  complete?: boolean;
 }
 
 /** Options of uploadFiles: those of uploadFile, for every file, plus how many at once. */
@@ -245,6 +256,29 @@ export interface UploadResult {
   url: string;
   /** Bytes sent. */
   size: number;
+  /** With `complete: true`: what the worker verified. */
+  verified?: VerifiedUpload;
+}
+
+/** What `POST /uploads/complete` verified (completeUpload). */
+export interface VerifiedUpload {
+  key: string;
+  /** Bytes stored. */
+  size: number;
+  content_type: string;
+  /** As the bucket sent it, quotes included. */
+  etag: string;
+  /** Only when one was declared. */
+  checksum_sha256?: string;
+  /** The upload.completed event's `webhook-id`, when the worker sends events. */
+  event_id?: string;
+}
+
+/** What the client declared when it asked for the upload (completeUpload). */
+export interface DeclaredUpload {
+  size?: number;
+  content_type?: string;
+  checksum_sha256?: string;
 }
 
 /** One file's outcome in uploadFiles, as Promise.allSettled gives it. */
@@ -295,6 +329,18 @@ export declare function uploadFiles(
   files: FileList | ArrayLike<File> | Iterable<File>,
   options?: UploadFilesOptions,
 ): Promise<UploadOutcome[]>;
+
+/**
+ * Asks the worker to verify an uploaded object (`POST /uploads/complete`): it exists, within
+ * the worker's limits, with the declared size, type and SHA-256. The worker then sends its
+ * upload.completed event. Rejects with an UploadError ("object_not_found", "size_mismatch",
+ * "type_mismatch", "checksum_mismatch", …).
+ */
+export declare function completeUpload(
+  key: string,
+  declared?: DeclaredUpload,
+  options?: WorkerOptions,
+): Promise<VerifiedUpload>;
 
 /**
  * A short-lived GET URL of an uploaded object (`GET /downloads/{key}`); opening it saves the

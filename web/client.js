@@ -28,6 +28,13 @@
 //                           file's name, size and lastModified): the next upload of the same
 //                           file lists the parts already in the bucket and sends only the rest.
 //                           Aborting deletes the upload and its parts.
+//   complete: true          after a single upload, asks the worker to verify it
+//                           (POST /uploads/complete with the size, type and checksum declared):
+//                           the result then has `verified` ({key, size, content_type, etag,
+//                           checksum_sha256?, event_id?}), and the worker sends its
+//                           upload.completed event. Multipart uploads need no call: the
+//                           worker's own completion sends the event.
+// completeUpload(key, declared) is that call on its own.
 // downloadUrl(key) asks the worker for a short-lived GET URL of an uploaded object.
 // createSignRequest({endpoint, token}) is @uppy/aws-s3's `signRequest`, signed by the worker.
 // Types, with every option and error code: client.d.ts, served beside this file.
@@ -657,7 +664,39 @@ export async function uploadFile(file, options = {}) {
   if (goesMultipart(file, options)) return uploadMultipart(file, options);
   const entry = await entryFor(file, { method, checksum, profile, signal });
   const answer = await askWorker(`${endpoint}/uploads`, entry, { signal, fetch: customFetch, token });
-  return sendToStorage(file, answer, { onProgress, signal });
+  const result = await sendToStorage(file, answer, { onProgress, signal });
+  return afterUpload(result, entry, options);
+}
+
+/** With `complete: true`, the result of a single upload once the worker has verified it. */
+async function afterUpload(result, entry, { complete = false, endpoint = "", signal, fetch: customFetch, token }) {
+  if (!complete) return result;
+  const { size, content_type, checksum_sha256 } = entry;
+  const verified = await completeUpload(result.key, { size, content_type, checksum_sha256 },
+    { endpoint, signal, fetch: customFetch, token });
+  return { ...result, verified };
+}
+
+/**
+ * Asks the worker to verify an uploaded object (`POST /uploads/complete`): it exists, and its
+ * size, type and SHA-256 are those declared (any of them may be left out) and within the
+ * worker's limits. The worker then sends its upload.completed event. Rejects with an
+ * UploadError: "object_not_found", "size_mismatch", "type_mismatch", "checksum_mismatch",
+ * "file_too_large", "content_type_not_allowed", "key_not_allowed", …
+ * @param {string} key
+ * @param {{size?: number, content_type?: string, checksum_sha256?: string}} [declared]
+ * @param {{endpoint?: string, signal?: AbortSignal, fetch?: typeof fetch,
+ *          token?: string | (() => string | Promise<string>)}} [options]
+ * @returns {Promise<{key: string, size: number, content_type: string, etag: string,
+ *          checksum_sha256?: string, event_id?: string}>}
+ */
+export async function completeUpload(key, declared = {}, { endpoint = "", signal, fetch: customFetch, token } = {}) {
+  const body = { key };
+  for (const name of ["size", "content_type", "checksum_sha256"]) {
+    if (declared[name] !== undefined && declared[name] !== "") body[name] = declared[name];
+  }
+  return askWorker(`${endpoint}/uploads/complete`, body,
+    { signal, fetch: customFetch, token, expected: "verification" });
 }
 
 /**
@@ -698,6 +737,7 @@ export async function uploadFiles(files, options = {}) {
   const multipart = list.map((file) => goesMultipart(file, options));
   const singles = list.flatMap((_, index) => (multipart[index] ? [] : [index])); // indexes into `list`
   const forms = new Array(list.length);
+  const declared = new Array(list.length); // what each entry asked for, for `complete: true`
   for (let start = 0; start < singles.length; start += BATCH_LIMIT) {
     const chunk = singles.slice(start, start + BATCH_LIMIT);
     const entries = [];
@@ -708,7 +748,10 @@ export async function uploadFiles(files, options = {}) {
         throw new UploadError("http_200", "The upload service answered without the expected forms",
           { status: 200, source: "worker" });
       }
-      chunk.forEach((i, j) => (forms[i] = answer.uploads[j]));
+      chunk.forEach((i, j) => {
+        forms[i] = answer.uploads[j];
+        declared[i] = entries[j];
+      });
     } catch (error) {
       if (Array.isArray(error.details)) {
         error.details = error.details.map((d) => ({ ...d, index: chunk[d.index] ?? d.index }));
@@ -725,7 +768,7 @@ export async function uploadFiles(files, options = {}) {
         const progress = onProgress && ((p) => onProgress(i, p));
         const value = multipart[i]
           ? await uploadMultipart(list[i], { ...options, onProgress: progress })
-          : await sendToStorage(list[i], forms[i], { onProgress: progress, signal });
+          : await afterUpload(await sendToStorage(list[i], forms[i], { onProgress: progress, signal }), declared[i], options);
         results[i] = { status: "fulfilled", value };
       } catch (reason) {
         results[i] = { status: "rejected", reason };

@@ -4,6 +4,7 @@
 import {
   abortMultipart,
   CHECKSUM_MAX_BYTES,
+  completeUpload,
   createSignRequest,
   downloadUrl,
   listParts,
@@ -17,6 +18,7 @@ import {
   uploadFiles,
   uploadMultipart,
   UploadError,
+  type DeclaredUpload,
   type DownloadLink,
   type MultipartOptions,
   type MultipartUpload,
@@ -30,6 +32,7 @@ import {
   type UploadOptions,
   type UploadOutcome,
   type UploadResult,
+  type VerifiedUpload,
 } from "../../web/client.js";
 
 const endpoint = "https://uploads.example.com";
@@ -145,6 +148,17 @@ export async function open(key: string): Promise<Date> {
   const link: DownloadLink = await downloadUrl(key, { endpoint, token: () => "sync-token", signal: AbortSignal.timeout(5000), fetch });
   window.open(link.url, "_blank", "noopener");
   return link.expiresAt;
+}
+
+/** Uploads `file` and has the worker verify it; or verifies a key uploaded another way. */
+export async function verified(file: File, key?: string): Promise<string | undefined> {
+  if (key === undefined) {
+    const result: UploadResult = await uploadFile(file, { endpoint, token, complete: true });
+    return result.verified?.event_id;
+  }
+  const declared: DeclaredUpload = { size: file.size, content_type: file.type };
+  const checked: VerifiedUpload = await completeUpload(key, declared, { endpoint, token });
+  return `${checked.key} ${checked.size} ${checked.etag} ${checked.checksum_sha256 ?? ""}`;
 }
 
 // The helpers client.js uses itself, exported for pages that upload their own way.

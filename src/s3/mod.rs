@@ -22,7 +22,8 @@ use crate::text::find;
 mod abort_multipart_upload;
 pub(crate) mod complete_multipart_upload;
 pub(crate) mod create_multipart_upload;
-mod head_object;
+mod delete_object;
+pub(crate) mod head_object;
 pub(crate) mod list_parts;
 
 /// S3 numbers parts from 1 to 10,000.
@@ -387,6 +388,16 @@ mod tests {
             assert_eq!(
                 header(&complete, "x-amz-content-sha256").unwrap(),
                 hex::encode(Sha256::digest(complete.body.as_bytes()))
+            );
+            let checked = signer.head_object_with_checksum(key);
+            assert_eq!(header(&checked, "x-amz-checksum-mode"), Some("ENABLED"));
+            assert!(header(&checked, "authorization")
+                .unwrap()
+                .contains("SignedHeaders=host;x-amz-checksum-mode;"));
+            let delete = signer.delete_object(key);
+            assert_eq!(
+                (delete.method, delete.url.as_str()),
+                (Method::Delete, object)
             );
             let abort = signer.abort_multipart_upload(key, &id);
             assert_eq!(

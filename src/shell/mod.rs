@@ -7,6 +7,7 @@ mod body;
 mod cors;
 mod crypto;
 mod env;
+mod events;
 mod handlers;
 mod multipart;
 mod net;
@@ -32,6 +33,7 @@ use crate::routes::Route;
 
 use cors::CorsVerdict;
 use env::{isolate_state, Env, State};
+pub use events::queue;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Trap the instance, or throw a JS exception out of Rust, only where the setting
@@ -45,8 +47,10 @@ const EARLIEST_PLAUSIBLE_MILLIS: f64 = 1_577_836_800_000.0;
 /// through the async route table: a path for `POST /uploads` without the executor was
 /// measured at under 3 % of its throughput for 1.3 KiB of wasm, and dropped (docs/measured.md).
 #[wasm_bindgen]
-pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
-    let call = Call::new(req, env);
+pub fn fetch(req: Request, env: Env, ctx: JsValue) -> Promise {
+    let mut call = Call::new(req, env);
+    // Kept for `waitUntil`: an event sent after the answer without a queue.
+    call.ctx = ctx;
     wasm_bindgen_futures::future_to_promise(async move { Ok(handle(call).await.into()) })
 }
 
@@ -149,6 +153,7 @@ async fn signing(
 ) -> Result<Reply, ApiError> {
     let json = match route {
         Route::Uploads => apart(handlers::uploads(call, caller)).await,
+        Route::UploadsComplete => apart(events::complete(call, caller)).await,
         Route::Download(key) => apart(handlers::download(call, key, caller)).await,
         Route::CompanionParams => uppy::params(call, caller),
         Route::CompanionCreate => apart(multipart::create(call, caller)).await,
@@ -201,6 +206,8 @@ pub(crate) struct Call {
     /// The `Origin` header, if any.
     pub origin: Option<String>,
     pub cors: CorsVerdict,
+    /// The handler's `ctx` (for `waitUntil`); undefined where there is none.
+    pub ctx: JsValue,
     headers: Headers,
     url: String,
     /// Where `url`'s origin ends and its path ends.
@@ -224,6 +231,7 @@ impl Call {
             state,
             origin,
             cors,
+            ctx: JsValue::UNDEFINED,
             headers,
             url,
             origin_end,

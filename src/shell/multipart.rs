@@ -320,6 +320,8 @@ async fn complete_upload(
         .signer(now)
         .complete_multipart_upload(&key, &id, &parts, create_only);
     let etag = complete::read_complete(&s3_call(&request).await?.body)?;
+    // The completed object's `upload.completed` event, as `POST /uploads/complete` sends it.
+    super::events::announce_completed(call, &key, sub).await;
     let route = "s3/multipart/complete";
     call.audit(&multipart_grant(
         route,

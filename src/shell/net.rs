@@ -91,3 +91,29 @@ async fn fetch(url: &str, init: &RequestInit, read_body: bool) -> Result<Answer,
         body,
     })
 }
+
+/// How long a webhook receiver has to answer before the delivery counts as failed.
+const POST_TIMEOUT_MILLIS: u32 = 10_000;
+
+/// POSTs `body` with `headers` (a webhook delivery): the receiver's status, or `None` when it
+/// could not be reached or did not answer in time. A redirect is not followed: a signed
+/// event only goes to the URL configured.
+pub(crate) async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Option<u16> {
+    let sent = Headers::new().ok()?;
+    for (name, value) in headers {
+        sent.set(name, value).ok()?;
+    }
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&sent);
+    init.set_body(&JsValue::from_str(body));
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(POST_TIMEOUT_MILLIS)));
+    init.set_redirect(RequestRedirect::Manual);
+    let pending = global_fetch(url, &init).ok()?;
+    let response: Response = JsFuture::from(pending).await.ok()?.dyn_into().ok()?;
+    // The body is not needed; cancelling it frees the connection.
+    if let Some(stream) = response.body() {
+        let _ = stream.cancel();
+    }
+    Some(response.status())
+}

@@ -14,7 +14,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, startS3, startWorker, stopAll } from "./harness.mjs";
+import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
+import { ROOT, requestUpload, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
 
 const WORKER = "http://127.0.0.1:8787";
 const S3 = "http://127.0.0.1:9000";
@@ -58,7 +60,7 @@ function shape(value) {
 
 // Every page with recipes or snippets, README first (docs in the order its contents list them).
 const PAGES = ["README.md", "docs/api.md", "docs/authentication.md", "docs/browser-and-uppy.md",
-  "docs/configuration.md", "docs/deploying.md", "docs/measured.md", "docs/testing.md", "docs/design.md"];
+  "docs/events.md", "docs/configuration.md", "docs/deploying.md", "docs/measured.md", "docs/testing.md", "docs/design.md"];
 const TEXTS = await Promise.all(PAGES.map((page) => readFile(join(ROOT, page), "utf8")));
 const RECIPES = PAGES.flatMap((page, i) => recipes(TEXTS[i], page));
 const README = TEXTS.join("\n");
@@ -178,5 +180,58 @@ test("the README's token minting, in Node and in Python, gives tokens the worker
       body: JSON.stringify({ file_name: "x.txt" }),
     });
     assert.equal(refused.status, 401);
+  }
+});
+
+/** The blocks fenced ```` ```js verify ```` and ```` ```python verify ````: a backend verifying an event. */
+function verifySnippets(markdown) {
+  return [...markdown.matchAll(/^```(js|python) verify\n([\s\S]*?)^```$/gm)].map((m) => ({ language: m[1], code: m[2] }));
+}
+
+/** Runs a verify snippet with `body` and `headers` defined as a backend's handler has them. */
+function runVerify({ language, code }, delivery, secret) {
+  const input = JSON.stringify(delivery);
+  const [command, args, source] = language === "js"
+    ? ["node", ["--input-type=module", "-e"],
+      `import { readFileSync } from "node:fs";\nconst { body, headers } = JSON.parse(readFileSync(0, "utf8"));\n${code}`]
+    : [join(process.env.PY_TOOLS ?? "", "bin/python"), ["-c"],
+      `import json, sys\n_delivery = json.load(sys.stdin)\nbody, headers = _delivery["body"], _delivery["headers"]\n${code}`];
+  return spawnSync(command, [...args, source], { cwd: ROOT, input, env: { ...process.env, UPLOAD_WEBHOOK_SECRET: secret }, encoding: "utf8" });
+}
+
+test("the README's event verification, in Node and in Python, accepts a real delivery and refuses a forged one", async (t) => {
+  const snippets = verifySnippets(README);
+  assert.deepEqual(snippets.map((s) => s.language).sort(), ["js", "python"]);
+  const deliveries = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      deliveries.push({ body, headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])) });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const secret = `whsec_${randomBytes(32).toString("base64")}`;
+  const hooked = await startWorker(s3, { UPLOAD_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/` },
+    { secrets: { UPLOAD_WEBHOOK_SECRET: secret } });
+  t.after(() => hooked.stop());
+  const bytes = Buffer.from("verified by the README");
+  const form = await requestUpload(hooked.url, { file_name: "readme.txt", content_type: "text/plain", size: bytes.length });
+  assert.equal((await uploadWithForm(form, bytes, { type: "text/plain" })).status, 204);
+  const res = await fetch(`${hooked.url}/uploads/complete`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: form.key, size: bytes.length }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  for (let waited = 0; deliveries.length === 0 && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(deliveries.length, 1, "one delivery");
+  for (const snippet of snippets) {
+    const run = runVerify(snippet, deliveries[0], secret);
+    assert.equal(run.status, 0, `${snippet.language}: ${run.stderr}`);
+    assert.equal(run.stdout.trim(), `${form.key} ${bytes.length}`, snippet.language);
+    const forged = { ...deliveries[0], body: deliveries[0].body.replace(`"size":${bytes.length}`, `"size":1`) };
+    assert.notEqual(forged.body, deliveries[0].body);
+    assert.notEqual(runVerify(snippet, forged, secret).status, 0, `${snippet.language} refuses a changed body`);
   }
 });
