@@ -221,13 +221,14 @@ pub(crate) fn event_for(
     }
 }
 
-/// `{"key", "size", "content_type", "etag", "checksum_sha256"?, "event_id"?}`.
+/// `{"key", "size", "content_type", "etag", "profile", "checksum_sha256"?, "event_id"?}`.
 pub(crate) fn verified_answer(event: &UploadEvent, event_id: Option<&str>) -> String {
     let mut answer = Object::new()
         .text("key", &event.key)
         .number("size", event.size)
         .text("content_type", &event.content_type)
-        .text("etag", &event.etag);
+        .text("etag", &event.etag)
+        .text("profile", &event.profile);
     if let Some(checksum) = &event.checksum_sha256 {
         answer = answer.text("checksum_sha256", checksum);
     }
@@ -464,6 +465,7 @@ mod tests {
                 "size": 1000,
                 "content_type": "image/png",
                 "etag": "\"9b2cf535f27731c974343645a3985328\"",
+                "profile": "default",
                 "checksum_sha256": SUM,
                 "event_id": "msg_1",
             })

@@ -656,7 +656,7 @@ pub(crate) mod tests {
     const NOW: UtcDateTime = utc_datetime!(2026-11-24 12:00);
 
     const PROFILES: &str = r#"{"avatar": {"max_bytes": 1000, "allowed_types": ["image/png"], "prefix": "uploads/avatar/", "expires_seconds": 60, "max_multipart_bytes": 0},
-        "video": {"method": "PUT", "max_multipart_bytes": 104857600, "prefix": "videos/"}}"#;
+        "video": {"method": "PUT", "max_multipart_bytes": 104857600, "prefix": "videos/", "events": false}}"#;
 
     fn in_profile(name: &str, file: &str, size: Option<u64>, profile: &str) -> UploadRequest {
         UploadRequest {
@@ -774,6 +774,19 @@ pub(crate) mod tests {
             (back.profile(), p.profile_of(&back).name.as_str()),
             (2, "video")
         );
+        // Completion holds the object to the same profile, narrowed by the caller's token.
+        let rules = p.upload_rules(&back, None);
+        assert_eq!(
+            (
+                rules.profile.as_str(),
+                rules.max_multipart_bytes,
+                rules.events
+            ),
+            ("video", 104_857_600, false)
+        );
+        let small = Caller::for_tests("alice", Some(4096), None);
+        let rules = p.upload_rules(&back, Some(&small));
+        assert_eq!((rules.max_bytes, rules.max_multipart_bytes), (4096, 4096));
         let avatar = in_profile("a.png", "image/png", None, "avatar");
         assert_eq!(
             p.start_multipart(&avatar, None, NOW, [7; 16]).map(|_| ()),

@@ -268,6 +268,8 @@ export interface VerifiedUpload {
   content_type: string;
   /** As the bucket sent it, quotes included. */
   etag: string;
+  /** The upload profile whose rules it was verified by ("default": the worker's own). */
+  profile: string;
   /** Only when one was declared. */
   checksum_sha256?: string;
   /** The upload.completed event's `webhook-id`, when the worker sends events. */

@@ -60,6 +60,9 @@ test("a form is signed and held to its profile's prefix, size and types", async 
   const fits = await uploadWithForm(avatar.body, randomBytes(1000), { fileName: "me.png", type: "image/png" });
   assert.equal(fits.status, 204, fits.text);
   assert.equal((await s3.readObject(avatar.body.key)).length, 1000);
+  const verified = await postJson(`${worker.url}/uploads/complete`, { key: avatar.body.key, size: 1000, content_type: "image/png" });
+  assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  assert.equal(verified.body.profile, "avatar", "verified by the profile it was signed under");
 
   const refusals = [
     [{ file_name: "me.png", content_type: "image/png", size: 1001, profile: "avatar" }, "413 file_too_large"],
