@@ -3,7 +3,8 @@
 // signer, is worthless). Each form's policy must pin every field it carries, and its signature
 // is recomputed here with node:crypto. Token workers also get a forged and a missing token.
 //   BENCH_TOKEN=<HS256 JWT, sub "alice"> node bench/check.mjs <worker> <port> <file for the answer>
-// worker: ours | lean | sdk | sdk-full | trivial (no token), ours-hs256 | sdk-jose (token).
+// worker: ours | lean | sdk | sdk-full | trivial (no token), ours-hs256 | sdk-jose (token),
+// ours-profiles (a request naming the profile "photo"), ours-complete (POST /uploads/complete).
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 
@@ -15,8 +16,11 @@ const DISPOSITION = `inline; filename="holiday photo.JPG"; filename*=UTF-8''holi
 const withToken = name === "ours-hs256" || name === "sdk-jose";
 const token = process.env.BENCH_TOKEN;
 if (withToken && !token) throw new Error("BENCH_TOKEN is not set");
-const body = JSON.stringify({ file_name: "holiday photo.JPG", content_type: "image/jpeg", size: 123456 });
-const url = `http://127.0.0.1:${port}/uploads`;
+const COMPLETED_KEY = "uploads/2f1c0a8e-3b7d-4f0e-9a41-0c5e7d2b9f13/holiday-photo.jpg";
+const body = JSON.stringify(name === "ours-complete"
+  ? { key: COMPLETED_KEY, size: 123456, content_type: "image/jpeg" }
+  : { file_name: "holiday photo.JPG", content_type: "image/jpeg", size: 123456, ...(name === "ours-profiles" ? { profile: "photo" } : {}) });
+const url = `http://127.0.0.1:${port}/uploads${name === "ours-complete" ? "/complete" : ""}`;
 const post = (auth) => fetch(url, {
   method: "POST",
   headers: { "Content-Type": "application/json", ...(auth ? { Authorization: `Bearer ${auth}` } : {}) },
@@ -55,7 +59,8 @@ function checkForm(j) {
   const segment = name === "sdk-jose" ? "alice/" : name === "ours-hs256" ? "(alice/)?" : "";
   expect(j?.method === "POST", "method is not POST");
   expect(typeof j?.url === "string", "no url");
-  expect(new RegExp(`^uploads/${segment}[0-9a-f-]{36}/holiday-photo\\.jpg$`).test(j?.key), `unexpected key ${j?.key}`);
+  const prefix = name === "ours-profiles" ? "photos/" : "uploads/";
+  expect(new RegExp(`^${prefix}${segment}[0-9a-f-]{36}/holiday-photo\\.jpg$`).test(j?.key), `unexpected key ${j?.key}`);
   expect(field("key") === j?.key, "the key field is not the key");
   expect(field("content-type") === "image/jpeg", "Content-Type is not image/jpeg");
   expect(typeof j?.expires_at === "string" && Date.parse(j.expires_at) > Date.now(), "expires_at is not in the future");
@@ -95,6 +100,11 @@ function checkForm(j) {
 
 if (response.status !== 200) problems.push(`status ${response.status}`);
 else if (name === "trivial") expect(json?.ok === true && json.file_name === "holiday photo.JPG", "unexpected answer");
+else if (name === "ours-complete") {
+  expect(json?.key === COMPLETED_KEY && json.size === 123456 && json.content_type === "image/jpeg", "not the verified object");
+  expect(json?.profile === "default", "not verified by the default profile");
+  expect(/^msg_[0-9a-f]{32}$/.test(json?.event_id ?? ""), "no event id: events are not on");
+}
 else checkForm(json);
 
 // A token worker that verifies tokens refuses a forged one and a missing one. Ours before auth is

@@ -38,8 +38,10 @@ const median = (xs) => {
 };
 // The token rows last; the trivial worker is the runtime's floor.
 // Other builds of ours loaded beside it (VARIANTS): every wrk-ours-NAME-1.txt.
-const variants = [...new Set(readdirSync(dir).map((f) => /^wrk-(ours-(?!hs256-|quiet-)[\w.-]+?)-\d+\.txt$/.exec(f)?.[1]).filter(Boolean))];
-const workers = ["ours", "ours-quiet", ...variants, "lean", "sdk", "trivial", "ours-hs256", "sdk-jose"];
+const variants = [...new Set(readdirSync(dir).map((f) => /^wrk-(ours-(?!hs256-|quiet-|profiles-|complete-)[\w.-]+?)-\d+\.txt$/.exec(f)?.[1]).filter(Boolean))];
+// #23's routes, measured beside the rest but not cold-started (the same build as ours).
+const routeRows = ["ours-profiles", "ours-complete"];
+const workers = ["ours", "ours-quiet", ...variants, "lean", "sdk", "trivial", "ours-hs256", "sdk-jose", ...routeRows];
 const rounds = Object.fromEntries(workers.map((w) => [w, readdirSync(dir)
   .map((f) => [f, new RegExp(`^wrk-${w}-(\\d+)\\.txt$`).exec(f)?.[1]])
   .filter(([, round]) => round)
@@ -55,7 +57,7 @@ const med = Object.fromEntries(workers.map((w) => {
 }));
 // Cold starts: `COLD worker <ms spawn → listening> <ms of the first request>` lines.
 const coldLines = [...read("cold.txt").matchAll(/^COLD (\S+) ([\d.]+) ([\d.]+)$/gm)];
-const cold = Object.fromEntries(workers.filter((w) => !variants.includes(w)).map((w) => {
+const cold = Object.fromEntries(workers.filter((w) => !variants.includes(w) && !routeRows.includes(w)).map((w) => {
   const mine = coldLines.filter((m) => m[1] === w);
   if (!mine.length) throw new Error(`no cold starts for ${w}`);
   return [w, { start: median(mine.map((m) => Number(m[2]))), first: median(mine.map((m) => Number(m[3]))) }];
@@ -86,9 +88,11 @@ const label = {
   trivial: "trivial JS worker (parse JSON, answer): floor",
   "ours-hs256": "edge-presign + HS256 token (`UPLOAD_AUTH_SECRET`)",
   "sdk-jose": "JS SDK worker + `jose` `jwtVerify` HS256",
+  "ours-profiles": "edge-presign, five `UPLOAD_PROFILES`, the request naming one",
+  "ours-complete": "edge-presign `POST /uploads/complete`: HEAD (in-process store), checks, event sent with `waitUntil`",
 };
 const plus = (v) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(1)} ms`;
-const coldCell = (w) => variants.includes(w) ? "(not measured)" : w === "trivial"
+const coldCell = (w) => variants.includes(w) || routeRows.includes(w) ? "(not measured)" : w === "trivial"
   ? `${cold.trivial.start.toFixed(1)} ms, ${cold.trivial.first.toFixed(1)} ms (floor)`
   : `${plus(cold[w].start - cold.trivial.start)}, ${plus(cold[w].first - cold.trivial.first)}`;
 const ratio = (a, b, what) => `| ${what} | ${x(med[a].rps, med[b].rps)} | ${x(med[b].p50, med[a].p50)} | ${plus(cold[a].start + cold[a].first - cold[b].start - cold[b].first)} |`;
@@ -132,6 +136,9 @@ const md = [
   ...(native.ns.json_to_json
     ? [`| JSON body → JSON answer (\`api::handle_uploads\`, key cached) | ${us(native.ns.json_to_json)} µs | ${int(1e9 / native.ns.json_to_json)} | ${x(native.ns.json_to_json, floor)} |`]
     : []),
+  ...(native.ns.json_to_json_profile
+    ? [`| the same with five \`UPLOAD_PROFILES\`, the request naming one | ${us(native.ns.json_to_json_profile)} µs | ${int(1e9 / native.ns.json_to_json_profile)} | ${x(native.ns.json_to_json_profile, floor)} |`]
+    : []),
   "",
   "### 2. Per call, same inputs (bucket, key, Content-Type, size range, 600 s)",
   "",
@@ -155,6 +162,10 @@ const md = [
   ratio("ours", "lean", "lean JS worker"),
   ratio("ours", "sdk", "JS SDK worker"),
   ratio("ours-hs256", "sdk-jose", "with an HS256 token: ours + HS256 against SDK + jose"),
+  "",
+  "| #23's routes, against `POST /uploads` | requests/s vs ours | p50 (ours / it) |",
+  "|---|---:|---:|",
+  ...routeRows.map((w) => `| ${label[w]} | ${x(med[w].rps, med.ours.rps)} | ${x(med.ours.p50, med[w].p50)} |`),
   "",
   ...(variants.length
     ? ["| variant | requests/s vs ours | p50 (ours / variant) |", "|---|---:|---:|",

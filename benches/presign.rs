@@ -39,20 +39,28 @@ fn bench(id: &str, name: &str, mut f: impl FnMut()) {
     println!("BENCH {id} {per_call:.1}");
 }
 
-fn main() {
-    let config = Config::from_lookup(|name| {
+/// Five upload profiles, as bench/run's ours-profiles row has them.
+const PROFILES: &str = r#"{"photo": {"max_bytes": 10485760, "allowed_types": ["image/*"], "prefix": "photos/"}, "avatar": {"max_bytes": 2097152, "allowed_types": ["image/png", "image/jpeg"]}, "document": {"allowed_types": ["application/pdf"], "method": "PUT"}, "video": {"max_multipart_bytes": 5368709120}, "note": {"max_bytes": 65536, "allowed_types": ["text/plain"], "events": false}}"#;
+
+fn settings(profiles: Option<&str>) -> Config {
+    Config::from_lookup(|name| {
         Some(
             match name {
                 "S3_BUCKET" => "photos",
                 "S3_REGION" => "us-east-1",
                 "AWS_ACCESS_KEY_ID" => "AKIAIOSFODNN7EXAMPLE",
                 "AWS_SECRET_ACCESS_KEY" => "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "UPLOAD_PROFILES" => profiles?,
                 _ => return None,
             }
             .to_owned(),
         )
     })
-    .expect("valid settings");
+    .expect("valid settings")
+}
+
+fn main() {
+    let config = settings(None);
     let next_day = NOW + time::Duration::days(1);
     let presigner = Presigner::new(config);
     let request = UploadRequest {
@@ -112,6 +120,15 @@ fn main() {
         "api: JSON request body to JSON response",
         || {
             black_box(handle_uploads(&presigner, black_box(body), NOW, || [7; 16]).unwrap());
+        },
+    );
+    let with_profiles = Presigner::new(settings(Some(PROFILES)));
+    let body = br#"{"file_name": "holiday photo.JPG", "content_type": "image/jpeg", "size": 123456, "profile": "photo"}"#;
+    bench(
+        "json_to_json_profile",
+        "api: the same, five profiles, naming one",
+        || {
+            black_box(handle_uploads(&with_profiles, black_box(body), NOW, || [7; 16]).unwrap());
         },
     );
 }
