@@ -70,6 +70,18 @@ pub(crate) enum Refusal {
     },
 }
 
+impl Refusal {
+    /// Whether `UPLOAD_DELETE_REJECTED` deletes the refused object. One outside the rules (too
+    /// large, a type not allowed) goes whoever asked. One that only differs from what the
+    /// request declares goes only for an authenticated caller, whose segment it is in: with
+    /// auth off, anyone who knows a key could declare a wrong size and have another's upload
+    /// deleted.
+    pub(crate) fn deletes(&self, rules: &UploadRules, authenticated: bool) -> bool {
+        let outside_the_rules = matches!(self, Self::TooLarge { .. } | Self::TypeNotAllowed { .. });
+        rules.delete_rejected && (outside_the_rules || authenticated)
+    }
+}
+
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         let shown = |t: &Option<String>| t.clone().unwrap_or_else(|| "no type".into());
@@ -478,5 +490,32 @@ mod tests {
         let plain: serde_json::Value =
             serde_json::from_str(&verified_answer(&event, None)).unwrap();
         assert!(plain.get("checksum_sha256").is_none() && plain.get("event_id").is_none());
+    }
+
+    #[test]
+    fn only_an_owner_has_a_mismatch_deleted_and_rules_delete_for_anyone() {
+        let deleting = UploadRules {
+            delete_rejected: true,
+            ..rules()
+        };
+        let too_large = Refusal::TooLarge { size: 2, limit: 1 };
+        let wrong_type = Refusal::TypeNotAllowed { found: None };
+        let mismatch = Refusal::SizeMismatch {
+            found: 2,
+            declared: 1,
+        };
+        for refusal in [&too_large, &wrong_type] {
+            assert!(refusal.deletes(&deleting, false) && refusal.deletes(&deleting, true));
+            assert!(
+                !refusal.deletes(&rules(), true),
+                "only when the setting says so"
+            );
+        }
+        assert!(mismatch.deletes(&deleting, true));
+        assert!(
+            !mismatch.deletes(&deleting, false),
+            "auth off: anyone could declare"
+        );
+        assert!(!mismatch.deletes(&rules(), true));
     }
 }

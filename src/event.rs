@@ -46,13 +46,28 @@ impl WebhookKey {
 
     /// `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`: the `webhook-signature` value.
     pub(crate) fn sign(&self, id: &str, timestamp: i64, body: &str) -> String {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
-            // HMAC takes a key of any length; this arm cannot be reached.
+        let Some(mac) = self.mac(&[format!("{id}.{timestamp}.").as_bytes(), body.as_bytes()])
+        else {
             return String::new();
         };
-        mac.update(format!("{id}.{timestamp}.").as_bytes());
-        mac.update(body.as_bytes());
         ["v1,", &STANDARD.encode(mac.finalize().into_bytes())].concat()
+    }
+
+    /// The MAC a queue message of this worker's carries over its id and body, so the consumer
+    /// signs only events this worker made (any other producer on the queue cannot have a body
+    /// of its choosing signed). Its input starts with `edge-presign-queue.`, which no
+    /// `webhook-id` (`msg_…`) does: it is never a webhook signature.
+    fn message_mac(&self, id: &str, body: &str) -> Option<Hmac<Sha256>> {
+        self.mac(&[b"edge-presign-queue.", id.as_bytes(), b".", body.as_bytes()])
+    }
+
+    /// HMAC-SHA256 of `parts` under the key (HMAC takes a key of any length: never `None`).
+    fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).ok()?;
+        for part in parts {
+            mac.update(part);
+        }
+        Some(mac)
     }
 }
 
@@ -129,11 +144,17 @@ impl UploadEvent {
     }
 
     /// The queue message: the id and the body, fixed once, so every delivery of it carries
-    /// the same `webhook-id` and the same bytes.
-    pub(crate) fn message(&self) -> String {
+    /// the same `webhook-id` and the same bytes, and their MAC under `key`.
+    pub(crate) fn message(&self, key: &WebhookKey) -> String {
+        let (id, body) = (self.id(), self.body());
+        let mac = key
+            .message_mac(&id, &body)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default();
         Object::new()
-            .text("id", &self.id())
-            .text("body", &self.body())
+            .text("id", &id)
+            .text("body", &body)
+            .text("mac", &mac)
             .finish()
     }
 }
@@ -141,7 +162,7 @@ impl UploadEvent {
 /// A queue message, read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Message {
-    /// An event this worker made: deliver `body` as `id`.
+    /// An event this worker made (its MAC checked): deliver `body` as `id`.
     Event { id: String, body: String },
     /// An R2 event notification of a new object: the consumer learns the rest with a HEAD.
     StoredObject { key: String, etag: String },
@@ -153,16 +174,29 @@ pub(crate) enum Message {
 /// What R2 calls the actions that leave a new object (its event notifications' `action`).
 const R2_NEW_OBJECT_ACTIONS: [&str; 3] = ["PutObject", "CompleteMultipartUpload", "CopyObject"];
 
-/// Reads a queue message's body (JSON text: this worker's own, or an R2 notification's
-/// `{"account", "action", "bucket", "object": {"key", "size", "eTag"}, "eventTime"}`).
-pub(crate) fn read_message(text: &str) -> Message {
+/// Reads a queue message's body (JSON text: this worker's own, whose MAC must be `key`'s, or
+/// an R2 notification's `{"account", "action", "bucket", "object": {"key", "size", "eTag"},
+/// "eventTime"}`).
+pub(crate) fn read_message(text: &str, key: &WebhookKey) -> Message {
     let Ok(value) = json::parse(text.as_bytes()) else {
         return Message::Ignored;
     };
     if let (Ok(Some(id)), Ok(Some(body))) = (value.text("id"), value.text("body")) {
-        return Message::Event {
-            id: id.to_owned(),
-            body: body.to_owned(),
+        let mac = value
+            .text("mac")
+            .ok()
+            .flatten()
+            .and_then(|m| hex::decode(m).ok());
+        let expected = key.message_mac(id, body);
+        let genuine = mac
+            .zip(expected)
+            .is_some_and(|(mac, expected)| expected.verify_slice(&mac).is_ok());
+        return match genuine {
+            true => Message::Event {
+                id: id.to_owned(),
+                body: body.to_owned(),
+            },
+            false => Message::Ignored,
         };
     }
     let action = value.text("action").ok().flatten().unwrap_or_default();
@@ -358,27 +392,40 @@ mod tests {
 
     #[test]
     fn queue_messages_carry_id_and_body_and_r2_notifications_are_read() {
-        let message = read_message(&event().message());
+        let key = WebhookKey::parse(SPEC_SECRET).unwrap();
+        let read = |text: &str| read_message(text, &key);
+        let message = event().message(&key);
         assert_eq!(
-            message,
+            read(&message),
             Message::Event {
                 id: event().id(),
                 body: event().body()
             }
         );
+        // Only this worker's own messages are signed: another producer on the queue, a changed
+        // body, a message under another deployment's secret or without a MAC is dropped.
+        let value: serde_json::Value = serde_json::from_str(&message).unwrap();
+        let forged = serde_json::json!({"id": value["id"], "body": "{}", "mac": value["mac"]});
+        assert_eq!(read(&forged.to_string()), Message::Ignored);
+        let bare = serde_json::json!({"id": value["id"], "body": value["body"]});
+        assert_eq!(read(&bare.to_string()), Message::Ignored);
+        let other = WebhookKey::parse(&["whsec_", &STANDARD.encode([7u8; 32])].concat()).unwrap();
+        assert_eq!(read_message(&message, &other), Message::Ignored);
+        let bad_hex = serde_json::json!({"id": value["id"], "body": value["body"], "mac": "zz"});
+        assert_eq!(read(&bad_hex.to_string()), Message::Ignored);
         // Cloudflare's R2 event notification message, as its documentation shows one.
         let r2 = r#"{"account":"3f4b7e3dcab231cbfdaa90a6a28bd548","action":"PutObject","bucket":"my-bucket","object":{"key":"my-new-object","size":65536,"eTag":"c846ff7a18f28c2e262116d6e8719ef0"},"eventTime":"2024-05-24T19:36:44.379Z"}"#;
         assert_eq!(
-            read_message(r2),
+            read(r2),
             Message::StoredObject {
                 key: "my-new-object".into(),
                 etag: "c846ff7a18f28c2e262116d6e8719ef0".into()
             }
         );
         let deleted = r2.replace("PutObject", "DeleteObject");
-        assert_eq!(read_message(&deleted), Message::Ignored);
-        assert_eq!(read_message("not json"), Message::Ignored);
-        assert_eq!(read_message(r#"{"id": 5, "body": "x"}"#), Message::Ignored);
+        assert_eq!(read(&deleted), Message::Ignored);
+        assert_eq!(read("not json"), Message::Ignored);
+        assert_eq!(read(r#"{"id": 5, "body": "x"}"#), Message::Ignored);
     }
 
     #[test]

@@ -281,18 +281,23 @@ impl Presigner {
         }))
     }
 
-    /// `key` if this worker could have issued it to anyone: directly under a profile's
-    /// prefix, or under one caller's segment there (an R2 notification names no caller).
+    /// `key` if this worker could have issued it to anyone (an R2 notification names no
+    /// caller): with auth off, directly under a profile's prefix; with auth on, under one
+    /// caller's segment there, the only shape it then issues. (Trying both would give a user
+    /// whose segment is a nested profile's name, `uploads/avatar/…`, to that profile.)
     pub(crate) fn check_key_of_anyone(&self, key: &str) -> Option<IssuedKey> {
+        let segmented = self.config.auth.is_some();
         self.config
             .profiles
             .for_key(key)
             .find_map(|(index, profile)| {
-                let segment = key[profile.prefix.len()..].split_once('/').map(|(s, _)| s);
-                [None, segment]
-                    .into_iter()
-                    .find_map(|segment| IssuedKey::check(key, &profile.prefix, segment).ok())
-                    .map(|issued| issued.in_profile(index))
+                let rest = &key[profile.prefix.len()..];
+                let segment = match segmented {
+                    true => Some(rest.split_once('/')?.0),
+                    false => None,
+                };
+                let issued = IssuedKey::check(key, &profile.prefix, segment).ok()?;
+                Some(issued.in_profile(index))
             })
     }
 
@@ -801,8 +806,12 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_notified_key_is_checked_in_any_callers_segment_of_its_profile() {
-        let p = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+    fn a_notified_key_is_checked_in_the_shape_the_worker_issues() {
+        const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+        let p = presigner(&[
+            ("UPLOAD_PROFILES", PROFILES),
+            ("UPLOAD_AUTH_SECRET", SECRET),
+        ]);
         let alice = Caller::for_tests("alice", None, None);
         let video = in_profile("v.mp4", "video/mp4", Some(10), "video");
         let hers = p
@@ -814,11 +823,30 @@ pub(crate) mod tests {
             (found.as_str(), p.profile_of(&found).name.as_str()),
             (hers.as_str(), "video")
         );
-        let anyone = p
+        // The default profile's key of a user whose segment is a nested profile's name.
+        let user = Caller::for_tests("avatar", None, None);
+        let theirs = p
+            .presign_as(&request("r.pdf", None, Some(10)), Some(&user), NOW, [7; 16])
+            .unwrap()
+            .key;
+        assert!(theirs.as_str().starts_with("uploads/avatar/"));
+        let found = p.check_key_of_anyone(theirs.as_str()).unwrap();
+        assert_eq!(p.profile_of(&found).name, "default");
+        // With auth on the worker issues no key without a segment.
+        let open = presigner(&[("UPLOAD_PROFILES", PROFILES)]);
+        let anyone = open
             .presign(&request("a.bin", None, Some(10)), NOW, [7; 16])
             .unwrap()
             .key;
-        assert_eq!(p.check_key_of_anyone(anyone.as_str()).unwrap().profile(), 0);
+        assert_eq!(
+            open.check_key_of_anyone(anyone.as_str()).unwrap().profile(),
+            0
+        );
+        assert!(p.check_key_of_anyone(anyone.as_str()).is_none());
+        assert!(
+            open.check_key_of_anyone(hers.as_str()).is_none(),
+            "auth off: no segments"
+        );
         for other in [
             "videos/report.pdf",
             "videos/a/b/c",
@@ -826,6 +854,7 @@ pub(crate) mod tests {
             "uploads/../x",
         ] {
             assert!(p.check_key_of_anyone(other).is_none(), "{other}");
+            assert!(open.check_key_of_anyone(other).is_none(), "{other}");
         }
     }
 

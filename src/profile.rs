@@ -343,6 +343,7 @@ mod tests {
             assert!(read(bad).is_err(), "{bad}");
         }
         assert!(read(&format!(r#"{{"{}": {{}}}}"#, "a".repeat(64))).is_ok());
+        assert!(read(r#"{"my-avatar_2": {}}"#).is_ok(), "digits, - and _");
         assert!(read(&format!(r#"{{"{}": {{}}}}"#, "a".repeat(65))).is_err());
         assert_eq!(read("{}").unwrap(), Vec::new());
     }
@@ -352,6 +353,10 @@ mod tests {
         let on_r2 = |json| read_profiles(json, &base_for_tests(), true);
         assert!(on_r2(r#"{"a": {"method": "POST"}}"#).is_err());
         assert!(on_r2(r#"{"a": {"method": "PUT"}}"#).is_ok());
+        assert_eq!(
+            read(r#"{"a": {"method": "post"}}"#).unwrap()[0].method,
+            Method::Post
+        );
     }
 
     #[test]

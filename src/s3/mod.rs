@@ -322,7 +322,7 @@ mod tests {
         }
     }
 
-    fn signer_test(check: impl FnOnce(&Signer<'_>, &IssuedKey)) {
+    pub(super) fn signer_test(check: impl FnOnce(&Signer<'_>, &IssuedKey)) {
         let credentials = crate::sigv4::tests::example_credentials(None);
         let now = time::macros::utc_datetime!(2026-11-24 12:00);
         let day_key = crate::sigv4::SigningKey::derive(
@@ -394,7 +394,7 @@ mod tests {
             assert!(header(&checked, "authorization")
                 .unwrap()
                 .contains("SignedHeaders=host;x-amz-checksum-mode;"));
-            let delete = signer.delete_object(key);
+            let delete = signer.delete_object(key, "9b2c");
             assert_eq!(
                 (delete.method, delete.url.as_str()),
                 (Method::Delete, object)

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::completion::{self, UploadRules};
+use crate::completion;
 use crate::error::{ApiError, ErrorCode};
 use crate::event::{self, Message, UploadEvent, Webhook};
 use crate::key::IssuedKey;
@@ -74,7 +74,8 @@ pub(crate) async fn complete(call: &Call, caller: Option<&Caller>) -> Result<Jso
     let with_checksum = request.declared.checksum_sha256.is_some();
     let stored = head(presigner, &key, with_checksum).await?;
     if let Err(refusal) = completion::verify(&stored, &request.declared, &rules) {
-        return Err(refuse(presigner, &key, &rules, refusal.into()).await);
+        let delete = refusal.deletes(&rules, caller.is_some());
+        return Err(refuse(presigner, &key, &stored.etag, delete, refusal.into()).await);
     }
     let sub = caller.map(Caller::sub);
     let event = completion::event_for(&key, &stored, &rules, sub, now()?);
@@ -119,17 +120,18 @@ async fn head(
     })
 }
 
-/// The refusal, after deleting the object when the rules say so.
+/// The refusal, after deleting the object (exactly the one refused: `etag`) when `delete`.
 async fn refuse(
     presigner: &Presigner,
     key: &IssuedKey,
-    rules: &UploadRules,
+    etag: &str,
+    delete: bool,
     mut error: ApiError,
 ) -> ApiError {
-    if rules.delete_rejected {
+    if delete {
         let deleted = match now() {
             Ok(now) => {
-                let request = presigner.signer(now).delete_object(key);
+                let request = presigner.signer(now).delete_object(key, etag);
                 net::send(&request).await.is_ok_and(|a| a.is_success())
             }
             Err(_) => false,
@@ -167,7 +169,7 @@ pub(crate) async fn announce_completed(call: &Call, key: &IssuedKey, sub: Option
 async fn announce(call: &Call, event: &UploadEvent) -> Option<String> {
     let webhook = call.presigner().ok()?.config().webhook.as_ref()?;
     let id = event.id();
-    let message = event.message();
+    let message = event.message(&webhook.key);
     if let Some(queue) = call.env.events_queue() {
         let sent = match queue.send(&JsValue::from_str(&message)) {
             Ok(promise) => JsFuture::from(promise).await.is_ok(),
@@ -236,7 +238,7 @@ async fn consume(presigner: Option<&'static Presigner>, message: &QueueMessage) 
         log(r#"{"event":"upload.completed","outcome":"dropped","reason":"no UPLOAD_WEBHOOK_URL"}"#);
         return message.ack();
     };
-    let (id, body) = match event::read_message(&message_text(message)) {
+    let (id, body) = match event::read_message(&message_text(message), &webhook.key) {
         Message::Event { id, body } => (id, body),
         Message::StoredObject { key, .. } => match notified_event(presigner, &key).await {
             Ok(Some(event)) => (event.id(), event.body()),

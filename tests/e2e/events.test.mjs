@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import standardwebhooks from "standardwebhooks";
-import { postJson, requestUpload, startAll, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
+import { mintToken, postJson, requestUpload, startAll, startS3, startWorker, stopAll, uploadWithForm } from "./harness.mjs";
 
 const { Webhook } = standardwebhooks;
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
@@ -14,6 +14,8 @@ const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 let s3;
 let worker; // events through the queue
 let deleting; // UPLOAD_DELETE_REJECTED, no receiver
+let owned; // UPLOAD_DELETE_REJECTED with auth on: an owner's mismatch is deleted
+const AUTH_SECRET = "events-test-auth-secret-of-32-bytes-or-more";
 let receiver;
 
 /** A receiver that records every delivery, and answers 500 to the first `failFirst` of a key. */
@@ -60,15 +62,16 @@ async function startReceiver() {
 before(async () => {
   s3 = await startS3();
   receiver = await startReceiver();
-  [worker, deleting] = await startAll([
+  [worker, deleting, owned] = await startAll([
     () => startWorker(s3, { UPLOAD_WEBHOOK_URL: receiver.url, UPLOAD_MAX_MULTIPART_BYTES: String(64 * 1024 * 1024) },
       { secrets: { UPLOAD_WEBHOOK_SECRET: SECRET } }),
     () => startWorker(s3, { UPLOAD_DELETE_REJECTED: "true" }),
+    () => startWorker(s3, { UPLOAD_DELETE_REJECTED: "true" }, { secrets: { UPLOAD_AUTH_SECRET: AUTH_SECRET } }),
   ]);
 });
 
 after(async () => {
-  await Promise.all([worker?.stop(), deleting?.stop()]);
+  await Promise.all([worker?.stop(), deleting?.stop(), owned?.stop()]);
   await receiver?.stop();
   await s3?.stop();
   await stopAll();
@@ -114,14 +117,31 @@ describe("POST /uploads/complete", () => {
     assert.ok(await s3.readObject(form.key), "without UPLOAD_DELETE_REJECTED the object stays");
   });
 
-  test("with UPLOAD_DELETE_REJECTED a refused object is deleted", async () => {
+  test("with UPLOAD_DELETE_REJECTED an owner's mismatched object is deleted, and nobody else's", async () => {
     const bytes = Buffer.from("hello world");
-    const form = await uploaded(deleting.url, { file_name: "b.txt", content_type: "text/plain" }, bytes);
-    const { status, body } = await complete(deleting.url, { key: form.key, size: 3 });
+    const alice = { Authorization: `Bearer ${mintToken("alice", AUTH_SECRET)}` };
+    const bob = { Authorization: `Bearer ${mintToken("bob", AUTH_SECRET)}` };
+    const asked = await postJson(`${owned.url}/uploads`, { file_name: "b.txt", content_type: "text/plain" }, alice);
+    assert.equal((await uploadWithForm(asked.body, bytes, { fileName: "b.txt", type: "text/plain" })).status, 204);
+    const key = asked.body.key;
+    const other = await postJson(`${owned.url}/uploads/complete`, { key, size: 3 }, bob);
+    assert.equal(other.status, 403, "another user cannot even name it");
+    assert.ok(await s3.readObject(key));
+    const { status, body } = await postJson(`${owned.url}/uploads/complete`, { key, size: 3 }, alice);
     assert.equal(status, 422, JSON.stringify(body));
     assert.equal(body.error.code, "size_mismatch");
     assert.match(body.error.message, /; the object was deleted$/);
-    assert.equal(await s3.readObject(form.key), null);
+    assert.equal(await s3.readObject(key), null);
+  });
+
+  test("with auth off, a declared mismatch never deletes: anyone who knows the key could declare one", async () => {
+    const bytes = Buffer.from("hello world");
+    const form = await uploaded(deleting.url, { file_name: "b.txt", content_type: "text/plain" }, bytes);
+    assert.equal((await complete(deleting.url, { key: form.key, size: bytes.length })).status, 200);
+    const { status, body } = await complete(deleting.url, { key: form.key, size: 1 });
+    assert.equal(status, 422, JSON.stringify(body));
+    assert.equal(body.error.message, `the stored object is ${bytes.length} bytes, but 1 were declared`);
+    assert.ok(await s3.readObject(form.key), "kept");
   });
 
   test("a wrong declared checksum is refused; the right one is verified and answered", async () => {
@@ -135,7 +155,7 @@ describe("POST /uploads/complete", () => {
     const again = await uploaded(deleting.url, { file_name: "c.bin", size: bytes.length, checksum_sha256: checksum }, bytes);
     ({ status, body } = await complete(deleting.url, { key: again.key, size: bytes.length, checksum_sha256: checksum }));
     assert.equal(status, 200, JSON.stringify(body));
-    assert.deepEqual(Object.keys(body).sort(), ["checksum_sha256", "content_type", "etag", "key", "size"],
+    assert.deepEqual(Object.keys(body).sort(), ["checksum_sha256", "content_type", "etag", "key", "profile", "size"],
       "no event_id without UPLOAD_WEBHOOK_URL");
     assert.equal(body.checksum_sha256, checksum);
   });
