@@ -482,6 +482,11 @@ impl Caller {
         self.content_types.is_some()
     }
 
+    /// The types the token lists (`content_types`), if it narrows them.
+    pub fn content_types(&self) -> Option<&[MediaRange]> {
+        self.content_types.as_deref()
+    }
+
     /// True when the token's `content_types` (if any) allow `media_type`.
     pub fn allows_type(&self, media_type: &MediaType) -> bool {
         self.content_types

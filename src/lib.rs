@@ -10,6 +10,7 @@ pub mod config;
 pub mod form;
 pub mod json;
 pub mod key;
+pub mod limits;
 pub mod media_type;
 pub mod multipart;
 pub mod object_url;

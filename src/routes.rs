@@ -7,6 +7,8 @@
 pub enum Route<'a> {
     /// `POST /uploads`: one form or PUT URL, or a batch.
     Uploads,
+    /// `GET /uploads/limits`: what the worker signs for this caller.
+    UploadLimits,
     /// `GET /downloads/{key}`.
     Download(&'a str),
     /// `GET /healthz`.
@@ -40,6 +42,7 @@ impl<'a> Route<'a> {
         }
         Some(match path {
             "/uploads" => Self::Uploads,
+            "/uploads/limits" => Self::UploadLimits,
             "/healthz" => Self::Health,
             "/s3/params" => Self::CompanionParams,
             "/s3/multipart" => Self::CompanionCreate,
@@ -71,7 +74,10 @@ impl<'a> Route<'a> {
             | Self::Sign
             | Self::CompanionComplete(_)
             | Self::SignedCreated(_) => "POST, OPTIONS",
-            Self::Download(_) | Self::CompanionParams | Self::CompanionPart(..) => "GET, OPTIONS",
+            Self::UploadLimits
+            | Self::Download(_)
+            | Self::CompanionParams
+            | Self::CompanionPart(..) => "GET, OPTIONS",
             Self::CompanionUpload(_) => "GET, DELETE, OPTIONS",
             Self::Health | Self::Static => "GET, HEAD",
         }
@@ -105,6 +111,7 @@ impl<'a> Route<'a> {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Uploads => "uploads",
+            Self::UploadLimits => "uploads/limits",
             Self::Download(_) => "downloads",
             Self::Health => "healthz",
             Self::CompanionParams => "s3/params",
@@ -162,6 +169,13 @@ mod tests {
     fn paths_map_to_routes_under_the_base_path() {
         let table = [
             ("/uploads", "", Some(Route::Uploads)),
+            ("/uploads/limits", "", Some(Route::UploadLimits)),
+            ("/uploads/limits/x", "", Some(Route::Static)),
+            (
+                "/api/uploads/uploads/limits",
+                "/api/uploads",
+                Some(Route::UploadLimits),
+            ),
             ("/healthz", "", Some(Route::Health)),
             ("/downloads/a%2Fb/c", "", Some(Route::Download("a%2Fb/c"))),
             ("/s3/params", "", Some(Route::CompanionParams)),
@@ -204,6 +218,7 @@ mod tests {
     #[test]
     fn each_route_says_what_it_takes_and_whether_it_signs() {
         assert!(Route::Uploads.takes("POST") && !Route::Uploads.takes("GET"));
+        assert!(Route::UploadLimits.takes("GET") && !Route::UploadLimits.takes("POST"));
         assert!(
             !Route::Uploads.takes("OPTIONS"),
             "a preflight is not the route itself"
@@ -213,8 +228,10 @@ mod tests {
         assert!(!Route::CompanionUpload("x").takes("POST"));
         assert!(Route::Health.takes("HEAD"));
         assert!(!Route::Health.takes("GE"), "whole names only");
+        // The limits are the caller's: they need the token, as the uploads they describe do.
         let signing = [
             Route::Uploads,
+            Route::UploadLimits,
             Route::Download("k"),
             Route::CompanionParams,
             Route::CompanionCreate,
@@ -237,6 +254,7 @@ mod tests {
         assert!(!complete.self_authorising("key=k&signaturex=ab"));
         for route in [
             Route::Uploads,
+            Route::UploadLimits,
             Route::Download("k"),
             Route::CompanionParams,
             Route::CompanionCreate,

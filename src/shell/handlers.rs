@@ -1,4 +1,4 @@
-//! `POST /uploads`, `GET /downloads/{key}`, `GET /healthz` and the static files.
+//! `POST /uploads`, `GET /uploads/limits`, `GET /downloads/{key}`, `GET /healthz` and the static files.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -30,6 +30,12 @@ pub async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiEr
         call.audit(&upload_grant("uploads", upload, caller));
     }
     Ok(Json::ok(json))
+}
+
+/// `GET /uploads/limits`: what the worker signs for this caller (the core builds it).
+pub fn limits(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let limits = crate::limits::for_caller(call.presigner()?, caller);
+    Ok(Json::ok(crate::limits::answer(&limits)))
 }
 
 /// The audit line of one signed upload.
