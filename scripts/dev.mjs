@@ -64,8 +64,8 @@ try {
 
     worker (endpoint)  ${worker.url}
     demo page          ${worker.url}/
-    React example      ${worker.url}/examples/react/
-    Uppy example       ${worker.url}/examples/uppy/
+    React example      ${worker.url}/examples/react/   (progress, Abort, the worker's codes)
+    Uppy example       ${worker.url}/examples/uppy/    (Dashboard, restricted by GET /uploads/limits)
     local S3           ${s3.url}/${bucket}   (objects under .local/s3/${bucket}/)
 
   Ask for an upload form:
@@ -75,6 +75,7 @@ try {
       -d '{"file_name": "hello.txt", "content_type": "text/plain"}'
 
   Then post its "fields" and the file (last, as "file") to its "url"; README.md and docs/api.md show how.
+  What the worker signs (sizes, types, method): curl -s ${worker.url}/uploads/limits
   Ctrl-C stops everything.
 `);
 } catch (error) {
