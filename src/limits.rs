@@ -232,7 +232,9 @@ mod tests {
     #[test]
     fn docs_api_md_describes_every_member_of_the_answer() {
         let docs = include_str!("../docs/api.md");
-        let start = docs.find("### `GET /uploads/limits`").expect("a section for the route");
+        let start = docs
+            .find("### `GET /uploads/limits`")
+            .expect("a section for the route");
         let section = &docs[start..];
         let section = &section[..section.find("\n### ").unwrap_or(section.len())];
         let v = answered(&presigner(&[]), None);
@@ -245,7 +247,10 @@ mod tests {
         }
         for name in names {
             let row = format!("| `{name}` |");
-            assert!(section.contains(&row), "docs/api.md's limits table lacks {row}");
+            assert!(
+                section.contains(&row),
+                "docs/api.md's limits table lacks {row}"
+            );
         }
     }
 
