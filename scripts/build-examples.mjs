@@ -2,7 +2,8 @@
 // when DEMO_PAGE is on: esbuild bundles each app with its packages and the local
 // web/client.js into one module.
 //   examples/react/ → web/examples/react/  the seed's form, with React
-//   examples/uppy/  → web/examples/uppy/   @uppy/core + @uppy/aws-s3 against the worker
+//   examples/uppy/  → web/examples/uppy/   @uppy/core + @uppy/dashboard + @uppy/aws-s3 against the
+//                                          worker; their CSS (imported by app.js) goes to app.css
 // Run by scripts/test.sh and scripts/dev.sh before the stack starts.
 import { build } from "esbuild";
 import { mkdir, readFile, writeFile } from "node:fs/promises";

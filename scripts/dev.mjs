@@ -74,8 +74,8 @@ try {
 
     worker (endpoint)  ${worker.url}
     demo page          ${worker.url}/
-    React example      ${worker.url}/examples/react/
-    Uppy example       ${worker.url}/examples/uppy/
+    React example      ${worker.url}/examples/react/   (progress, Abort, the worker's codes)
+    Uppy example       ${worker.url}/examples/uppy/    (Dashboard, restricted by GET /uploads/limits)
     local S3           ${s3.url}/${bucket}   (objects under .local/s3/${bucket}/)
     webhook receiver   ${receiver.url}   (prints each upload.completed event, verified)
 
@@ -87,6 +87,7 @@ try {
 
   Then post its "fields" and the file (last, as "file") to its "url"; README.md and docs/api.md show how.
   POST /uploads/complete {"key": …} (or a multipart upload from the demo page) prints its event here.
+  What the worker signs (sizes, types, method): curl -s ${worker.url}/uploads/limits
   Ctrl-C stops everything.
 `);
 } catch (error) {

@@ -70,9 +70,13 @@ if ! "$PY_TOOLS/bin/python" -c 'import standardwebhooks' 2>/dev/null \
   "$PY_TOOLS/bin/pip" install --quiet --disable-pip-version-check "standardwebhooks==$STANDARDWEBHOOKS_PY_VERSION"
 fi
 
-if [[ ! -x "$ROOT/node_modules/.bin/wrangler" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
-  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler; esbuild, react, typescript, @uppy/core and @uppy/aws-s3 for the client's examples)"
+# npm ci whenever package-lock.json differs from the one last installed (by content: a merge or
+# a checkout can leave the lock older than node_modules while naming other packages).
+INSTALLED_LOCK="$ROOT/node_modules/.edge-presign-installed-lock.json"
+if [[ ! -x "$ROOT/node_modules/.bin/wrangler" ]] || ! cmp -s "$ROOT/package-lock.json" "$INSTALLED_LOCK"; then
+  log "installing npm packages (wrangler, binaryen, playwright-core, node 22 for wrangler; esbuild, react, typescript, Uppy and standardwebhooks for the examples and tests)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$ROOT/package-lock.json" "$INSTALLED_LOCK"
 fi
 
 log "tools ready"

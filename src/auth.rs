@@ -496,6 +496,11 @@ impl Caller {
             .is_none_or(|names| names.iter().any(|n| n == profile))
     }
 
+    /// The types the token lists (`content_types`), if it narrows them.
+    pub(crate) fn content_types(&self) -> Option<&[MediaRange]> {
+        self.content_types.as_deref()
+    }
+
     /// True when the token's `content_types` (if any) allow `media_type`.
     pub fn allows_type(&self, media_type: &MediaType) -> bool {
         self.content_types

@@ -18,6 +18,7 @@ mod event;
 mod form;
 mod json;
 mod key;
+mod limits;
 mod media_type;
 mod multipart;
 mod object_url;

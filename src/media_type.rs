@@ -199,6 +199,29 @@ impl MediaRange {
             .expect("essence always has a slash");
         kind == self.kind && self.subtype.as_deref().is_none_or(|s| s == subtype)
     }
+
+    /// The types both ranges take in, as one range (`image/*` and `image/png`: `image/png`),
+    /// or `None` when they share none. Ranges are never `*/*`, so one always holds the other
+    /// or they are disjoint.
+    pub fn intersect(&self, other: &Self) -> Option<Self> {
+        if self.kind != other.kind {
+            return None;
+        }
+        match (&self.subtype, &other.subtype) {
+            (None, _) => Some(other.clone()),
+            (_, None) => Some(self.clone()),
+            (Some(a), Some(b)) if a == b => Some(self.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// `type/subtype` or `type/*`, lowercased: how a page's `accept` lists it.
+impl std::fmt::Display for MediaRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let subtype = self.subtype.as_deref().unwrap_or("*");
+        write!(f, "{}/{subtype}", self.kind)
+    }
 }
 
 /// RFC 9110 `token`: one or more of the visible ASCII characters that are not delimiters.

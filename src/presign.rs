@@ -207,7 +207,7 @@ impl Presigner {
 
     /// The profile a request names, with its index, if there is one and the caller's token
     /// (when it lists profiles) allows it.
-    fn profile_for(
+    pub(crate) fn profile_for(
         &self,
         name: Option<&str>,
         caller: Option<&Caller>,

@@ -9,6 +9,8 @@ pub(crate) enum Route<'a> {
     Uploads,
     /// `POST /uploads/complete`: verify an uploaded object and announce it.
     UploadsComplete,
+    /// `GET /uploads/limits`: what the worker signs for this caller.
+    UploadLimits,
     /// `GET /downloads/{key}`.
     Download(&'a str),
     /// `GET /healthz`.
@@ -43,6 +45,7 @@ impl<'a> Route<'a> {
         Some(match path {
             "/uploads" => Self::Uploads,
             "/uploads/complete" => Self::UploadsComplete,
+            "/uploads/limits" => Self::UploadLimits,
             "/healthz" => Self::Health,
             "/s3/params" => Self::CompanionParams,
             "/s3/multipart" => Self::CompanionCreate,
@@ -75,7 +78,10 @@ impl<'a> Route<'a> {
             | Self::Sign
             | Self::CompanionComplete(_)
             | Self::SignedCreated(_) => "POST, OPTIONS",
-            Self::Download(_) | Self::CompanionParams | Self::CompanionPart(..) => "GET, OPTIONS",
+            Self::UploadLimits
+            | Self::Download(_)
+            | Self::CompanionParams
+            | Self::CompanionPart(..) => "GET, OPTIONS",
             Self::CompanionUpload(_) => "GET, DELETE, OPTIONS",
             Self::Health | Self::Static => "GET, HEAD",
         }
@@ -110,6 +116,7 @@ impl<'a> Route<'a> {
         match self {
             Self::Uploads => "uploads",
             Self::UploadsComplete => "uploads/complete",
+            Self::UploadLimits => "uploads/limits",
             Self::Download(_) => "downloads",
             Self::Health => "healthz",
             Self::CompanionParams => "s3/params",
@@ -169,6 +176,13 @@ mod tests {
             ("/uploads", "", Some(Route::Uploads)),
             ("/uploads/complete", "", Some(Route::UploadsComplete)),
             ("/uploads/complete/x", "", Some(Route::Static)),
+            ("/uploads/limits", "", Some(Route::UploadLimits)),
+            ("/uploads/limits/x", "", Some(Route::Static)),
+            (
+                "/api/uploads/uploads/limits",
+                "/api/uploads",
+                Some(Route::UploadLimits),
+            ),
             ("/healthz", "", Some(Route::Health)),
             ("/downloads/a%2Fb/c", "", Some(Route::Download("a%2Fb/c"))),
             ("/s3/params", "", Some(Route::CompanionParams)),
@@ -211,6 +225,7 @@ mod tests {
     #[test]
     fn each_route_says_what_it_takes_and_whether_it_signs() {
         assert!(Route::Uploads.takes("POST") && !Route::Uploads.takes("GET"));
+        assert!(Route::UploadLimits.takes("GET") && !Route::UploadLimits.takes("POST"));
         assert!(
             !Route::Uploads.takes("OPTIONS"),
             "a preflight is not the route itself"
@@ -221,9 +236,11 @@ mod tests {
         assert!(Route::Health.takes("HEAD"));
         assert!(!Route::Health.takes("GE"), "whole names only");
         assert!(Route::UploadsComplete.takes("POST") && !Route::UploadsComplete.takes("GET"));
+        // The limits are the caller's: they need the token, as the uploads they describe do.
         let signing = [
             Route::Uploads,
             Route::UploadsComplete,
+            Route::UploadLimits,
             Route::Download("k"),
             Route::CompanionParams,
             Route::CompanionCreate,
@@ -246,6 +263,7 @@ mod tests {
         assert!(!complete.self_authorising("key=k&signaturex=ab"));
         for route in [
             Route::Uploads,
+            Route::UploadLimits,
             Route::Download("k"),
             Route::CompanionParams,
             Route::CompanionCreate,

@@ -314,6 +314,38 @@ export interface DownloadLink {
   expiresAt: Date;
 }
 
+/** What the worker will sign for this caller (`GET /uploads/limits`). */
+export interface UploadLimits {
+  /** The upload profile these are of ("default": the worker's own settings). */
+  profile: string;
+  /** Largest single upload (form or PUT), bytes: `UPLOAD_MAX_BYTES`, or the token's `max_bytes` when lower. */
+  maxBytes: number;
+  /** Largest multipart upload, bytes: `UPLOAD_MAX_MULTIPART_BYTES`, or the token's `max_bytes` when lower. */
+  maxMultipartBytes: number;
+  /** Types signed, as `type/subtype` or `type/*` (what an `accept` attribute takes); empty: any type. */
+  allowedTypes: string[];
+  /** What a request naming no method gets (`UPLOAD_METHOD`). */
+  method: "POST" | "PUT";
+  /** Whether a multipart upload can be started (false when the profile takes none, or no type can be uploaded at all). */
+  multipart: boolean;
+  /** How long a signed form or URL stays valid. */
+  expiresSeconds: number;
+  /** The worker's own words. */
+  messages: {
+    /** Its refusal of a file over the larger of the two sizes, word for word. */
+    fileTooLarge: string;
+  };
+}
+
+/**
+ * What the worker will sign for this caller: a page refuses a file early with it (the worker
+ * still checks). Rejects with an UploadError ("unauthorized", "rate_limited", …).
+ */
+export declare function limits(options?: WorkerOptions & {
+  /** An upload profile (UPLOAD_PROFILES) to ask about; by default the worker's own settings. */
+  profile?: string;
+}): Promise<UploadLimits>;
+
 /**
  * Uploads one file: asks the worker for a signed form or PUT URL, then sends the file straight
  * to the bucket; a file over `multipartThreshold` (or any, with `multipart: true`) goes

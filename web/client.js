@@ -36,6 +36,8 @@
 //                           worker's own completion sends the event.
 // completeUpload(key, declared) is that call on its own.
 // downloadUrl(key) asks the worker for a short-lived GET URL of an uploaded object.
+// limits() asks the worker what it will sign for this caller (sizes, types, method), so a page
+// can refuse a file before it uploads, with the worker's own message.
 // createSignRequest({endpoint, token}) is @uppy/aws-s3's `signRequest`, signed by the worker.
 // Types, with every option and error code: client.d.ts, served beside this file.
 
@@ -799,4 +801,36 @@ export async function downloadUrl(key, { endpoint = "", signal, fetch: customFet
       { status: 200, source: "worker" });
   }
   return { url: answer.url, expiresAt: new Date(answer.expires_at) };
+}
+
+/**
+ * What the worker will sign for this caller (`GET /uploads/limits`): the sizes (the token's
+ * own when it narrows them), the types (empty: any), the default method, whether multipart
+ * uploads can start, how long a signed upload lasts, and the worker's own message for a file
+ * over the larger size. A page refuses a file early with it; the worker still checks.
+ * Rejects with an UploadError ("unauthorized", "rate_limited", "network_error", …).
+ * @param {{endpoint?: string, signal?: AbortSignal, fetch?: typeof fetch,
+ *          token?: string | (() => string | Promise<string>)}} [options]
+ * @returns {Promise<{maxBytes: number, maxMultipartBytes: number, allowedTypes: string[],
+ *          method: "POST" | "PUT", multipart: boolean, expiresSeconds: number,
+ *          messages: {fileTooLarge: string}}>}
+ */
+export async function limits({ endpoint = "", signal, fetch: customFetch, token, profile } = {}) {
+  const query = profile ? `?${new URLSearchParams({ profile })}` : "";
+  const answer = await askWorker(`${endpoint}/uploads/limits${query}`, undefined,
+    { signal, fetch: customFetch, token, expected: "limits answer" });
+  if (typeof answer.max_bytes !== "number" || !Array.isArray(answer.allowed_types)) {
+    throw new UploadError("http_200", "The upload service answered without valid limits",
+      { status: 200, source: "worker" });
+  }
+  return {
+    profile: answer.profile,
+    maxBytes: answer.max_bytes,
+    maxMultipartBytes: answer.max_multipart_bytes,
+    allowedTypes: answer.allowed_types,
+    method: answer.method,
+    multipart: answer.multipart,
+    expiresSeconds: answer.expires_seconds,
+    messages: { fileTooLarge: answer.messages?.file_too_large ?? "" },
+  };
 }

@@ -7,6 +7,7 @@ import {
   completeUpload,
   createSignRequest,
   downloadUrl,
+  limits,
   listParts,
   MIN_PART_SIZE,
   MULTIPART_THRESHOLD,
@@ -29,6 +30,7 @@ import {
   type Token,
   type UploadedPart,
   type UploadErrorCode,
+  type UploadLimits,
   type UploadOptions,
   type UploadOutcome,
   type UploadResult,
@@ -159,6 +161,16 @@ export async function verified(file: File, key?: string): Promise<string | undef
   const declared: DeclaredUpload = { size: file.size, content_type: file.type };
   const checked: VerifiedUpload = await completeUpload(key, declared, { endpoint, token });
   return `${checked.key} ${checked.size} ${checked.etag} ${checked.checksum_sha256 ?? ""}`;
+}
+
+/** Refuses a file the worker would refuse, before it uploads, in the worker's words. */
+export async function refusalOf(file: File): Promise<string | null> {
+  const said: UploadLimits = await limits({ endpoint, token, signal: AbortSignal.timeout(5000), fetch });
+  const largest = Math.max(said.maxBytes, said.multipart ? said.maxMultipartBytes : 0);
+  if (file.size > largest) return said.messages.fileTooLarge;
+  const typeOk = said.allowedTypes.length === 0 || said.allowedTypes.some((range) =>
+    range.endsWith("/*") ? file.type.startsWith(range.slice(0, -1)) : file.type === range);
+  return typeOk ? null : `only ${said.allowedTypes.join(", ")} (${said.method} uploads, valid ${said.expiresSeconds} s)`;
 }
 
 // The helpers client.js uses itself, exported for pages that upload their own way.

@@ -1,4 +1,4 @@
-//! `POST /uploads`, `GET /downloads/{key}`, `GET /healthz` and the static files.
+//! `POST /uploads`, `GET /uploads/limits`, `GET /downloads/{key}`, `GET /healthz` and the static files.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -31,6 +31,14 @@ pub(crate) async fn uploads(call: &Call, caller: Option<&Caller>) -> Result<Json
         call.audit(&upload_grant("uploads", upload, caller));
     }
     Ok(Json::ok(json))
+}
+
+/// `GET /uploads/limits[?profile=]`: what the worker signs for this caller under that upload
+/// profile (the core builds it).
+pub(crate) fn limits(call: &Call, caller: Option<&Caller>) -> Result<Json, ApiError> {
+    let profile = crate::routes::query_param(call.query(), "profile");
+    let limits = crate::limits::for_caller(call.presigner()?, profile.as_deref(), caller)?;
+    Ok(Json::ok(crate::limits::answer(&limits)))
 }
 
 /// The audit line of one signed upload.

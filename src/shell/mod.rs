@@ -154,6 +154,7 @@ async fn signing(
     let json = match route {
         Route::Uploads => apart(handlers::uploads(call, caller)).await,
         Route::UploadsComplete => apart(events::complete(call, caller)).await,
+        Route::UploadLimits => handlers::limits(call, caller),
         Route::Download(key) => apart(handlers::download(call, key, caller)).await,
         Route::CompanionParams => uppy::params(call, caller),
         Route::CompanionCreate => apart(multipart::create(call, caller)).await,

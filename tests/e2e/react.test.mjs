@@ -1,6 +1,7 @@
 // The seed's React form, finished (examples/react/, bundled by scripts/build-examples.mjs into
 // web/examples/react/): headless Chromium picks a file and presses Submit, and the file goes
-// through the worker's client to the local S3 behind its CORS front.
+// through the worker's client to the local S3 behind its CORS front: progress to 100 %, the
+// worker's refusals by code, and an Abort that cancels the request to the bucket.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -45,7 +46,7 @@ async function submit(file) {
   await page.getByRole("button", { name: "Submit" }).click();
 }
 
-test("a file chosen in the React form lands in the bucket byte for byte", async () => {
+test("a file chosen in the React form lands in the bucket byte for byte, its progress reaching 100 %", async () => {
   const bytes = randomBytes(200 * 1024);
   await submit({ name: "holiday photo.JPG", mimeType: "image/jpeg", buffer: bytes });
   const result = page.getByTestId("result");
@@ -53,7 +54,10 @@ test("a file chosen in the React form lands in the bucket byte for byte", async 
   const key = (await result.locator("code").textContent()).trim();
   assert.match(key, /^uploads\/[0-9a-f-]{36}\/holiday-photo\.jpg$/);
   assert.ok((await s3.readObject(key))?.equals(bytes), "stored bytes are the file's");
-  assert.equal(await page.locator("progress").evaluate((bar) => bar.value), 1, "progress reached the end");
+  assert.equal(await page.getByTestId("progress").textContent(), `${bytes.length} of ${bytes.length} bytes (100 %)`);
+  assert.equal(await page.locator("progress").evaluate((bar) => bar.value / bar.max), 1, "the bar is full");
+  // The worker's limit, as GET /uploads/limits states it, is shown before anything is chosen.
+  assert.equal(await page.getByTestId("limits").textContent(), `Files up to ${MAX_BYTES} bytes.`);
   await page.screenshot({ path: join(OUTPUT, "uploaded.png"), fullPage: true });
 });
 
@@ -70,25 +74,60 @@ test("a file over UPLOAD_MAX_BYTES shows the worker's code and message, and noth
   await page.screenshot({ path: join(OUTPUT, "too-large.png"), fullPage: true });
 });
 
-test("Abort cancels the upload in flight", async () => {
-  // Hold the worker's answer until Abort is pressed, so the upload is surely in flight.
+test("Abort cancels the upload on its way to the bucket: nothing is stored, even once the request could go on", async () => {
+  // Hold the file's request to the bucket until Abort is pressed, so it is surely in flight;
+  // then let it go on: an upload that was not really aborted would land now.
   let release;
   const held = new Promise((resolve) => (release = resolve));
-  await page.route(`${worker.url}/uploads`, async (route) => {
+  let reachedBucket;
+  const atBucket = new Promise((resolve) => (reachedBucket = resolve));
+  const failed = [];
+  page.on("requestfailed", (request) => failed.push(request.url()));
+  await page.route(`${s3.url}/**`, async (route) => {
+    if (route.request().method() === "OPTIONS") return route.continue();
+    reachedBucket();
     await held;
-    await route.continue().catch(() => {}); // the page gave up on it: nothing left to answer
+    await route.continue().catch(() => {}); // the page gave up on it: nothing left to send
   });
   try {
     const before = (await s3.listObjects()).length;
     await submit({ name: "kept.txt", mimeType: "text/plain", buffer: Buffer.from("never stored\n") });
-    await page.getByRole("button", { name: "Abort" }).click(); // waits until it is enabled
+    await atBucket;
+    await page.getByRole("button", { name: "Abort" }).click();
     const error = page.getByTestId("error");
     await error.waitFor({ timeout: 30_000 });
-    assert.match(await error.textContent(), /^aborted: /);
+    assert.equal(await error.textContent(), "aborted: Upload cancelled; nothing was stored.");
     assert.ok(await page.getByRole("button", { name: "Submit" }).isEnabled(), "the form is usable again");
+    release();
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(failed.some((url) => url.startsWith(s3.url)), "the browser cancelled the bucket request");
     assert.equal((await s3.listObjects()).length, before);
   } finally {
     release();
     await page.unrouteAll({ behavior: "ignoreErrors" });
   }
+});
+
+test("the caller's refusals are said by code: rate_limited with its wait, unauthorized as a sign-in", async () => {
+  // The worker's own answers for these two need a token setup and a burst; their shape is
+  // fixed (docs/api.md), so the page is fed them here and must say each one by its code.
+  const answers = {
+    rate_limited: { status: 429, headers: { "Retry-After": "7" }, message: "too many requests from this caller; try again later" },
+    unauthorized: { status: 401, headers: { "WWW-Authenticate": "Bearer" }, message: "no bearer token" },
+  };
+  const shown = {};
+  for (const [code, { status, headers, message }] of Object.entries(answers)) {
+    await page.route(`${worker.url}/uploads`, (route) => route.fulfill({
+      status, headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify({ error: { code, message } }),
+    }));
+    await submit({ name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("a\n") });
+    const error = page.getByTestId("error");
+    await error.waitFor({ timeout: 30_000 });
+    shown[code] = await error.textContent();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+  }
+  assert.deepEqual(shown, {
+    rate_limited: "rate_limited: Too many uploads from here; try again in 7 s. (too many requests from this caller; try again later)",
+    unauthorized: "unauthorized: Please sign in again. (no bearer token)",
+  });
 });

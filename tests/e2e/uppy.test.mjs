@@ -32,9 +32,10 @@ let browser;
 /** A static server for web/examples/uppy/ on its own origin (a page that is not the worker's). */
 async function serveApp() {
   const dir = join(ROOT, "web/examples/uppy");
-  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8" };
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
   const server = createServer(async (req, res) => {
-    const name = new URL(req.url, "http://x").pathname === "/" ? "index.html" : "app.js";
+    const path = new URL(req.url, "http://x").pathname;
+    const name = path === "/" ? "index.html" : path === "/app.css" ? "app.css" : "app.js";
     res.writeHead(200, { "Content-Type": types[name.slice(name.lastIndexOf("."))] });
     res.end(await readFile(join(dir, name)));
   });
@@ -77,10 +78,15 @@ async function openPage(url, cookies = []) {
   return { page, seen, close: () => context.close() };
 }
 
-/** Chooses `file` in the page's input and uploads it with Uppy; resolves with the page's report. */
+/** Hands `file` to the page (through a file input of the test's own) and uploads it with a fresh
+ * Uppy in the Dashboard; resolves with the page's report. */
 async function uppy(page, file, options) {
-  await page.setInputFiles("#file", file);
-  return page.evaluate((options) => window.uppyUpload(document.getElementById("file").files[0], options), options);
+  await page.evaluate(() => {
+    if (document.getElementById("test-file")) return;
+    document.body.append(Object.assign(document.createElement("input"), { type: "file", id: "test-file", hidden: true }));
+  });
+  await page.setInputFiles("#test-file", file);
+  return page.evaluate((options) => window.uppyUpload(document.getElementById("test-file").files[0], options), options);
 }
 
 /** `{method, path}` of each request to `origin` from `index` on, without the page's own files. */
@@ -240,10 +246,17 @@ for (const mode of ["companion", "sign"]) {
     const { page, seen, close } = await openPage(`${open.url}/examples/uppy/`);
     try {
       const bytes = randomBytes(MULTIPART_LIMIT + MiB); // 17 MiB: four parts, each within the rules
+      // `restrict: false`: the page's own limits (GET /uploads/limits) would refuse the file
+      // before a byte is sent; here the worker must refuse it by itself.
       const report = await uppy(page, file("too much.bin", "application/octet-stream", bytes),
-        { mode, multipart: true, partSize: 5 * MiB });
+        { mode, multipart: true, partSize: 5 * MiB, restrict: false });
       assert.equal(report.key, undefined);
       assert.deepEqual(report.parts, [1, 2, 3, 4]);
+      // The person reads the worker's own refusal, not Uppy's "Companion request failed".
+      const shown = `too much.bin: file_too_large: file is larger than the ${MULTIPART_LIMIT} bytes allowed`;
+      assert.ok((await page.locator("#uploads li").last().textContent()).startsWith(shown));
+      // The Dashboard's file carries it too (its "?" button's tooltip).
+      assert.ok((await page.locator(".uppy-Dashboard-Item-errorDetails").first().getAttribute("aria-label")).includes(shown.slice("too much.bin: ".length)));
       // In both modes the worker completes, and refuses: signRequest's completion is sent to
       // the worker's completion route (as S3's XML), never signed for the bucket.
       const completion = requestsTo(seen, open.url).at(-1);
@@ -263,6 +276,23 @@ for (const mode of ["companion", "sign"]) {
       assert.equal(await s3.readObject(key), null);
       assert.ok(!requestsTo(seen, s3.url).some((r) => r.method === "POST" && r.url.searchParams.has("uploadId")), "nothing completed it");
       await page.screenshot({ path: join(OUTPUT, `${mode}-too-large.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  });
+}
+
+for (const mode of ["companion", "sign"]) {
+  test(`${MODES[mode]}: a form the bucket refuses is shown as the bucket's refusal, with S3's code`, LIMITS, async () => {
+    const { page, close } = await openPage(`${open.url}/examples/uppy/`);
+    try {
+      // One request of 11 MiB against a form signed for at most 10 MiB (no size is announced in
+      // either mode, and the page's restrictions are off): the bucket answers EntityTooLarge.
+      const report = await uppy(page, file("eleven.bin", "application/octet-stream", randomBytes(11 * MiB)),
+        { mode, multipart: false, restrict: false });
+      assert.equal(report.key, undefined);
+      assert.equal(await page.locator("#uploads li").last().textContent(), "eleven.bin: the storage refused the file: EntityTooLarge");
+      assert.ok(!(await s3.listObjects()).some((k) => k.endsWith("/eleven.bin")), "nothing stored");
     } finally {
       await close();
     }
