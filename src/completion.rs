@@ -5,12 +5,14 @@
 
 use time::UtcDateTime;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::event::UploadEvent;
 use crate::json::{self, Members, Object, Value};
 use crate::key::IssuedKey;
 use crate::media_type::{MediaRange, MediaType};
 use crate::object_url::{parse_checksum_sha256, InvalidChecksum};
+use crate::presign::Presigner;
 use crate::s3::head_object::StoredObject;
 use crate::upload_error::UploadError;
 
@@ -30,7 +32,7 @@ pub(crate) struct CompleteRequest {
 }
 
 /// The limits a completed upload is held to: its profile's, read in one place
-/// (`Presigner::upload_rules`).
+/// ([`rules_for`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UploadRules {
     pub profile: String,
@@ -44,6 +46,25 @@ pub(crate) struct UploadRules {
     pub delete_rejected: bool,
     /// Whether a verified object's event is sent (the profile's `events`).
     pub events: bool,
+}
+
+/// The rules an object under `key` is verified by when its upload completes: its profile's,
+/// narrowed by the caller's token (`max_bytes`), as they were when it was signed.
+pub(crate) fn rules_for(
+    presigner: &Presigner,
+    key: &IssuedKey,
+    caller: Option<&Caller>,
+) -> UploadRules {
+    let profile = presigner.profile_of(key);
+    let claim = caller.and_then(Caller::max_bytes);
+    UploadRules {
+        profile: profile.name.clone(),
+        max_bytes: claim.map_or(profile.max_bytes, |c| c.min(profile.max_bytes)),
+        max_multipart_bytes: crate::multipart::limit(profile.max_multipart_bytes, claim),
+        allowed_types: profile.allowed_types.clone(),
+        delete_rejected: presigner.config().delete_rejected,
+        events: profile.events,
+    }
 }
 
 /// Why the stored object is not the upload that was declared or allowed.

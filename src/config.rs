@@ -11,16 +11,12 @@ use crate::auth::{AuthSettings, HmacKey, IssuerRules, JwksUrl};
 use crate::media_type::{Disposition, MediaRange, MediaType};
 use crate::object_url::ObjectLocation;
 use crate::origin::Origin;
-use crate::profile::{self, Profile, Profiles, DEFAULT_PROFILE};
+use crate::profile::{
+    self, is_valid_prefix, Profile, Profiles, DEFAULT_PROFILE, MAX_EXPIRES_SECONDS,
+    MAX_PREFIX_BYTES, S3_MULTIPART_MAX_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES,
+};
 use crate::sigv4::{Credentials, Method, Secret};
 
-/// S3 refuses a single POST or PUT above 5 GiB.
-pub(crate) const S3_SINGLE_UPLOAD_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
-/// S3's largest object, which only a multipart upload reaches: 5 TiB.
-pub(crate) const S3_MULTIPART_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
-/// SigV4 credentials and policies last at most seven days.
-pub(crate) const MAX_EXPIRES_SECONDS: u64 = 604_800;
-const MAX_PREFIX_BYTES: usize = 512;
 /// HS256 secrets shorter than the hash (32 bytes) are guessable offline from one token.
 const MIN_AUTH_SECRET_BYTES: usize = 32;
 /// Stored with every upload unless `UPLOAD_CACHE_CONTROL` says otherwise: kept out of shared
@@ -655,21 +651,6 @@ fn is_valid_bucket(bucket: &str) -> bool {
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
         && !bytes.windows(2).any(|pair| pair == b"..")
-}
-
-/// Empty, or ending in `/`: keys are `{prefix}{uuid}/{name}`, and IAM rules and listings
-/// expect the prefix to be a folder (`uploads/*`).
-pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
-    (prefix.is_empty() || prefix.ends_with('/'))
-        && prefix.len() <= MAX_PREFIX_BYTES
-        && !prefix.starts_with('/')
-        && !prefix.contains('\\')
-        && !prefix.chars().any(|c| c.is_control() || c.is_whitespace())
-        && !prefix
-            .trim_end_matches('/')
-            .split('/')
-            .any(|segment| segment == ".." || segment == ".")
-        && !prefix.as_bytes().windows(2).any(|pair| pair == b"//")
 }
 
 /// Empty, or `/segment[/segment…]` of URL-safe characters.

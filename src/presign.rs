@@ -7,12 +7,13 @@ use std::ops::RangeInclusive;
 use time::UtcDateTime;
 
 use crate::auth::Caller;
-use crate::config::{Config, S3_SINGLE_UPLOAD_MAX_BYTES};
+use crate::config::Config;
 use crate::form::{self, OptionalField, PostForm, UploadTarget};
 use crate::key::{FileNameError, IssuedKey, KeyRefusal};
 use crate::media_type::MediaType;
 use crate::object_url::{self, PutPins, SignedUrl};
 use crate::profile::Profile;
+use crate::profile::S3_SINGLE_UPLOAD_MAX_BYTES;
 use crate::s3::{S3Request, Signer, UploadId};
 use crate::sigv4::{Method, SigningKeyCache, SigningTime, Subresource};
 use crate::upload_error::UploadError;
@@ -366,25 +367,6 @@ impl Presigner {
             .signer(now)
             .create_multipart_upload(&pins.key, &headers);
         Ok((pins.key, request))
-    }
-
-    /// The rules an object under `key` is verified by when its upload completes: its
-    /// profile's, narrowed by the caller's token (`max_bytes`), as they were when it was signed.
-    pub(crate) fn upload_rules(
-        &self,
-        key: &IssuedKey,
-        caller: Option<&Caller>,
-    ) -> crate::completion::UploadRules {
-        let profile = self.profile_of(key);
-        let claim = caller.and_then(Caller::max_bytes);
-        crate::completion::UploadRules {
-            profile: profile.name.clone(),
-            max_bytes: claim.map_or(profile.max_bytes, |c| c.min(profile.max_bytes)),
-            max_multipart_bytes: crate::multipart::limit(profile.max_multipart_bytes, claim),
-            allowed_types: profile.allowed_types.clone(),
-            delete_rejected: self.config.delete_rejected,
-            events: profile.events,
-        }
     }
 
     /// The most a multipart upload of `key` may hold: its profile's `max_multipart_bytes`
@@ -780,7 +762,7 @@ pub(crate) mod tests {
             (2, "video")
         );
         // Completion holds the object to the same profile, narrowed by the caller's token.
-        let rules = p.upload_rules(&back, None);
+        let rules = crate::completion::rules_for(&p, &back, None);
         assert_eq!(
             (
                 rules.profile.as_str(),
@@ -790,7 +772,7 @@ pub(crate) mod tests {
             ("video", 104_857_600, false)
         );
         let small = Caller::for_tests("alice", Some(4096), None);
-        let rules = p.upload_rules(&back, Some(&small));
+        let rules = crate::completion::rules_for(&p, &back, Some(&small));
         assert_eq!((rules.max_bytes, rules.max_multipart_bytes), (4096, 4096));
         let avatar = in_profile("a.png", "image/png", None, "avatar");
         assert_eq!(

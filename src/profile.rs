@@ -9,10 +9,16 @@
 
 use serde_json::Value;
 
-use crate::config::S3_SINGLE_UPLOAD_MAX_BYTES;
-use crate::config::{is_valid_prefix, MAX_EXPIRES_SECONDS, S3_MULTIPART_MAX_BYTES};
 use crate::media_type::{MediaRange, MediaType};
 use crate::sigv4::Method;
+
+/// S3 refuses a single POST or PUT above 5 GiB.
+pub(crate) const S3_SINGLE_UPLOAD_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// S3's largest object, which only a multipart upload reaches: 5 TiB.
+pub(crate) const S3_MULTIPART_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+/// SigV4 credentials and policies last at most seven days.
+pub(crate) const MAX_EXPIRES_SECONDS: u64 = 604_800;
+pub(crate) const MAX_PREFIX_BYTES: usize = 512;
 
 /// The name of the profile the settings themselves make.
 pub(crate) const DEFAULT_PROFILE: &str = "default";
@@ -229,6 +235,21 @@ fn is_valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Empty, or ending in `/`: keys are `{prefix}{uuid}/{name}`, and IAM rules and listings
+/// expect the prefix to be a folder (`uploads/*`).
+pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
+    (prefix.is_empty() || prefix.ends_with('/'))
+        && prefix.len() <= MAX_PREFIX_BYTES
+        && !prefix.starts_with('/')
+        && !prefix.contains('\\')
+        && !prefix.chars().any(|c| c.is_control() || c.is_whitespace())
+        && !prefix
+            .trim_end_matches('/')
+            .split('/')
+            .any(|segment| segment == ".." || segment == ".")
+        && !prefix.as_bytes().windows(2).any(|pair| pair == b"//")
 }
 
 /// A profile for tests elsewhere in the crate: the built-in defaults under `uploads/`.

@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use crate::config::S3_SINGLE_UPLOAD_MAX_BYTES;
 use crate::error::{ApiError, ErrorCode};
 use crate::key::FileNameError;
 use crate::object_url::InvalidChecksum;
+use crate::profile::S3_SINGLE_UPLOAD_MAX_BYTES;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadError {

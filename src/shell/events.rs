@@ -70,7 +70,7 @@ pub(crate) async fn complete(call: &Call, caller: Option<&Caller>) -> Result<Jso
     let request = completion::parse_complete_request(&body::read_json(call).await?)?;
     let presigner = call.presigner()?;
     let key = presigner.check_key(&request.key, caller)?;
-    let rules = presigner.upload_rules(&key, caller);
+    let rules = completion::rules_for(presigner, &key, caller);
     let with_checksum = request.declared.checksum_sha256.is_some();
     let stored = head(presigner, &key, with_checksum).await?;
     if let Err(refusal) = completion::verify(&stored, &request.declared, &rules) {
@@ -153,7 +153,7 @@ pub(crate) async fn announce_completed(call: &Call, key: &IssuedKey, sub: Option
     if presigner.config().webhook.is_none() {
         return;
     }
-    let rules = presigner.upload_rules(key, None);
+    let rules = completion::rules_for(presigner, key, None);
     if !rules.events {
         return;
     }
@@ -283,7 +283,7 @@ async fn notified_event(presigner: &Presigner, key: &str) -> Result<Option<Uploa
         log(r#"{"event":"upload.completed","outcome":"dropped","reason":"key not issued"}"#);
         return Ok(None);
     };
-    let rules = presigner.upload_rules(&key, None);
+    let rules = completion::rules_for(presigner, &key, None);
     if !rules.events {
         return Ok(None);
     }

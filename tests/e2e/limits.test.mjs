@@ -46,7 +46,7 @@ test("a token answers the settings; the worker refuses one byte over in the word
   const answer = await limits(headers);
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   assert.deepEqual(answer.body, {
-    max_bytes: MAX_BYTES, max_multipart_bytes: MULTIPART_BYTES, allowed_types: ["image/*", "application/pdf"],
+    profile: "default", max_bytes: MAX_BYTES, max_multipart_bytes: MULTIPART_BYTES, allowed_types: ["image/*", "application/pdf"],
     method: "PUT", multipart: true, expires_seconds: 300,
     messages: { file_too_large: `file is larger than the ${MULTIPART_BYTES} bytes allowed` },
   });

@@ -135,6 +135,7 @@ async function smallAndMultipart(page, seen, { mode, endpoint, token, keyPrefix 
   assert.ok((await s3.readObject(one.key))?.equals(small), "the small file landed byte for byte");
   const toBucket = requestsTo(seen, s3.url, start).filter((r) => r.method !== "OPTIONS");
   assert.deepEqual(toBucket.map((r) => r.method), ["POST"], "one request: the signed form");
+  assert.equal(one.verified?.size, small.length, "the page had the worker verify the upload");
 
   const big = randomBytes(12 * MiB + 123_456);
   start = seen.length;
@@ -147,6 +148,7 @@ async function smallAndMultipart(page, seen, { mode, endpoint, token, keyPrefix 
   assert.ok(many.progress.some((n) => n >= 5 * MiB && n < big.length), "progress counted across parts");
   const parts = requestsTo(seen, s3.url, start).filter((r) => r.method === "PUT");
   assert.deepEqual(parts.map((r) => r.url.searchParams.get("partNumber")), ["1", "2", "3"]);
+  assert.equal(many.verified?.size, big.length, "the page had the worker verify the upload");
   return { one, many, start };
 }
 
@@ -157,10 +159,13 @@ for (const mode of ["companion", "sign"]) {
       const { start } = await smallAndMultipart(page, seen, { mode, endpoint: open.url, keyPrefix: "uploads/" });
       const routes = requestsTo(seen, open.url, start).map((r) => `${r.method} ${r.url.pathname.replace(/multipart\/[^/]+/, "multipart/{id}")}`);
       assert.deepEqual(routes, mode === "companion"
-        ? ["POST /s3/multipart", ...[1, 2, 3].map((n) => `GET /s3/multipart/{id}/${n}`), "POST /s3/multipart/{id}/complete"]
+        ? ["POST /s3/multipart", ...[1, 2, 3].map((n) => `GET /s3/multipart/{id}/${n}`), "POST /s3/multipart/{id}/complete",
+          "POST /uploads/complete"]
         // create signed (the worker starts the upload; Uppy reads its answer at the worker's
-        // `created` URL), three parts and the completion signed, the completion sent to the worker
-        : ["POST /s3/sign", "POST /s3/multipart/{id}/created", ...Array(4).fill("POST /s3/sign"), "POST /s3/multipart/{id}/complete"],
+        // `created` URL), three parts and the completion signed, the completion sent to the
+        // worker; then, on upload-success, the page has the worker verify the object
+        : ["POST /s3/sign", "POST /s3/multipart/{id}/created", ...Array(4).fill("POST /s3/sign"), "POST /s3/multipart/{id}/complete",
+          "POST /uploads/complete"],
       );
       await page.screenshot({ path: join(OUTPUT, `${mode}-uploaded.png`), fullPage: true });
     } finally {
@@ -179,11 +184,13 @@ for (const mode of ["sign", "plain"]) {
       const posts = requestsTo(seen, secured.url).filter((r) => r.method === "POST");
       const paths = posts.map((r) => r.url.pathname.replace(/multipart\/[^/]+\//, "multipart/{id}/"));
       const sign = `${BASE_PATH}/s3/sign`;
-      assert.deepEqual(paths, [sign, sign, `${BASE_PATH}/s3/multipart/{id}/created`, sign, sign, sign, sign, `${BASE_PATH}/s3/multipart/{id}/complete`],
-        "the form and create signed, the creation's answer read, three parts and complete signed, the completion sent to the worker");
-      // Only /s3/sign needs the token: the worker's own URLs carry their own MAC.
+      const verify = `${BASE_PATH}/uploads/complete`;
+      assert.deepEqual(paths, [sign, verify, sign, `${BASE_PATH}/s3/multipart/{id}/created`, sign, sign, sign, sign,
+        `${BASE_PATH}/s3/multipart/{id}/complete`, verify],
+        "the form signed and its upload verified; create signed, the creation's answer read, three parts and complete signed, the completion sent to the worker, the upload verified");
+      // Only /s3/sign and the verification need the token: the worker's own URLs carry their own MAC.
       for (const r of posts) {
-        const signing = r.url.pathname === sign;
+        const signing = r.url.pathname === sign || r.url.pathname === verify;
         assert.equal(r.request.headers().authorization, signing ? `Bearer ${token}` : undefined, r.url.pathname);
       }
       for (const r of requestsTo(seen, s3.url)) assert.equal(r.request.headers().authorization, undefined, "no token to the bucket");
