@@ -39,6 +39,7 @@ const FEATURES = {
     ["web_sys::console::log_1(&JsValue::from_str(&grant.to_line()));", "let _ = grant;"],
     ["web_sys::console::log_1(&JsValue::from_str(&line));", "let _ = line;"],
   ],
+  "upload limits route": [["Route::UploadLimits => handlers::limits(call, caller),", ""]],
   "completion and events": [
     ["Route::UploadsComplete => apart(events::complete(call, caller)).await,", ""],
     ["super::events::announce_completed(call, &key, sub).await;", "let _ = sub;", "src/shell/multipart.rs"],
