@@ -370,6 +370,19 @@ mod tests {
     }
 
     #[test]
+    fn sizes_and_expiry_stop_where_s3_and_sigv4_do() {
+        let one = |member: &str, value: u64| read(&format!(r#"{{"a": {{"{member}": {value}}}}}"#));
+        for (member, most) in [
+            ("max_bytes", 5_368_709_120),               // 5 GiB: one POST or PUT
+            ("max_multipart_bytes", 5_497_558_138_880), // 5 TiB: S3's largest object
+            ("expires_seconds", 604_800),               // seven days
+        ] {
+            assert!(one(member, most).is_ok(), "{member} {most}");
+            assert!(one(member, most + 1).is_err(), "{member} {}", most + 1);
+        }
+    }
+
+    #[test]
     fn post_is_refused_on_r2() {
         let on_r2 = |json| read_profiles(json, &base_for_tests(), true);
         assert!(on_r2(r#"{"a": {"method": "POST"}}"#).is_err());
