@@ -84,13 +84,16 @@ impl Profiles {
         &'a self,
         key: &'a str,
     ) -> impl Iterator<Item = (usize, &'a Profile)> {
-        let mut matching: Vec<(usize, &Profile)> = self
-            .list
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| key.starts_with(&p.prefix))
-            .collect();
-        matching.sort_by_key(|(_, p)| std::cmp::Reverse(p.prefix.len()));
+        // Ordered by insertion, not `sort_by_key`: a handful of profiles, and std's sort costs
+        // about 1.5 KiB gzip of wasm (measured with twiggy).
+        let mut matching: Vec<(usize, &Profile)> = Vec::new();
+        for (index, profile) in self.list.iter().enumerate() {
+            if key.starts_with(&profile.prefix) {
+                let longer = |(_, p): &(usize, &Profile)| p.prefix.len() >= profile.prefix.len();
+                let at = matching.iter().take_while(|m| longer(m)).count();
+                matching.insert(at, (index, profile));
+            }
+        }
         matching.into_iter()
     }
 }
@@ -105,7 +108,9 @@ pub(crate) fn read_profiles(
     base: &Profile,
     on_r2: bool,
 ) -> Result<Vec<Profile>, Vec<String>> {
-    let Ok(Value::Object(profiles)) = serde_json::from_str::<Value>(json) else {
+    // `json::parse`, the one reader of the crate: `serde_json::from_str` would link a second
+    // copy of serde_json's parser for `&str` input (measured: 1.6 KiB gzip).
+    let Ok(Value::Object(profiles)) = crate::json::parse(json.as_bytes()) else {
         return Err(vec![
             "must be a JSON object of profiles, such as {\"avatar\": {\"max_bytes\": 2097152}}"
                 .into(),
@@ -120,8 +125,8 @@ pub(crate) fn read_profiles(
     }
     let mut prefixes: Vec<&str> = read.iter().map(|p| p.prefix.as_str()).collect();
     prefixes.push(&base.prefix);
-    prefixes.sort_unstable();
-    if prefixes.windows(2).any(|pair| pair[0] == pair[1]) {
+    let repeated = (1..prefixes.len()).any(|i| prefixes[..i].contains(&prefixes[i]));
+    if repeated {
         problems.push("gives two profiles the same prefix: each needs its own".into());
     }
     if problems.is_empty() {
