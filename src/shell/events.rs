@@ -106,12 +106,7 @@ async fn head(
         true => signer.head_object_with_checksum(key),
         false => signer.head_object(key),
     };
-    let answer = net::send(&request)
-        .await
-        .map_err(|_| ApiError::storage_unavailable())?;
-    if !answer.is_success() {
-        return Err(crate::s3::read_error(answer.status, &answer.body).into());
-    }
+    let answer = net::s3_call(&request).await?;
     read_head(|name| answer.header(name)).ok_or_else(|| {
         ApiError::new(
             ErrorCode::StorageError,

@@ -10,7 +10,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::presign::{SignedUpload, Upload};
 use crate::routes::percent_decode;
-use crate::s3;
 
 use super::{body, crypto, net, now, Call, Json, Reply, VERSION};
 
@@ -74,12 +73,7 @@ pub(crate) async fn download(
     let presigner = call.presigner()?;
     let key = presigner.check_key(&key, caller)?;
     let head = presigner.signer(now).head_object(&key);
-    let stored = net::send(&head)
-        .await
-        .map_err(|_| ApiError::storage_unavailable())?;
-    if !stored.is_success() {
-        return Err(s3::read_error(stored.status, &stored.body).into());
-    }
+    let stored = net::s3_call(&head).await?;
     let content_type = stored.header("Content-Type");
     let disposition = stored.header("Content-Disposition");
     let download =

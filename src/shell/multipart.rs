@@ -13,23 +13,11 @@ use crate::multipart;
 use crate::s3::complete_multipart_upload as complete;
 use crate::s3::create_multipart_upload as create;
 use crate::s3::list_parts::{self, NextPage, Part};
-use crate::s3::{S3Request, UploadId};
+use crate::s3::UploadId;
 use crate::upload_handle::{Handle, HandleError, Purpose, UrlGrant};
 use crate::uppy;
 
 use super::{body, crypto, net, now, Call, Json, Reply};
-
-/// An S3 call that must succeed: unreachable is 502, a refusal its own code.
-async fn s3_call(request: &S3Request) -> Result<net::Answer, ApiError> {
-    let answer = net::send(request)
-        .await
-        .map_err(|_| ApiError::storage_unavailable())?;
-    if answer.is_success() {
-        Ok(answer)
-    } else {
-        Err(crate::s3::read_error(answer.status, &answer.body).into())
-    }
-}
 
 fn unreadable_answer() -> ApiError {
     ApiError::new(
@@ -86,7 +74,7 @@ pub(super) async fn start(
     if let Some(size) = file.size {
         multipart::check_total(size, limit)?;
     }
-    let answer = s3_call(&request).await?;
+    let answer = net::s3_call(&request).await?;
     let id = create::read_upload_id(&answer.body).ok_or_else(unreadable_answer)?;
     let handle = call.presigner()?.issue_handle(&id, &key, caller, now);
     let handle = Handle::parse(&handle).ok_or_else(unreadable_answer)?;
@@ -174,7 +162,7 @@ async fn list_parts(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<Vec<P
     let (mut parts, mut marker, mut pages) = (Vec::new(), None, 0);
     loop {
         let request = call.presigner()?.signer(now).list_parts(key, id, marker);
-        let answer = s3_call(&request).await?;
+        let answer = net::s3_call(&request).await?;
         let page = list_parts::parse_list_parts(&answer.body).ok_or_else(unreadable_answer)?;
         pages += 1;
         let step = list_parts::next_page(pages, marker, page.next_marker);
@@ -205,7 +193,7 @@ async fn abort_upload(call: &Call, key: &IssuedKey, id: &UploadId) -> Result<(),
         .presigner()?
         .signer(now)
         .abort_multipart_upload(key, id);
-    s3_call(&request).await.map(|_| ())
+    net::s3_call(&request).await.map(|_| ())
 }
 
 /// The most a multipart upload of `key` may hold: its profile's limit, or less if the
@@ -319,7 +307,7 @@ async fn complete_upload(
     let request = presigner
         .signer(now)
         .complete_multipart_upload(&key, &id, &parts, create_only);
-    let etag = complete::read_complete(&s3_call(&request).await?.body)?;
+    let etag = complete::read_complete(&net::s3_call(&request).await?.body)?;
     // The completed object's `upload.completed` event, as `POST /uploads/complete` sends it.
     super::events::announce_completed(call, &key, sub).await;
     let route = "s3/multipart/complete";

@@ -8,6 +8,7 @@ use web_sys::{AbortSignal, Headers, RequestInit, RequestRedirect, Response};
 
 use super::body::read_stream;
 
+use crate::error::ApiError;
 use crate::s3::S3Request;
 use crate::sigv4::Method;
 
@@ -116,4 +117,17 @@ pub(crate) async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Opt
         let _ = stream.cancel();
     }
     Some(response.status())
+}
+
+/// An S3 call that must succeed: unreachable is 502 `storage_unavailable`, a refusal its own
+/// code (`s3::read_error`). Every S3 call the worker makes goes through it.
+pub(crate) async fn s3_call(request: &S3Request) -> Result<Answer, ApiError> {
+    let answer = send(request)
+        .await
+        .map_err(|_| ApiError::storage_unavailable())?;
+    if answer.is_success() {
+        Ok(answer)
+    } else {
+        Err(crate::s3::read_error(answer.status, &answer.body).into())
+    }
 }
