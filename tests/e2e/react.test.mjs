@@ -82,7 +82,13 @@ test("Abort cancels the upload on its way to the bucket: nothing is stored, even
   let reachedBucket;
   const atBucket = new Promise((resolve) => (reachedBucket = resolve));
   const failed = [];
-  page.on("requestfailed", (request) => failed.push(request.url()));
+  let cancelled;
+  const seenCancelled = new Promise((resolve) => (cancelled = resolve));
+  const onFailed = (request) => {
+    failed.push(request.url());
+    if (request.url().startsWith(s3.url)) cancelled();
+  };
+  page.on("requestfailed", onFailed);
   await page.route(`${s3.url}/**`, async (route) => {
     if (route.request().method() === "OPTIONS") return route.continue();
     reachedBucket();
@@ -101,12 +107,17 @@ test("Abort cancels the upload on its way to the bucket: nothing is stored, even
     await error.waitFor({ timeout: 30_000 });
     assert.equal(await error.textContent(), "aborted: Upload cancelled; nothing was stored.");
     assert.ok(await page.getByRole("button", { name: "Submit" }).isEnabled(), "the form is usable again");
+    // Under load Chromium may report the cancel after the page has already shown it; release the
+    // held request only once the cancel is known (or 5 s have passed: a page that did not cancel
+    // gets its request sent on, and the checks below fail).
+    await Promise.race([seenCancelled, new Promise((r) => setTimeout(r, 5000))]);
     release();
     await new Promise((r) => setTimeout(r, 1000));
     assert.ok(failed.some((url) => url.startsWith(s3.url)), "the browser cancelled the bucket request");
     assert.equal((await s3.listObjects()).length, before);
   } finally {
     release();
+    page.off("requestfailed", onFailed);
     await page.unrouteAll({ behavior: "ignoreErrors" });
   }
 });
