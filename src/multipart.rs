@@ -29,8 +29,12 @@ pub(crate) fn check_total(size: u64, limit: u64) -> Result<(), ApiError> {
 }
 
 /// Whether part `number` of `size` bytes (when the client says) may be signed for an upload
-/// limited to `limit` bytes.
+/// limited to `limit` bytes. A limit of 0 is a profile that takes no multipart uploads: one
+/// changed to that while an upload of it is open gets no more parts signed.
 pub(crate) fn check_part(number: u16, size: Option<u64>, limit: u64) -> Result<(), ApiError> {
+    if limit == 0 {
+        return Err(crate::upload_error::UploadError::MultipartNotAllowed.into());
+    }
     let highest = max_part_number(limit);
     if number > highest {
         return Err(ApiError::new(
@@ -105,6 +109,18 @@ mod tests {
         assert!(e.message.contains("at most 1 parts"), "{}", e.message);
         assert!(check_part(2, None, 5 * MIB + 1).is_ok());
         assert!(check_part(3, None, 5 * MIB + 1).is_err());
+    }
+
+    #[test]
+    fn no_part_is_signed_where_multipart_is_off() {
+        for size in [None, Some(1)] {
+            let e = check_part(1, size, 0).unwrap_err();
+            assert_eq!(
+                (e.code, e.code.status()),
+                (ErrorCode::MultipartNotAllowed, 403)
+            );
+        }
+        assert!(check_part(1, Some(1), 1).is_ok());
     }
 
     #[test]
