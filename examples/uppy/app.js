@@ -56,11 +56,12 @@ function restrictionsFrom(said) {
 
 /**
  * Uppy's Companion client throws "Companion request failed" without reading the worker's
- * answer, so the page keeps the worker's last JSON refusal ({code, message}) to show instead.
- * Only answers from the worker in use are read, and only failed ones (a clone: Uppy's copy is
- * untouched).
+ * answer, so the page keeps the worker's JSON refusals ({code, message}) to show instead, each
+ * under the file it was about: the file name its request named (Uppy sends `file.name` as
+ * `filename`), or the upload ID in its path. Only answers from the worker in use are read,
+ * and only failed ones (a clone: Uppy's copy is untouched).
  */
-let lastRefusal = null;
+const refusals = new Map(); // "name:<file name>" or "id:<upload ID>" → the worker's refusal
 let watched = WORKER; // the endpoint of the Uppy on the page
 function keepWorkerRefusals() {
   const fetchBefore = window.fetch.bind(window);
@@ -69,11 +70,30 @@ function keepWorkerRefusals() {
     const url = typeof input === "string" ? input : input.url;
     if (!response.ok && url.startsWith(watched)) {
       const body = await response.clone().json().catch(() => null);
-      if (body?.error?.code) lastRefusal = body.error;
+      // A failure that is not the worker's JSON (a proxy's 502 page) forgets an older refusal.
+      for (const tag of requestTags(url, init)) {
+        if (body?.error?.code) refusals.set(tag, body.error);
+        else refusals.delete(tag);
+      }
     }
     return response;
   };
   return () => (window.fetch = fetchBefore);
+}
+
+/** Which file a Companion request is about: its `filename` (query or JSON body) and upload ID. */
+function requestTags(url, init) {
+  const { pathname, searchParams } = new URL(url, location.href);
+  let filename = searchParams.get("filename");
+  try { filename ??= JSON.parse(init?.body ?? "null")?.filename ?? null; } catch { /* not JSON */ }
+  const id = /\/s3\/multipart\/([^/]+)/.exec(pathname)?.[1];
+  return [...(filename ? [`name:${filename}`] : []), ...(id ? [`id:${decodeURIComponent(id)}`] : [])];
+}
+
+/** The worker's refusal of `file`'s last Companion request, if the worker refused it. */
+function refusalOf(file) {
+  const id = file?.s3Multipart?.uploadId;
+  return (id && refusals.get(`id:${id}`)) || (file && refusals.get(`name:${file.name}`)) || null;
 }
 
 /** The S3 `<Code>` of a bucket's XML error, or null. */
@@ -81,8 +101,11 @@ function storageCode(text) {
   return /<Error>[\s\S]*?<Code>([^<]+)<\/Code>/.exec(text ?? "")?.[1] ?? null;
 }
 
-/** What went wrong, in the words of whoever refused: the worker, the bucket, or the network. */
-function explain(error) {
+/**
+ * What went wrong with `file`, in the words of whoever refused: the worker, the bucket, or the
+ * network.
+ */
+function explain(error, file) {
   if (error?.name === "UploadError") return `${error.code}: ${error.message}`; // createSignRequest's
   // signRequest mode: Uppy's S3 client read the answer (the worker's JSON, or the bucket's XML).
   // (Its class name does not survive minifying: known by its fields.)
@@ -93,9 +116,8 @@ function explain(error) {
     return `the storage refused the file: ${storageCode(error.body) ?? error.code ?? `HTTP ${error.status}`}`;
   }
   // Companion mode: the worker refused (its answer kept above), or the bucket did (the XHR).
-  if (/^Companion request failed/.test(error?.message ?? "") && lastRefusal) {
-    return `${lastRefusal.code}: ${lastRefusal.message}`;
-  }
+  const refusal = /^Companion request failed/.test(error?.message ?? "") ? refusalOf(file) : null;
+  if (refusal) return `${refusal.code}: ${refusal.message}`;
   const xhr = error?.request;
   if (xhr?.status > 0) return `the storage refused the file: ${storageCode(xhr.responseText) ?? `HTTP ${xhr.status}`}`;
   return error?.message ?? String(error);
@@ -156,7 +178,7 @@ async function createUppy({ mode = "companion", endpoint = WORKER, token, multip
   });
   uppy.on("restriction-failed", (file, error) => note(error.message, "refused"));
   uppy.on("upload-error", (file, error) => {
-    const text = `${file.name}: ${explain(error)}`;
+    const text = `${file.name}: ${explain(error, uppy.getFile(file.id) ?? file)}`;
     uppy.setFileState(file.id, { error: text }); // what the Dashboard shows on the file
     note(text, "error");
   });
@@ -200,7 +222,7 @@ function note(text, state) {
  */
 async function uppyUpload(file, { mode = "companion", endpoint = WORKER, token, multipart, partSize = 5 * MiB,
   cancelAfterParts, restrict = true, profile } = {}) {
-  lastRefusal = null;
+  refusals.clear();
   const { uppy } = await createUppy({ mode, endpoint, token, multipart, partSize: multipart === undefined ? undefined : partSize, restrict, profile });
   const report = { mode, progress: [], parts: [], errors: [] };
   uppy.on("upload-progress", (_, { bytesUploaded }) => report.progress.push(bytesUploaded));
@@ -213,9 +235,10 @@ async function uppyUpload(file, { mode = "companion", endpoint = WORKER, token, 
       cancelled({ cancelled: true });
     }
   });
-  uppy.on("upload-error", (_, error) => {
+  uppy.on("upload-error", (file, error) => {
     // An UploadError from createSignRequest keeps the worker's code and status.
-    report.errors.push({ message: error.message, code: error.code, status: error.status, shown: explain(error) });
+    const shown = explain(error, uppy.getFile(file.id) ?? file);
+    report.errors.push({ message: error.message, code: error.code, status: error.status, shown });
   });
   try {
     uppy.addFile({ name: file.name, type: file.type, data: file });

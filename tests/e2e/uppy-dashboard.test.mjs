@@ -145,3 +145,39 @@ test("an upload profile: its limits in the Dashboard, its prefix on the key, and
     await close();
   }
 });
+
+test("Companion mode: two files refused at once each show their own refusal, never the other's", LIMITS, async () => {
+  const { page, close } = await openDashboard(roomy);
+  try {
+    // notes.txt: the worker refuses its type (415, JSON). dot.png: a proxy answers 502 with a
+    // page, not the worker's JSON, and only once notes.txt's refusal has come back, so a page
+    // that showed the latest refusal would put notes.txt's words on dot.png.
+    let notesRefused;
+    const afterNotes = new Promise((resolve) => (notesRefused = resolve));
+    page.on("response", (response) => {
+      if (response.url().includes("filename=notes.txt") && response.status() === 415) notesRefused();
+    });
+    await page.route("**/s3/params?*filename=dot.png*", async (route) => {
+      await afterNotes;
+      await route.fulfill({ status: 502, contentType: "text/html", body: "<h1>502 Bad Gateway</h1>" });
+    });
+    await page.evaluate(async () => {
+      const { uppy } = await window.createUppy({ restrict: false });
+      uppy.addFile({ name: "notes.txt", type: "text/plain", data: new Blob(["not a video\n"]) });
+      uppy.addFile({ name: "dot.png", type: "image/png", data: new Blob([new Uint8Array(8)]) });
+      await uppy.upload();
+    });
+    const errors = page.locator('#uploads li[data-state="error"]');
+    await errors.nth(1).waitFor();
+    const shown = Object.fromEntries((await errors.allTextContents()).map((line) => line.split(/: (.*)/s).slice(0, 2)));
+    const said = await fetch(`${roomy.url}/uploads`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ file_name: "notes.txt", content_type: "text/plain" }),
+    }).then((r) => r.json());
+    assert.equal(shown["notes.txt"], `content_type_not_allowed: ${said.error.message}`);
+    assert.match(shown["dot.png"], /^Companion request failed/, "dot.png shows its own failure");
+    await page.screenshot({ path: join(OUTPUT, "two-refusals.png"), fullPage: true });
+  } finally {
+    await close();
+  }
+});
