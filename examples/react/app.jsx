@@ -2,8 +2,8 @@
 // uploadFile asks the worker for a signed form and posts the file straight to the bucket, so
 // the seed's two axios calls, its FormData loop and its error handling become one call. What
 // a page people use needs besides: the worker's limit before choosing (GET /uploads/limits),
-// progress in bytes and percent, an Abort that cancels the request in flight, and each of the
-// worker's refusals said by its code.
+// progress in bytes and percent, an Abort that cancels the request in flight, the caller's
+// token, and each of the worker's refusals said by its code.
 // scripts/build-examples.mjs bundles this, React and web/client.js into web/examples/react/.
 import { useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
@@ -13,6 +13,11 @@ import { limits, uploadFile, UploadError } from "../../web/client.js";
 // /examples/react/ when DEMO_PAGE is on). A page elsewhere names the worker here, and the
 // worker lists that page's origin in ALLOWED_ORIGINS.
 const ENDPOINT = "";
+
+// The caller's token, when the worker checks tokens (UPLOAD_AUTH_SECRET or UPLOAD_AUTH_JWKS_URL):
+// your sign-in puts it where this reads it. Read for every call to the worker, so a refreshed
+// token is used; "" sends none (a worker with auth off needs none).
+const token = () => sessionStorage.getItem("upload-token") ?? "";
 
 /**
  * What to tell the person, by the worker's code: its own message where it explains the
@@ -46,7 +51,7 @@ function UploadForm() {
 
   useEffect(() => {
     const asking = new AbortController();
-    limits({ endpoint: ENDPOINT, signal: asking.signal }).then(setSaid, () => {}); // only a hint
+    limits({ endpoint: ENDPOINT, token, signal: asking.signal }).then(setSaid, () => {}); // only a hint
     return () => asking.abort();
   }, []);
 
@@ -61,6 +66,7 @@ function UploadForm() {
     try {
       setResult(await uploadFile(file, {
         endpoint: ENDPOINT,
+        token,
         signal: upload.current.signal, // abort() cancels the worker's call or the upload's XHR
         // `fraction` of the file (a form's own bytes are part of what `loaded` counts).
         onProgress: ({ fraction }) => setProgress({ loaded: Math.round(fraction * file.size), total: file.size }),
